@@ -1,0 +1,12 @@
+"use strict";
+// The package entry for Node (require and, through index.mjs, import).
+const wasm = require("../pkg/node/oauth2_wasm.js");
+const { OAuthError } = require("./error.cjs");
+
+wasm.__registerErrorClass(OAuthError);
+
+module.exports = {
+  buildTokenRequest: wasm.buildTokenRequest,
+  parseTokenResponse: wasm.parseTokenResponse,
+  OAuthError,
+};

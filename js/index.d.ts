@@ -1,0 +1,140 @@
+// Types of the oauth2-wasm npm package.
+
+/** How the client authenticates: HTTP Basic, `client_id`/`client_secret` in the body, or not at all. */
+export type ClientAuth = "basic" | "body" | "none";
+
+/** Everything about the client that does not change between grants. */
+export interface ClientConfig {
+  /** Absolute https URL; http only for loopback hosts unless `allowInsecureHttp`. */
+  tokenEndpoint: string;
+  clientId?: string | number;
+  clientSecret?: string;
+  /** Default: "basic" with a secret, "none" without. */
+  clientAuth?: ClientAuth;
+  /** "form" (default): RFC 6749 §2.3.1, each half form-urlencoded (UTF-8); "raw": UTF-8 as is. */
+  basicEncoding?: "form" | "raw";
+  /** Default "form" (application/x-www-form-urlencoded). */
+  bodyEncoding?: "form" | "json";
+  /** Extra request headers (not Authorization, Content-Type, Accept: the library sets those). */
+  headers?: Record<string, string>;
+  /** Extra body parameters on every request. */
+  extraParams?: Record<string, string>;
+  /** Request time limit in milliseconds; default 30000. */
+  timeoutMs?: number;
+  /** Allow http to hosts other than localhost, 127.0.0.0/8 and [::1]. Default false. */
+  allowInsecureHttp?: boolean;
+  /** Response members holding a vendor's human-readable error; default error_human_title / error_human_message. */
+  humanFields?: { title?: string; message?: string };
+}
+
+/** Scope as a space-separated string or a list of scope tokens. */
+export type Scope = string | string[];
+
+/** A grant: what the client presents for a token. */
+export type Grant =
+  | { grantType: "password"; username: string; password: string; scope?: Scope }
+  | { grantType: "password"; emailAddress: string; password: string; scope?: Scope }
+  | { grantType: "partner"; partnerCode: string; partnerSecret: string; scope?: Scope }
+  | { grantType: "client_credentials"; scope?: Scope }
+  | { grantType: "refresh_token"; refreshToken: string; scope?: Scope }
+  | { grantType: "authorization_code"; code: string; redirectUri?: string; codeVerifier?: string }
+  | { grantType: string; params: Record<string, string> };
+
+/** A token request; `fetch(req.url, req)` sends it as it is. */
+export interface TokenRequest {
+  url: string;
+  method: "POST";
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Names of the non-standard server behaviours the parser tolerates and reports. */
+export type Quirk =
+  | "expires_in_string"
+  | "expires_in_fraction"
+  | "token_type_missing"
+  | "error_with_success_status"
+  | "success_status_not_200"
+  | "content_type_not_json"
+  | "www_authenticate_on_success"
+  | "expires_unix_time"
+  | "refresh_token_empty"
+  | "scope_array"
+  | "byte_order_mark";
+
+/** A successful token response. */
+export interface TokenSet {
+  accessToken: string;
+  /** As sent; compare case-insensitively. "Bearer" when the server sent none. */
+  tokenType: string;
+  /** Seconds, as sent (a numeric string is accepted). */
+  expiresIn?: number;
+  /** Milliseconds since the epoch: request time plus expires_in, else from `expires`. */
+  expiresAt?: number;
+  refreshToken?: string;
+  scope?: string;
+  /** Every member the server sent, unknown ones included. */
+  raw: Record<string, unknown>;
+  /** Non-standard things the server did that were tolerated. */
+  quirks: Quirk[];
+}
+
+/** Options of {@link parseTokenResponse}. */
+export interface ParseOptions {
+  /** When the request was sent, ms since the epoch; default Date.now(). */
+  now?: number;
+  /** Response headers: a record or a `Headers`. Content-Type, Retry-After, Date and WWW-Authenticate are read. */
+  headers?: Record<string, string> | { get(name: string): string | null };
+  /** Refuse every quirk with an `invalid_response` error. */
+  strict?: boolean;
+  /** Response members holding a vendor's human-readable error. */
+  humanFields?: { title?: string; message?: string };
+}
+
+/** What went wrong. */
+export type OAuthErrorKind =
+  | "config"
+  | "network"
+  | "timeout"
+  | "aborted"
+  | "http"
+  | "oauth"
+  | "invalid_response"
+  | "storage"
+  | "login_required";
+
+/** Every failure throws this. Its fields never hold a secret, password or token. */
+export class OAuthError extends Error {
+  constructor(kind: OAuthErrorKind, message: string, fields?: Partial<OAuthError>);
+  readonly name: "OAuthError";
+  kind: OAuthErrorKind;
+  /** HTTP status, when there was a response. */
+  status?: number;
+  /** RFC 6749 §5.2 fields. */
+  error?: string;
+  errorDescription?: string;
+  errorUri?: string;
+  /** error_human_title / error_human_message (or the configured humanFields), verbatim. */
+  humanTitle?: string;
+  humanMessage?: string;
+  /** The response text, bounded, token values redacted, when it could not be used. */
+  body?: string;
+  contentType?: string;
+  /** Retry-After in seconds. */
+  retryAfter?: number;
+  /** What to try, where the library can tell. */
+  hint?: string;
+  /** The offending configuration, grant or response field. */
+  field?: string;
+  /** Quirks seen in the response. */
+  quirks?: Quirk[];
+  /** The parsed error object, unknown fields included. */
+  raw?: Record<string, unknown>;
+  toJSON(): Record<string, unknown>;
+}
+
+/** Builds a token request. Pure and synchronous; throws OAuthError (kind "config") naming a bad field. */
+export function buildTokenRequest(client: ClientConfig, grant: Grant): TokenRequest;
+
+/** Parses a token endpoint response, or throws OAuthError ("oauth", "http", "invalid_response"). */
+export function parseTokenResponse(status: number, bodyText: string, options?: ParseOptions): TokenSet;

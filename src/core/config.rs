@@ -1,0 +1,320 @@
+//! Client configuration: the token endpoint, the client's identity and how it authenticates.
+
+use super::error::{cat, OAuthError};
+use super::json::Value;
+
+/// A string that must not be shown: a client secret, password, partner secret or token.
+/// `Debug` prints `[redacted]`; there is no `Display`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret itself, for the one place that must send or store it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_owned())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+/// A client identifier: vendors hand out strings or numbers (OLX's `client_id` is a number).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientId {
+    /// A string identifier.
+    Text(String),
+    /// A numeric identifier, sent as digits (a JSON number in a JSON body).
+    Number(u64),
+}
+
+impl From<&str> for ClientId {
+    fn from(s: &str) -> Self {
+        ClientId::Text(s.to_owned())
+    }
+}
+
+impl From<u64> for ClientId {
+    fn from(n: u64) -> Self {
+        ClientId::Number(n)
+    }
+}
+
+/// How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `Authorization: Basic base64(id ":" secret)`.
+    Basic,
+    /// `client_id` and `client_secret` as body parameters.
+    Body,
+    /// No client authentication; `client_id`, when given, goes in the body (public clients).
+    None,
+}
+
+/// How the id and secret are prepared for HTTP Basic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BasicEncoding {
+    /// RFC 6749 §2.3.1: each form-urlencoded (UTF-8) before `base64(id ":" secret)`.
+    #[default]
+    Form,
+    /// UTF-8 as is, for servers that do not decode (what `curl --user` sends).
+    Raw,
+}
+
+/// How the request body is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BodyEncoding {
+    /// `application/x-www-form-urlencoded` (RFC 6749 §4).
+    #[default]
+    Form,
+    /// `application/json`, for servers that ask for it (Teen Quotes).
+    Json,
+}
+
+/// Everything about the client that does not change between grants.
+#[derive(Clone, Default)]
+pub struct ClientConfig {
+    /// The token endpoint: an absolute `https` URL (`http` only for loopback hosts unless
+    /// `allow_insecure_http`).
+    pub token_endpoint: String,
+    /// The client identifier.
+    pub client_id: Option<ClientId>,
+    /// The client secret; an empty one counts as none (RFC 6749 §2.3.1).
+    pub client_secret: Option<Secret>,
+    /// Client authentication; by default Basic with a secret, none without.
+    pub client_auth: Option<ClientAuth>,
+    /// How Basic credentials are encoded.
+    pub basic_encoding: BasicEncoding,
+    /// How the body is encoded.
+    pub body_encoding: BodyEncoding,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// Extra body parameters sent with every grant.
+    pub extra_params: Vec<(String, String)>,
+    /// Request time limit in milliseconds (default 30 000).
+    pub timeout_ms: Option<u32>,
+    /// Allow `http` endpoints on any host.
+    pub allow_insecure_http: bool,
+    /// The response members holding a vendor's human-readable error title and message
+    /// (default `error_human_title` and `error_human_message`).
+    pub human_fields: Option<(String, String)>,
+}
+
+impl ClientConfig {
+    /// A configuration for `token_endpoint` with everything else at its default.
+    pub fn new(token_endpoint: impl Into<String>) -> Self {
+        ClientConfig {
+            token_endpoint: token_endpoint.into(),
+            ..ClientConfig::default()
+        }
+    }
+
+    /// The client secret, if one is set and not empty.
+    pub fn secret(&self) -> Option<&str> {
+        self.client_secret
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The client authentication in effect.
+    pub fn effective_auth(&self) -> ClientAuth {
+        self.client_auth.unwrap_or(if self.secret().is_some() {
+            ClientAuth::Basic
+        } else {
+            ClientAuth::None
+        })
+    }
+
+    /// Reads a configuration from a JSON-shaped object with the JavaScript names
+    /// (`tokenEndpoint`, `clientId`, …). Type errors name the field.
+    pub fn from_value(v: &Value) -> Result<Self, OAuthError> {
+        if !matches!(v, Value::Object(_)) {
+            return Err(OAuthError::config(
+                "client",
+                "must be an object with at least tokenEndpoint",
+            ));
+        }
+        let mut c = ClientConfig::new(opt_string(v, "tokenEndpoint")?.unwrap_or_default());
+        c.client_id = match v.field("clientId") {
+            None => None,
+            Some(Value::String(s)) => Some(ClientId::Text(s.clone())),
+            Some(Value::Number(n)) => {
+                Some(ClientId::Number(whole_number(*n).ok_or_else(|| {
+                    OAuthError::config(
+                        "clientId",
+                        "must be a string or a non-negative whole number",
+                    )
+                })?))
+            }
+            Some(_) => {
+                return Err(OAuthError::config(
+                    "clientId",
+                    "must be a string or a number",
+                ))
+            }
+        };
+        c.client_secret = opt_string(v, "clientSecret")?.map(Secret);
+        c.client_auth = match opt_string(v, "clientAuth")?.as_deref() {
+            None => None,
+            Some("basic") => Some(ClientAuth::Basic),
+            Some("body") => Some(ClientAuth::Body),
+            Some("none") => Some(ClientAuth::None),
+            Some(_) => {
+                return Err(OAuthError::config(
+                    "clientAuth",
+                    "must be \"basic\", \"body\" or \"none\"",
+                ))
+            }
+        };
+        c.basic_encoding = match opt_string(v, "basicEncoding")?.as_deref() {
+            None | Some("form") => BasicEncoding::Form,
+            Some("raw") => BasicEncoding::Raw,
+            Some(_) => {
+                return Err(OAuthError::config(
+                    "basicEncoding",
+                    "must be \"form\" or \"raw\"",
+                ))
+            }
+        };
+        c.body_encoding = match opt_string(v, "bodyEncoding")?.as_deref() {
+            None | Some("form") => BodyEncoding::Form,
+            Some("json") => BodyEncoding::Json,
+            Some(_) => {
+                return Err(OAuthError::config(
+                    "bodyEncoding",
+                    "must be \"form\" or \"json\"",
+                ))
+            }
+        };
+        c.headers = string_map(v, "headers")?;
+        c.extra_params = string_map(v, "extraParams")?;
+        c.timeout_ms = match v.field("timeoutMs") {
+            None => None,
+            Some(Value::Number(n)) => Some(
+                whole_number(*n)
+                    .filter(|&ms| ms > 0 && ms <= u32::MAX as u64)
+                    .ok_or_else(|| {
+                        OAuthError::config(
+                            "timeoutMs",
+                            "must be a positive whole number of milliseconds",
+                        )
+                    })? as u32,
+            ),
+            Some(_) => {
+                return Err(OAuthError::config(
+                    "timeoutMs",
+                    "must be a number of milliseconds",
+                ))
+            }
+        };
+        c.allow_insecure_http = match v.field("allowInsecureHttp") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(OAuthError::config("allowInsecureHttp", "must be a boolean")),
+        };
+        if let Some(h) = v.field("humanFields") {
+            let title = opt_string(h, "title")?.unwrap_or_else(|| "error_human_title".to_owned());
+            let message =
+                opt_string(h, "message")?.unwrap_or_else(|| "error_human_message".to_owned());
+            c.human_fields = Some((title, message));
+        }
+        Ok(c)
+    }
+}
+
+/// `Debug` shows the shape, never the secret or header values (they may hold API keys).
+impl core::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let param_names: Vec<&str> = self.extra_params.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("ClientConfig")
+            .field("token_endpoint", &self.token_endpoint)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("client_auth", &self.client_auth)
+            .field("basic_encoding", &self.basic_encoding)
+            .field("body_encoding", &self.body_encoding)
+            .field("headers", &header_names)
+            .field("extra_params", &param_names)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
+}
+
+/// A non-negative whole number that a JavaScript number represents exactly.
+pub(crate) fn whole_number(n: f64) -> Option<u64> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    (n >= 0.0 && n <= MAX_SAFE && n.fract() == 0.0).then_some(n as u64)
+}
+
+/// The optional string member `key` of `v` (`null` counts as absent).
+pub(crate) fn opt_string(v: &Value, key: &str) -> Result<Option<String>, OAuthError> {
+    match v.field(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(OAuthError::config(
+            key,
+            &cat(&["must be a string, not ", other.describe()]),
+        )),
+    }
+}
+
+/// The optional object member `key` whose values are strings (whole numbers and booleans
+/// are taken as their text); `null` members are skipped.
+pub(crate) fn string_map(v: &Value, key: &str) -> Result<Vec<(String, String)>, OAuthError> {
+    string_pairs(v.field(key), key)
+}
+
+/// The members of `map` (an object of strings, or absent) as pairs; `key` names it in errors.
+pub fn string_pairs(map: Option<&Value>, key: &str) -> Result<Vec<(String, String)>, OAuthError> {
+    let members = match map {
+        None => return Ok(Vec::new()),
+        Some(Value::Object(members)) => members,
+        Some(_) => return Err(OAuthError::config(key, "must be an object of strings")),
+    };
+    let mut out = Vec::with_capacity(members.len());
+    for (name, value) in members {
+        let text = match value {
+            Value::Null => continue,
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
+            Value::Number(n) => match whole_number(*n) {
+                Some(n) => super::error::digits(n),
+                None => {
+                    return Err(OAuthError::config(
+                        &cat(&[key, ".", name]),
+                        "must be a string",
+                    ))
+                }
+            },
+            _ => {
+                return Err(OAuthError::config(
+                    &cat(&[key, ".", name]),
+                    "must be a string",
+                ))
+            }
+        };
+        out.push((name.clone(), text));
+    }
+    Ok(out)
+}

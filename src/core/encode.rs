@@ -1,0 +1,81 @@
+//! Byte-level encodings: form-urlencoding, Basic credentials, JSON strings.
+
+/// Appends `s` form-urlencoded (WHATWG `application/x-www-form-urlencoded`, UTF-8):
+/// the encoding RFC 6749 Appendix B asks for, space as `+`.
+pub fn push_form(out: &mut String, s: &str) {
+    out.extend(form_urlencoded::byte_serialize(s.as_bytes()));
+}
+
+/// A form-urlencoded body from name/value pairs, in order.
+pub fn form_body<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (name, value) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        push_form(&mut out, name);
+        out.push('=');
+        push_form(&mut out, value);
+    }
+    out
+}
+
+/// A JSON object body from name/value pairs, in order. A value flagged `true` is written
+/// as a bare JSON number (a numeric `client_id`); the caller guarantees it is digits.
+pub fn json_body<'a>(pairs: impl Iterator<Item = (&'a str, &'a str, bool)>) -> String {
+    let mut out = String::from("{");
+    for (name, value, number) in pairs {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        push_json_string(&mut out, name);
+        out.push(':');
+        if number {
+            out.push_str(value);
+        } else {
+            push_json_string(&mut out, value);
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn push_json_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let n = c as usize;
+                out.push_str("\\u00");
+                out.push(HEX.get(n >> 4).copied().unwrap_or(b'0') as char);
+                out.push(HEX.get(n & 15).copied().unwrap_or(b'0') as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Standard base64 with padding (RFC 4648 §4), over bytes: never over a JS string, so
+/// non-Latin-1 credentials cannot break it the way `btoa` does.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |i: u32| ALPHABET.get((i & 63) as usize).copied().unwrap_or(b'=') as char;
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| chunk.get(i).copied().unwrap_or(0) as u32;
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        out.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
+        out.push(if chunk.len() > 2 { sym(n) } else { '=' });
+    }
+    out
+}

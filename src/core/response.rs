@@ -1,0 +1,628 @@
+//! Turning the token endpoint's answer into a [`TokenSet`] or an [`OAuthError`]
+//! (RFC 6749 §5.1, §5.2), with the quirks of real servers tolerated and reported.
+
+use super::config::Secret;
+use super::error::{cat, digits, ErrorKind, OAuthError};
+use super::json::Value;
+
+/// Longest response excerpt attached to an error, in bytes.
+pub const MAX_BODY_EXCERPT: usize = 2048;
+/// Longest lifetime used to compute `expires_at`: ten years. Longer `expires_in` values
+/// are kept as sent in `expires_in` but cannot push `expires_at` past this.
+pub const MAX_LIFETIME_SECS: u64 = 10 * 366 * 24 * 3600;
+/// Longest `error_description` quoted in an error message, in characters.
+const MAX_QUOTED: usize = 200;
+/// Response members whose values are never copied into an error.
+const TOKEN_FIELDS: &[&str] = &["access_token", "refresh_token", "id_token"];
+
+/// A non-standard thing a server did that the parser tolerated (and that `strict` refuses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quirk {
+    /// `expires_in` was a numeric string (Azure AD v1, SAP).
+    ExpiresInString,
+    /// `expires_in` had a fraction; it was rounded down.
+    ExpiresInFraction,
+    /// `token_type` was missing; `Bearer` was assumed (LinkedIn, VK, Slack).
+    TokenTypeMissing,
+    /// An error object came with a 2xx status (GitHub).
+    ErrorWithSuccessStatus,
+    /// Success came with a 2xx status other than 200.
+    SuccessStatusNot200,
+    /// The JSON body was not labelled `application/json`.
+    ContentTypeNotJson,
+    /// A success response carried `WWW-Authenticate`.
+    WwwAuthenticateOnSuccess,
+    /// `expires_at` came from `expires` (UNIX time, Teen Quotes) for lack of `expires_in`.
+    ExpiresUnixTime,
+    /// `refresh_token` was an empty string; taken as absent.
+    RefreshTokenEmpty,
+    /// `scope` was an array; it was joined with spaces.
+    ScopeArray,
+    /// The body began with a UTF-8 byte order mark.
+    ByteOrderMark,
+}
+
+impl Quirk {
+    /// The name reported in `quirks`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quirk::ExpiresInString => "expires_in_string",
+            Quirk::ExpiresInFraction => "expires_in_fraction",
+            Quirk::TokenTypeMissing => "token_type_missing",
+            Quirk::ErrorWithSuccessStatus => "error_with_success_status",
+            Quirk::SuccessStatusNot200 => "success_status_not_200",
+            Quirk::ContentTypeNotJson => "content_type_not_json",
+            Quirk::WwwAuthenticateOnSuccess => "www_authenticate_on_success",
+            Quirk::ExpiresUnixTime => "expires_unix_time",
+            Quirk::RefreshTokenEmpty => "refresh_token_empty",
+            Quirk::ScopeArray => "scope_array",
+            Quirk::ByteOrderMark => "byte_order_mark",
+        }
+    }
+}
+
+/// A successful token response.
+#[derive(Clone, PartialEq)]
+pub struct TokenSet {
+    /// `access_token`.
+    pub access_token: Secret,
+    /// `token_type` as sent (compare case-insensitively); `Bearer` when missing.
+    pub token_type: String,
+    /// `expires_in` in seconds, as sent.
+    pub expires_in: Option<u64>,
+    /// Milliseconds since the epoch: the request time plus `expires_in`, else from `expires`.
+    pub expires_at: Option<u64>,
+    /// `refresh_token`.
+    pub refresh_token: Option<Secret>,
+    /// `scope` as granted.
+    pub scope: Option<String>,
+    /// Every member the server sent, unknown ones included.
+    pub raw: Value,
+    /// What the server did that the RFC does not allow, tolerated.
+    pub quirks: Vec<Quirk>,
+}
+
+/// `Debug` redacts the tokens and the raw body.
+impl core::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("expires_at", &self.expires_at)
+            .field("refresh_token", &self.refresh_token)
+            .field("scope", &self.scope)
+            .field("raw", &self.raw)
+            .field("quirks", &self.quirks)
+            .finish()
+    }
+}
+
+/// What the parser needs besides status and body.
+#[derive(Clone, Copy, Debug)]
+pub struct ResponseContext<'a> {
+    /// When the request was sent, in milliseconds since the epoch (the core reads no clock).
+    pub now_ms: u64,
+    /// Response headers; names compare case-insensitively.
+    pub headers: &'a [(String, String)],
+    /// Refuse every [`Quirk`] instead of tolerating it.
+    pub strict: bool,
+    /// The members holding a vendor's human-readable title and message.
+    pub human_fields: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> ResponseContext<'a> {
+    /// A context at `now_ms` with no headers, tolerant, default human fields.
+    pub fn at(now_ms: u64) -> Self {
+        ResponseContext {
+            now_ms,
+            headers: &[],
+            strict: false,
+            human_fields: None,
+        }
+    }
+
+    /// The first header called `name`.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses a token endpoint response. `parse_json` turns text into a [`Value`] (or `None`
+/// when it is not JSON); the wasm build passes `JSON.parse`, the host serde_json.
+pub fn parse_token_response(
+    status: u16,
+    body: &str,
+    cx: &ResponseContext,
+    parse_json: impl FnOnce(&str) -> Option<Value>,
+) -> Result<TokenSet, OAuthError> {
+    let mut quirks = Vec::new();
+    let text = match body.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            quirks.push(Quirk::ByteOrderMark);
+            rest
+        }
+        None => body,
+    };
+    let success = (200..300).contains(&status);
+    let parsed = if text.trim().is_empty() {
+        None
+    } else {
+        parse_json(text)
+    };
+    let failure = Failure {
+        status,
+        text,
+        cx,
+        content_type: cx.header("content-type"),
+    };
+    let obj = match parsed {
+        Some(v @ Value::Object(_)) => v,
+        Some(_) if success => {
+            return Err(failure.invalid(None, "is JSON but not an object", quirks))
+        }
+        None if success && text.trim().is_empty() => {
+            return Err(failure.invalid(None, "has an empty body", quirks))
+        }
+        None if success => return Err(failure.invalid(None, "is not JSON", quirks)),
+        _ => return Err(failure.http(None, quirks)),
+    };
+    if let Some(code) = obj
+        .field("error")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+    {
+        let code = code.to_owned();
+        if success {
+            quirks.push(Quirk::ErrorWithSuccessStatus);
+        }
+        return Err(failure.oauth(code, obj, quirks));
+    }
+    if !success {
+        return Err(failure.http(Some(obj), quirks));
+    }
+    if status != 200 {
+        quirks.push(Quirk::SuccessStatusNot200);
+    }
+    if !failure.content_type.is_some_and(is_json_media_type) {
+        quirks.push(Quirk::ContentTypeNotJson);
+    }
+    if cx.header("www-authenticate").is_some() {
+        quirks.push(Quirk::WwwAuthenticateOnSuccess);
+    }
+    success_fields(obj, quirks, &failure)
+}
+
+/// Reads the members of a 2xx JSON object.
+fn success_fields(
+    obj: Value,
+    mut quirks: Vec<Quirk>,
+    failure: &Failure,
+) -> Result<TokenSet, OAuthError> {
+    let access_token = match obj.field("access_token") {
+        None => return Err(failure.invalid(Some("access_token"), "has no access_token", quirks)),
+        Some(Value::String(t)) if !t.is_empty() && t.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
+            t.clone()
+        }
+        Some(_) => {
+            return Err(failure.invalid(
+                Some("access_token"),
+                "has an access_token that is not a non-empty string of printable ASCII",
+                quirks,
+            ))
+        }
+    };
+    let token_type = match obj.field("token_type") {
+        None => {
+            quirks.push(Quirk::TokenTypeMissing);
+            "Bearer".to_owned()
+        }
+        Some(Value::String(t)) if !t.trim().is_empty() => t.clone(),
+        Some(_) => {
+            return Err(failure.invalid(
+                Some("token_type"),
+                "has a token_type that is not a string",
+                quirks,
+            ))
+        }
+    };
+    let expires_in = match seconds(obj.field("expires_in"), &mut quirks) {
+        Ok(s) => s,
+        Err(()) => {
+            return Err(failure.invalid(
+                Some("expires_in"),
+                "has an expires_in that is not a non-negative number of seconds",
+                quirks,
+            ))
+        }
+    };
+    let now = failure.cx.now_ms;
+    let expires_at = match expires_in {
+        Some(s) => Some(now.saturating_add(s.min(MAX_LIFETIME_SECS) * 1000)),
+        None => match seconds(obj.field("expires"), &mut Vec::new()) {
+            Ok(Some(at)) => {
+                quirks.push(Quirk::ExpiresUnixTime);
+                // Read the server's absolute time against its own Date header when it
+                // sent one, so a skewed client clock does not shift the expiry.
+                let server_now = failure.cx.header("date").and_then(http_date);
+                Some(match server_now {
+                    Some(date) => {
+                        now.saturating_add(at.saturating_sub(date).min(MAX_LIFETIME_SECS) * 1000)
+                    }
+                    None => at.min(now / 1000 + MAX_LIFETIME_SECS) * 1000,
+                })
+            }
+            _ => None,
+        },
+    };
+    let refresh_token = match obj.field("refresh_token") {
+        None => None,
+        Some(Value::String(t)) if t.is_empty() => {
+            quirks.push(Quirk::RefreshTokenEmpty);
+            None
+        }
+        Some(Value::String(t)) if !t.bytes().any(|b| b < 0x20 || b == 0x7f) => {
+            Some(Secret::new(t.clone()))
+        }
+        Some(_) => {
+            return Err(failure.invalid(
+                Some("refresh_token"),
+                "has a refresh_token that is not a string",
+                quirks,
+            ))
+        }
+    };
+    let scope = match obj.field("scope") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Array(items)) if items.iter().all(|i| i.as_str().is_some()) => {
+            quirks.push(Quirk::ScopeArray);
+            Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        }
+        Some(_) => {
+            return Err(failure.invalid(Some("scope"), "has a scope that is not a string", quirks))
+        }
+    };
+    if failure.cx.strict && !quirks.is_empty() {
+        let names: Vec<&str> = quirks.iter().map(|q| q.as_str()).collect();
+        let problem = cat(&[
+            "is non-standard (",
+            &names.join(", "),
+            ") and strict is set",
+        ]);
+        return Err(failure.invalid(None, &problem, quirks));
+    }
+    Ok(TokenSet {
+        access_token: Secret::new(access_token),
+        token_type,
+        expires_in,
+        expires_at,
+        refresh_token,
+        scope,
+        raw: obj,
+        quirks,
+    })
+}
+
+/// Whole seconds from a number or a digits-only string; `Err` for anything else.
+fn seconds(v: Option<&Value>, quirks: &mut Vec<Quirk>) -> Result<Option<u64>, ()> {
+    match v {
+        None => Ok(None),
+        Some(Value::Number(n)) if n.is_finite() && *n >= 0.0 => {
+            if n.fract() != 0.0 {
+                quirks.push(Quirk::ExpiresInFraction);
+            }
+            // `as` saturates: 1e308 becomes u64::MAX, clamped by the caller.
+            Ok(Some(n.floor() as u64))
+        }
+        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            quirks.push(Quirk::ExpiresInString);
+            Ok(Some(s.bytes().fold(0u64, |acc, b| {
+                acc.saturating_mul(10).saturating_add((b - b'0') as u64)
+            })))
+        }
+        Some(_) => Err(()),
+    }
+}
+
+/// `application/json` or any `+json` type, case-insensitively, parameters ignored.
+fn is_json_media_type(ct: &str) -> bool {
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Everything needed to describe a failed response.
+struct Failure<'a> {
+    status: u16,
+    text: &'a str,
+    cx: &'a ResponseContext<'a>,
+    content_type: Option<&'a str>,
+}
+
+impl Failure<'_> {
+    /// The fields every response error carries.
+    fn base(&self, kind: ErrorKind, message: String, quirks: Vec<Quirk>) -> OAuthError {
+        let mut e = OAuthError::new(kind, message);
+        e.status = Some(self.status);
+        e.content_type = self.content_type.map(str::to_owned);
+        e.quirks = quirks;
+        if !(200..300).contains(&self.status) {
+            e.retry_after = self
+                .cx
+                .header("retry-after")
+                .and_then(|v| retry_after(v, self.cx.now_ms));
+        }
+        e
+    }
+
+    /// A 2xx response without a usable token.
+    fn invalid(&self, field: Option<&str>, problem: &str, quirks: Vec<Quirk>) -> OAuthError {
+        let status = digits(self.status as u64);
+        let mut e = self.base(
+            ErrorKind::InvalidResponse,
+            cat(&["token response (HTTP ", &status, ") ", problem]),
+            quirks,
+        );
+        e.field = field.map(str::to_owned);
+        e.body = Some(excerpt(self.text));
+        e.hint = body_hint(self.text, self.content_type).map(str::to_owned);
+        e
+    }
+
+    /// A non-2xx response without an OAuth error body.
+    fn http(&self, obj: Option<Value>, quirks: Vec<Quirk>) -> OAuthError {
+        let mut message = cat(&["token endpoint answered HTTP ", &digits(self.status as u64)]);
+        match self.content_type {
+            _ if self.text.trim().is_empty() => message.push_str(" with an empty body"),
+            Some(ct) => message.push_str(&cat(&[
+                " (",
+                ct.split(';').next().unwrap_or_default().trim(),
+                ")",
+            ])),
+            None => {}
+        }
+        let mut e = self.base(ErrorKind::Http, message, quirks);
+        if let Some(secs) = e.retry_after {
+            e.message
+                .push_str(&cat(&["; retry after ", &digits(secs), " s"]));
+        }
+        e.hint = match self.status {
+            401 | 403 => Some("check clientId, clientSecret and clientAuth"),
+            404 | 405 => Some("check tokenEndpoint: this URL does not take token requests"),
+            _ => obj
+                .is_none()
+                .then(|| body_hint(self.text, self.content_type))
+                .flatten(),
+        }
+        .map(str::to_owned);
+        match obj {
+            Some(obj) => {
+                self.human_fields(&mut e, &obj);
+                e.raw = Some(obj);
+            }
+            None if !self.text.trim().is_empty() => e.body = Some(excerpt(self.text)),
+            None => {}
+        }
+        e
+    }
+
+    /// An RFC 6749 §5.2 error response.
+    fn oauth(&self, code: String, obj: Value, quirks: Vec<Quirk>) -> OAuthError {
+        let text = |k: &str| obj.field(k).and_then(Value::as_str).map(str::to_owned);
+        let description = text("error_description");
+        let mut message = cat(&[
+            &one_line(&code),
+            " (HTTP ",
+            &digits(self.status as u64),
+            ")",
+        ]);
+        if let Some(d) = description.as_deref().filter(|d| !d.trim().is_empty()) {
+            message.push_str(": ");
+            message.push_str(&one_line(d));
+        }
+        let mut e = self.base(ErrorKind::OAuth, message, quirks);
+        e.error_description = description;
+        e.error_uri = text("error_uri");
+        self.human_fields(&mut e, &obj);
+        if code == "invalid_client" {
+            e.hint = Some(
+                "the server refused the client credentials: check clientId and clientSecret; if they are right, \
+                 try basicEncoding \"raw\" or clientAuth \"body\""
+                    .to_owned(),
+            );
+        }
+        e.error = Some(code);
+        e.raw = Some(obj);
+        e
+    }
+
+    /// Copies the vendor's human-readable title and message, verbatim.
+    fn human_fields(&self, e: &mut OAuthError, obj: &Value) {
+        let (title, message) = self
+            .cx
+            .human_fields
+            .unwrap_or(("error_human_title", "error_human_message"));
+        e.human_title = obj.field(title).and_then(Value::as_str).map(str::to_owned);
+        e.human_message = obj
+            .field(message)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+    }
+}
+
+/// What to check when a body is not the JSON that was expected.
+fn body_hint(text: &str, content_type: Option<&str>) -> Option<&'static str> {
+    let t = text.trim_start();
+    let html =
+        content_type.is_some_and(|c| c.to_ascii_lowercase().contains("html")) || t.starts_with('<');
+    if html {
+        Some("the server sent an HTML page: check tokenEndpoint, and any proxy or firewall in front of it")
+    } else if t.starts_with('{') && (t.contains(",}") || t.contains(",\n}") || t.contains(",\r\n}"))
+        || t.contains(", }")
+    {
+        Some("the body looks like JSON with a trailing comma, which JSON does not allow: the server must fix it")
+    } else {
+        None
+    }
+}
+
+/// A control-character-free, length-bounded quote of server text for a message.
+fn one_line(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_QUOTED)
+        .collect();
+    if s.chars().nth(MAX_QUOTED).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// The body, with token values redacted, cut to [`MAX_BODY_EXCERPT`] bytes.
+pub fn excerpt(text: &str) -> String {
+    let mut redacted = redact_tokens(text);
+    if redacted.len() > MAX_BODY_EXCERPT {
+        let mut cut = MAX_BODY_EXCERPT;
+        while !redacted.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        redacted.truncate(cut);
+        redacted.push('…');
+    }
+    redacted
+}
+
+/// Replaces the values of token members — `"access_token": "…"` in JSON, even truncated
+/// JSON, and `access_token=…` in form bodies — with `[redacted]`.
+pub fn redact_tokens(text: &str) -> String {
+    let mut out = text.to_owned();
+    for key in TOKEN_FIELDS {
+        out = redact_json_member(&out, key);
+        out = redact_form_member(&out, key);
+    }
+    out
+}
+
+fn redact_json_member(text: &str, key: &str) -> String {
+    let quoted = cat(&["\"", key, "\""]);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&quoted) {
+        let (head, tail) = rest.split_at(at + quoted.len());
+        out.push_str(head);
+        let after_key = tail.trim_start();
+        let Some(after_colon) = after_key.strip_prefix(':') else {
+            rest = tail;
+            continue;
+        };
+        out.push_str(
+            tail.get(..tail.len() - after_colon.len())
+                .unwrap_or_default(),
+        );
+        let value = after_colon.trim_start();
+        out.push_str(
+            after_colon
+                .get(..after_colon.len() - value.len())
+                .unwrap_or_default(),
+        );
+        let end = if let Some(string) = value.strip_prefix('"') {
+            out.push('"');
+            // Up to the closing quote that is not escaped, or the end of the text.
+            let mut escaped = false;
+            let close = string.char_indices().find(|&(_, c)| {
+                let stop = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                stop
+            });
+            match close {
+                Some((i, _)) => 1 + i,
+                None => value.len(),
+            }
+        } else {
+            value.find([',', '}', ']']).unwrap_or(value.len())
+        };
+        out.push_str("[redacted]");
+        rest = value.get(end..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+fn redact_form_member(text: &str, key: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match part.strip_prefix(key).and_then(|p| p.strip_prefix('=')) {
+            Some(_) => {
+                out.push_str(key);
+                out.push_str("=[redacted]");
+            }
+            None => out.push_str(part),
+        }
+    }
+    out
+}
+
+/// `Retry-After` as seconds from now: delay-seconds, or an HTTP-date (RFC 9110 §10.2.3).
+pub fn retry_after(value: &str, now_ms: u64) -> Option<u64> {
+    let v = value.trim();
+    if !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse().ok();
+    }
+    http_date(v).map(|at| at.saturating_sub(now_ms / 1000))
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) as seconds since the epoch.
+pub fn http_date(v: &str) -> Option<u64> {
+    let mut parts = v.trim().split(' ');
+    let _weekday = parts.next()?;
+    let day: u64 = parts.next()?.parse().ok()?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month_name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == month_name)? as u64 + 1;
+    let year: u64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next()? != "GMT"
+        || !(1..=31).contains(&day)
+        || year < 1970
+        || year > 9999
+        || h > 23
+        || m > 59
+        || s > 60
+    {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
+    let (y, mp) = if month > 2 {
+        (year, month - 3)
+    } else {
+        (year - 1, month + 9)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + h * 3600 + m * 60 + s)
+}

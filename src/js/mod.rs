@@ -1,0 +1,183 @@
+//! The `#[wasm_bindgen]` exports of the npm package: JavaScript values in, the core's
+//! decisions out. Nothing is decided here; values are only converted.
+
+mod error;
+
+use crate::core::config::ClientConfig;
+use crate::core::grant::Grant;
+use crate::core::json::Value;
+use crate::core::request::build_token_request;
+use crate::core::response::{self, ResponseContext, TokenSet};
+use crate::core::{config, error::OAuthError};
+use crate::web::json;
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use error::to_js;
+
+/// `obj[key]`, or `undefined` when `obj` is not an object.
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    if obj.is_object() {
+        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+/// Sets `obj[key] = value`. Setting a property on a fresh plain object cannot fail.
+fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+}
+
+/// Sets `obj[key]` when there is a value.
+fn set_opt<T: Into<JsValue>>(obj: &Object, key: &str, value: Option<T>) {
+    if let Some(v) = value {
+        set(obj, key, v);
+    }
+}
+
+/// A JavaScript argument as a [`Value`]; `what` names it in the error.
+fn arg(js: &JsValue, what: &str) -> Result<Value, JsValue> {
+    json::to_value(js).ok_or_else(|| {
+        to_js(
+            OAuthError::config(
+                what,
+                "must be a plain object of strings, numbers and booleans",
+            ),
+            None,
+        )
+    })
+}
+
+/// Builds the token request for `grant`: `{ url, method, headers, body }`, ready for
+/// `fetch(req.url, req)`. Throws an `OAuthError` of kind `config` naming the bad field.
+#[wasm_bindgen(js_name = buildTokenRequest, skip_typescript)]
+pub fn build_token_request_js(client: &JsValue, grant: &JsValue) -> Result<JsValue, JsValue> {
+    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(|e| to_js(e, None))?;
+    let grant = Grant::from_value(&arg(grant, "grant")?).map_err(|e| to_js(e, None))?;
+    let request = build_token_request(&client, &grant).map_err(|e| to_js(e, None))?;
+    let headers = Object::new();
+    for (name, value) in &request.headers {
+        set(&headers, name, value.as_str());
+    }
+    let out = Object::new();
+    set(&out, "url", request.url.as_str());
+    set(&out, "method", request.method);
+    set(&out, "headers", headers);
+    set(&out, "body", request.body.as_str());
+    Ok(out.into())
+}
+
+/// Parses a token endpoint response into a `TokenSet`, or throws an `OAuthError` of kind
+/// `oauth`, `http`, `invalid_response` (or `config` for bad arguments).
+#[wasm_bindgen(js_name = parseTokenResponse, skip_typescript)]
+pub fn parse_token_response_js(
+    status: &JsValue,
+    body: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, JsValue> {
+    let status = status
+        .as_f64()
+        .and_then(config::whole_number)
+        .filter(|s| (100..=599).contains(s))
+        .ok_or_else(|| {
+            to_js(
+                OAuthError::config("status", "must be an HTTP status code (100 to 599)"),
+                None,
+            )
+        })? as u16;
+    let body = match body.as_string() {
+        Some(b) => b,
+        None if body.is_undefined() || body.is_null() => String::new(),
+        None => {
+            return Err(to_js(
+                OAuthError::config("bodyText", "must be a string"),
+                None,
+            ))
+        }
+    };
+    let opts = if options.is_undefined() || options.is_null() {
+        Object::new().into()
+    } else {
+        options.clone()
+    };
+    let now = match Some(get(&opts, "now")).filter(|v| !v.is_undefined()) {
+        None => js_sys::Date::now() as u64,
+        Some(v) => v.as_f64().and_then(config::whole_number).ok_or_else(|| {
+            to_js(
+                OAuthError::config("now", "must be milliseconds since the epoch"),
+                None,
+            )
+        })?,
+    };
+    let headers = headers(&opts)?;
+    let strict = get(&opts, "strict").as_bool() == Some(true);
+    let human = get(&opts, "humanFields");
+    let title = get(&human, "title").as_string();
+    let message = get(&human, "message").as_string();
+    let cx = ResponseContext {
+        now_ms: now,
+        headers: &headers,
+        strict,
+        human_fields: (title.is_some() || message.is_some()).then(|| {
+            (
+                title.as_deref().unwrap_or("error_human_title"),
+                message.as_deref().unwrap_or("error_human_message"),
+            )
+        }),
+    };
+    let mut parsed: Option<JsValue> = None;
+    let result = response::parse_token_response(status, &body, &cx, |text| {
+        let js = json::parse(text)?;
+        let value = json::to_value(&js);
+        parsed = Some(js);
+        value
+    });
+    match result {
+        Ok(tokens) => Ok(token_set(tokens, parsed)),
+        Err(e) => Err(to_js(e, parsed)),
+    }
+}
+
+/// The response headers the parser reads, from a `Headers` (or anything with `get`) or a
+/// plain record.
+fn headers(opts: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
+    let h = get(opts, "headers");
+    if h.is_undefined() || h.is_null() {
+        return Ok(Vec::new());
+    }
+    if let Ok(get) = get(&h, "get").dyn_into::<Function>() {
+        let mut out = Vec::new();
+        for name in ["content-type", "retry-after", "www-authenticate", "date"] {
+            if let Some(v) = get.call1(&h, &name.into()).ok().and_then(|v| v.as_string()) {
+                out.push((name.to_owned(), v));
+            }
+        }
+        return Ok(out);
+    }
+    config::string_pairs(Some(&arg(&h, "headers")?), "headers").map_err(|e| to_js(e, None))
+}
+
+/// A `TokenSet` as a JavaScript object; `raw` is the object `JSON.parse` returned.
+fn token_set(t: TokenSet, raw: Option<JsValue>) -> JsValue {
+    let out = Object::new();
+    set(&out, "accessToken", t.access_token.expose());
+    set(&out, "tokenType", t.token_type.as_str());
+    set_opt(&out, "expiresIn", t.expires_in.map(|s| s as f64));
+    set_opt(&out, "expiresAt", t.expires_at.map(|s| s as f64));
+    set_opt(
+        &out,
+        "refreshToken",
+        t.refresh_token.as_ref().map(|r| r.expose()),
+    );
+    set_opt(&out, "scope", t.scope.as_deref());
+    set(&out, "raw", raw.unwrap_or_else(|| Object::new().into()));
+    set(&out, "quirks", quirks(&t.quirks));
+    out.into()
+}
+
+/// Quirk names as a JavaScript array.
+fn quirks(q: &[response::Quirk]) -> Array {
+    q.iter().map(|q| JsValue::from_str(q.as_str())).collect()
+}

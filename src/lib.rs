@@ -1,0 +1,75 @@
+//! # oauth2-wasm
+//!
+//! The OAuth 2 token-endpoint work of a web frontend, a Node script or a Rust wasm app:
+//! build grant requests, parse token responses and errors (vendors' human-readable fields
+//! included), tolerating and reporting the quirks of real servers.
+//!
+//! The same code ships as the `oauth2-wasm` npm package (the `js-exports` feature, on by
+//! default) and as this crate's Rust API, which Rust wasm apps use with
+//! `default-features = false`.
+//!
+//! ## Building a request
+//!
+//! ```
+//! use oauth2_wasm::{build_token_request, ClientConfig, Grant};
+//!
+//! let mut client = ClientConfig::new("https://auth.example.com/request-token");
+//! client.client_id = Some("my-client".into());
+//! client.client_secret = Some("s3cret".into());
+//! let request = build_token_request(&client, &Grant::ClientCredentials { scope: None }).unwrap();
+//! assert_eq!(request.body, "grant_type=client_credentials");
+//! assert_eq!(request.headers[2], ("Authorization".into(), "Basic bXktY2xpZW50OnMzY3JldA==".into()));
+//! ```
+//!
+//! ## Parsing the answer
+//!
+//! ```
+//! use oauth2_wasm::{parse_token_response, ErrorKind, ResponseContext};
+//!
+//! let now = 1_700_000_000_000; // ms since the epoch, when the request was sent
+//! let ok = parse_token_response(
+//!     200,
+//!     r#"{"access_token":"abc","token_type":"bearer","expires_in":3599}"#,
+//!     &ResponseContext::at(now),
+//! ).unwrap();
+//! assert_eq!(ok.expires_at, Some(now + 3_599_000));
+//!
+//! let err = parse_token_response(
+//!     400,
+//!     r#"{"error":"invalid_grant","error_human_title":"Niepoprawna wartość"}"#,
+//!     &ResponseContext::at(now),
+//! ).unwrap_err();
+//! assert_eq!(err.kind, ErrorKind::OAuth);
+//! assert_eq!(err.human_title.as_deref(), Some("Niepoprawna wartość"));
+//! ```
+
+pub mod core;
+#[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
+mod js;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use crate::core::config::{
+    BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientId, Secret,
+};
+pub use crate::core::error::{ErrorKind, OAuthError};
+pub use crate::core::grant::{Grant, ResourceOwner};
+pub use crate::core::json::Value;
+pub use crate::core::request::{build_token_request, TokenRequest};
+pub use crate::core::response::{Quirk, ResponseContext, TokenSet};
+
+/// Parses a token endpoint response (RFC 6749 §5.1, §5.2) into a [`TokenSet`], or an
+/// [`OAuthError`] of kind `oauth`, `http` or `invalid_response`.
+///
+/// JSON is read with the platform's parser: `JSON.parse` in wasm, serde_json elsewhere.
+pub fn parse_token_response(
+    status: u16,
+    body: &str,
+    cx: &ResponseContext,
+) -> Result<TokenSet, OAuthError> {
+    #[cfg(target_arch = "wasm32")]
+    let parse = web::json::parse_value;
+    #[cfg(not(target_arch = "wasm32"))]
+    let parse = crate::core::json::parse;
+    crate::core::response::parse_token_response(status, body, cx, parse)
+}

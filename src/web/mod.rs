@@ -1,0 +1,3 @@
+//! The wasm side of the Rust API: what the core needs from the JavaScript platform.
+
+pub mod json;
