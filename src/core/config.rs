@@ -264,7 +264,7 @@ impl core::fmt::Debug for ClientConfig {
 /// A non-negative whole number that a JavaScript number represents exactly.
 pub(crate) fn whole_number(n: f64) -> Option<u64> {
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    (n >= 0.0 && n <= MAX_SAFE && n.fract() == 0.0).then_some(n as u64)
+    ((0.0..=MAX_SAFE).contains(&n) && n.fract() == 0.0).then_some(n as u64)
 }
 
 /// The optional string member `key` of `v` (`null` counts as absent).

@@ -605,8 +605,7 @@ pub fn http_date(v: &str) -> Option<u64> {
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
     if parts.next()? != "GMT"
         || !(1..=31).contains(&day)
-        || year < 1970
-        || year > 9999
+        || !(1970..=9999).contains(&year)
         || h > 23
         || m > 59
         || s > 60
