@@ -45,7 +45,8 @@
 
 pub mod core;
 #[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
-mod js;
+#[doc(hidden)]
+pub mod js;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
