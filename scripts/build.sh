@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"   # binaryen's current wasm-opt
 wasm-pack build --release --target nodejs --out-dir pkg/node --no-pack --no-typescript >&2
+rm -f pkg/node/.gitignore   # wasm-pack's "*" would keep the files out of npm pack
 wasm=pkg/node/oauth2_wasm_bg.wasm
 glue=pkg/node/oauth2_wasm.js
 printf 'build: wasm %s bytes, glue %s bytes; gzip -9 of both: %s bytes\n' \

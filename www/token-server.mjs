@@ -1,0 +1,249 @@
+// A local token server that behaves like the four providers of the seed documents:
+// OLX/autovit (password and partner grants), Social ID (password with username or
+// email_address), AutoGrab (client_credentials) and Teen Quotes (JSON body, `expires`).
+// It listens on 127.0.0.1 only, on an ephemeral port unless told otherwise, and answers
+// CORS preflights so browser pages can call it.
+//
+//   node www/token-server.mjs [port]     prints the base URL and serves until killed
+//   import { startTokenServer } from "./token-server.mjs"   for tests and examples
+
+import { createServer } from "node:http";
+import { randomBytes } from "node:crypto";
+
+/** The credentials each provider accepts: the values of its document. */
+export const PROVIDERS = {
+  olx: {
+    path: "/api/open/oauth/token",
+    clientId: "123",
+    clientSecret: "02468abcdef",
+    username: "user@sneaky.domain",
+    password: "gimmeaccess",
+    partnerCode: "partner-name",
+    partnerSecret: "secret-code",
+  },
+  socialid: {
+    path: "/v2/marketing/oauth/token",
+    clientId: "138",
+    clientSecret: "e8b9ca24f1b590af67e6271297d6e1f7226625d61c5b5daa1b2f215464e292cf",
+    username: "john_doe",
+    emailAddress: "john_doe@domain.com",
+    password: "john_doe_secret",
+  },
+  autograb: { path: "/request-token", clientId: "autograb-client", clientSecret: "autograb-secret" },
+  teenquotes: { path: "/oauth", clientId: "42", clientSecret: "IZgwaBTZ2EdtT3hT7UzG2rLQ8S0Vmu9GDxeHwcPz" },
+};
+
+const MAX_BODY = 64 * 1024;
+const token = () => randomBytes(20).toString("hex");
+
+/** Starts the server; resolves to `{ url, port, requests, close() }`. */
+export async function startTokenServer({ port = 0 } = {}) {
+  const requests = [];
+  const refreshTokens = new Map(); // refresh token -> provider
+  const server = createServer((req, res) => {
+    const chunks = [];
+    let size = 0;
+    req.on("data", (c) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+      handle(req, res, body, refreshTokens);
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const actual = server.address().port;
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    port: actual,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res, status, obj, headers = {}) {
+  const text = obj === undefined ? "" : JSON.stringify(obj, null, 4);
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "Access-Control-Allow-Origin": "*",
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** The client credentials of a request: from HTTP Basic (form-decoded) or the body. */
+function clientOf(req, params) {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith("Basic ")) {
+    const plain = Buffer.from(auth.slice(6), "base64").toString("utf8");
+    const colon = plain.indexOf(":");
+    const dec = (s) => decodeURIComponent(s.replace(/\+/g, " "));
+    try {
+      return { id: dec(plain.slice(0, colon)), secret: dec(plain.slice(colon + 1)), via: "basic" };
+    } catch {
+      return { id: plain.slice(0, colon), secret: plain.slice(colon + 1), via: "basic" };
+    }
+  }
+  if (params.client_id !== undefined) {
+    return { id: String(params.client_id), secret: params.client_secret, via: "body" };
+  }
+  return null;
+}
+
+function paramsOf(req, body) {
+  const type = (req.headers["content-type"] || "").split(";")[0].trim().toLowerCase();
+  if (type === "application/json") {
+    try {
+      const parsed = JSON.parse(body);
+      return parsed && typeof parsed === "object" ? parsed : null;
+    } catch {
+      return null;
+    }
+  }
+  if (type === "application/x-www-form-urlencoded") return Object.fromEntries(new URLSearchParams(body));
+  return null;
+}
+
+function handle(req, res, body, refreshTokens) {
+  if (req.method === "OPTIONS") {
+    res.writeHead(204, {
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Allow-Methods": "POST",
+      "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept",
+      "Access-Control-Max-Age": "600",
+    });
+    return res.end();
+  }
+  const path = new URL(req.url, "http://x").pathname;
+  const name = Object.keys(PROVIDERS).find((n) => PROVIDERS[n].path === path);
+  if (!name) {
+    res.writeHead(404, { "Content-Type": "text/html", "Access-Control-Allow-Origin": "*" });
+    return res.end("<html><body><h1>404 Not Found</h1></body></html>");
+  }
+  if (req.method !== "POST") return send(res, 405, { error: "invalid_request", error_description: "POST only" });
+  const params = paramsOf(req, body);
+  if (!params) return send(res, 400, { error: "invalid_request", error_description: "Unreadable body" });
+  const p = PROVIDERS[name];
+  const client = clientOf(req, params);
+  const clientOk = client && client.id === p.clientId && client.secret === p.clientSecret;
+  return ({ olx, socialid, autograb, teenquotes })[name](res, params, client, clientOk, p, refreshTokens);
+}
+
+function issue(refreshTokens, provider, fields) {
+  const refresh = token();
+  refreshTokens.set(refresh, provider);
+  return { access_token: token(), ...fields(refresh) };
+}
+
+function useRefresh(refreshTokens, provider, value) {
+  if (refreshTokens.get(value) !== provider) return false;
+  refreshTokens.delete(value); // rotation: a refresh token works once
+  return true;
+}
+
+function olx(res, params, client, clientOk, p, refreshTokens) {
+  const human = (description) => ({
+    error: "invalid_grant",
+    error_description: description,
+    error_human_title: "Niepoprawna wartość",
+    error_human_message: "",
+  });
+  if (!clientOk) return send(res, 400, { ...human("Invalid client credentials"), error: "invalid_client" });
+  const ok = () =>
+    send(res, 200, issue(refreshTokens, "olx", (refresh) => ({
+      token_type: "bearer",
+      expires_in: 43200,
+      refresh_token: refresh,
+      scope: "adverts-write read",
+    })));
+  switch (params.grant_type) {
+    case "password":
+      return params.username === p.username && params.password === p.password
+        ? ok()
+        : send(res, 400, human("Invalid user credentials"));
+    case "partner":
+      return params.partner_code === p.partnerCode && params.partner_secret === p.partnerSecret
+        ? ok()
+        : send(res, 400, human("Invalid partner credentials parameter"));
+    case "refresh_token":
+      return useRefresh(refreshTokens, "olx", params.refresh_token)
+        ? ok()
+        : send(res, 400, human("Invalid refresh token"));
+    default:
+      return send(res, 400, { error: "unsupported_grant_type", error_description: "Allowed grant types: password, partner" });
+  }
+}
+
+function socialid(res, params, client, clientOk, p, refreshTokens) {
+  if (!clientOk) {
+    return send(res, 401, { error: "invalid_client", error_description: "The request authentication is invalid" });
+  }
+  if (params.grant_type !== "password") {
+    return send(res, 400, { error: "unsupported_grant_type", error_description: "The informed grant type is not supported." });
+  }
+  const ids = [params.username, params.email_address].filter((v) => v !== undefined);
+  if (ids.length !== 1 || !params.password) {
+    return send(res, 400, {
+      error: "invalid_request",
+      error_description: "A required parameter was not informed (grant_type, username/email_address, password).",
+    });
+  }
+  const known = params.username === p.username || params.email_address === p.emailAddress;
+  if (!known || params.password !== p.password) {
+    return send(res, 400, { error: "invalid_grant", error_description: "Invalid user credentials." });
+  }
+  return send(res, 200, issue(refreshTokens, "socialid", (refresh) => ({
+    expires_in: 604800,
+    token_type: "bearer",
+    refresh_token: refresh,
+  })));
+}
+
+function autograb(res, params, client, clientOk) {
+  if (!clientOk || client.via !== "basic") {
+    return send(res, 401, { error: "invalid_client", error_description: "Client authentication failed" });
+  }
+  if (params.grant_type !== "client_credentials") {
+    return send(res, 400, { error: "unsupported_grant_type", error_description: "client_credentials only" });
+  }
+  return send(res, 200, { access_token: token(), expires_in: 3599, scope: "", token_type: "bearer" });
+}
+
+function teenquotes(res, params, client, clientOk, p, refreshTokens) {
+  if (!clientOk) return send(res, 401, { error: "invalid_client", error_description: "Client authentication failed" });
+  const ok = () =>
+    send(res, 200, issue(refreshTokens, "teenquotes", (refresh) => ({
+      token_type: "bearer",
+      expires: Math.floor(Date.now() / 1000) + 604800,
+      expires_in: 604800,
+      refresh_token: refresh,
+    })));
+  switch (params.grant_type) {
+    case "client_credentials":
+      return ok();
+    case "refresh_token":
+      return useRefresh(refreshTokens, "teenquotes", params.refresh_token)
+        ? ok()
+        : send(res, 400, { error: "invalid_refresh", error_description: "The refresh token is invalid." });
+    default:
+      return send(res, 501, {
+        error: "unsupported_grant_type",
+        error_description: `The authorization grant type "${params.grant_type}" is not supported by the authorization server`,
+      });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const server = await startTokenServer({ port: Number(process.argv[2] || 0) });
+  console.log(`token server on ${server.url}`);
+}
