@@ -8,5 +8,6 @@ wasm.__registerErrorClass(OAuthError);
 module.exports = {
   buildTokenRequest: wasm.buildTokenRequest,
   parseTokenResponse: wasm.parseTokenResponse,
+  requestToken: wasm.requestToken,
   OAuthError,
 };

@@ -23,6 +23,8 @@ export interface ClientConfig {
   timeoutMs?: number;
   /** Allow http to hosts other than localhost, 127.0.0.0/8 and [::1]. Default false. */
   allowInsecureHttp?: boolean;
+  /** Silence the once-per-page browser warning about a client secret or a password grant in page code. */
+  acknowledgeBrowserSecrets?: boolean;
   /** Response members holding a vendor's human-readable error; default error_human_title / error_human_message. */
   humanFields?: { title?: string; message?: string };
 }
@@ -138,3 +140,20 @@ export function buildTokenRequest(client: ClientConfig, grant: Grant): TokenRequ
 
 /** Parses a token endpoint response, or throws OAuthError ("oauth", "http", "invalid_response"). */
 export function parseTokenResponse(status: number, bodyText: string, options?: ParseOptions): TokenSet;
+
+/** Options of {@link requestToken}. */
+export interface RequestOptions {
+  /** Aborting it aborts the request: the promise rejects with kind "aborted". */
+  signal?: AbortSignal;
+  /** Time limit for the whole exchange, body included; default: the client's timeoutMs, else 30000. */
+  timeoutMs?: number;
+  /** Used instead of globalThis.fetch. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+}
+
+/**
+ * Requests a token: buildTokenRequest, then fetch (no redirects followed, body read up to
+ * 256 KiB), then parseTokenResponse. Rejects with OAuthError: "config", "network",
+ * "timeout", "aborted", "http", "oauth" or "invalid_response".
+ */
+export function requestToken(client: ClientConfig, grant: Grant, options?: RequestOptions): Promise<TokenSet>;

@@ -58,6 +58,9 @@ pub use crate::core::grant::{Grant, ResourceOwner};
 pub use crate::core::json::Value;
 pub use crate::core::request::{build_token_request, TokenRequest};
 pub use crate::core::response::{Quirk, ResponseContext, TokenSet};
+pub use crate::core::transport::{DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES};
+#[cfg(target_arch = "wasm32")]
+pub use crate::web::fetch::{request_token, RequestOptions};
 
 /// Parses a token endpoint response (RFC 6749 §5.1, §5.2) into a [`TokenSet`], or an
 /// [`OAuthError`] of kind `oauth`, `http` or `invalid_response`.

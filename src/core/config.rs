@@ -116,6 +116,8 @@ pub struct ClientConfig {
     /// The response members holding a vendor's human-readable error title and message
     /// (default `error_human_title` and `error_human_message`).
     pub human_fields: Option<(String, String)>,
+    /// Silence the once-per-page browser warning about a client secret or a password grant.
+    pub acknowledge_browser_secrets: bool,
 }
 
 impl ClientConfig {
@@ -226,11 +228,8 @@ impl ClientConfig {
                 ))
             }
         };
-        c.allow_insecure_http = match v.field("allowInsecureHttp") {
-            None => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(OAuthError::config("allowInsecureHttp", "must be a boolean")),
-        };
+        c.allow_insecure_http = opt_bool(v, "allowInsecureHttp")?;
+        c.acknowledge_browser_secrets = opt_bool(v, "acknowledgeBrowserSecrets")?;
         if let Some(h) = v.field("humanFields") {
             let title = opt_string(h, "title")?.unwrap_or_else(|| "error_human_title".to_owned());
             let message =
@@ -257,6 +256,10 @@ impl core::fmt::Debug for ClientConfig {
             .field("extra_params", &param_names)
             .field("timeout_ms", &self.timeout_ms)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field(
+                "acknowledge_browser_secrets",
+                &self.acknowledge_browser_secrets,
+            )
             .finish()
     }
 }
@@ -265,6 +268,15 @@ impl core::fmt::Debug for ClientConfig {
 pub(crate) fn whole_number(n: f64) -> Option<u64> {
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
     ((0.0..=MAX_SAFE).contains(&n) && n.fract() == 0.0).then_some(n as u64)
+}
+
+/// The optional boolean member `key` of `v`, `false` when absent.
+fn opt_bool(v: &Value, key: &str) -> Result<bool, OAuthError> {
+    match v.field(key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(OAuthError::config(key, "must be a boolean")),
+    }
 }
 
 /// The optional string member `key` of `v` (`null` counts as absent).

@@ -17,3 +17,4 @@ pub mod grant;
 pub mod json;
 pub mod request;
 pub mod response;
+pub mod transport;

@@ -9,25 +9,17 @@ use crate::core::json::Value;
 use crate::core::request::build_token_request;
 use crate::core::response::{self, ResponseContext, TokenSet};
 use crate::core::{config, error::OAuthError};
-use crate::web::json;
-use js_sys::{Array, Function, Object, Reflect};
+use crate::web::fetch::{self, RequestOptions};
+use crate::web::{get, json};
+use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use error::to_js;
 
-/// `obj[key]`, or `undefined` when `obj` is not an object.
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    if obj.is_object() {
-        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
-/// Sets `obj[key] = value`. Setting a property on a fresh plain object cannot fail.
+/// Sets `obj[key] = value`.
 fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+    crate::web::set(obj, key, &value.into());
 }
 
 /// Sets `obj[key]` when there is a value.
@@ -127,8 +119,18 @@ pub fn parse_token_response_js(
             )
         }),
     };
+    parse_to_js(status, &body, &cx).map_err(|(e, raw)| to_js(e, raw))
+}
+
+/// Parses with `JSON.parse`, keeping the parsed object as the result's `raw`. The error
+/// comes back with that object, for the JavaScript error's `raw`.
+fn parse_to_js(
+    status: u16,
+    body: &str,
+    cx: &ResponseContext,
+) -> Result<JsValue, (OAuthError, Option<JsValue>)> {
     let mut parsed: Option<JsValue> = None;
-    let result = response::parse_token_response(status, &body, &cx, |text| {
+    let result = response::parse_token_response(status, body, cx, |text| {
         let js = json::parse(text)?;
         let value = json::to_value(&js);
         parsed = Some(js);
@@ -136,8 +138,65 @@ pub fn parse_token_response_js(
     });
     match result {
         Ok(tokens) => Ok(token_set(tokens, parsed)),
-        Err(e) => Err(to_js(e, parsed)),
+        Err(e) => Err((e, parsed)),
     }
+}
+
+/// Requests a token: builds the request, sends it with `fetch`, parses the answer.
+/// Options: `signal` (an `AbortSignal`), `timeoutMs`, `fetch`.
+#[wasm_bindgen(js_name = requestToken, skip_typescript)]
+pub async fn request_token_js(
+    client: JsValue,
+    grant: JsValue,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(|e| to_js(e, None))?;
+    let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(|e| to_js(e, None))?;
+    let options = request_options(&options)?;
+    let response = fetch::exchange(&client, &grant, &options)
+        .await
+        .map_err(|e| to_js(e, None))?;
+    parse_to_js(response.status, &response.body, &response.context(&client))
+        .map_err(|(e, raw)| to_js(fetch::refine(&client, e), raw))
+}
+
+/// `{ signal, timeoutMs, fetch }` from JavaScript.
+fn request_options(options: &JsValue) -> Result<RequestOptions, JsValue> {
+    let bad = |field: &str, problem: &str| to_js(OAuthError::config(field, problem), None);
+    let signal = get(options, "signal");
+    let timeout = get(options, "timeoutMs");
+    let fetch = get(options, "fetch");
+    Ok(RequestOptions {
+        signal: match signal.is_undefined() || signal.is_null() {
+            true => None,
+            false if get(&signal, "aborted").is_undefined() => {
+                return Err(bad("signal", "must be an AbortSignal"))
+            }
+            false => Some(signal.unchecked_into()),
+        },
+        timeout_ms: match timeout.as_f64() {
+            None if timeout.is_undefined() || timeout.is_null() => None,
+            Some(ms)
+                if config::whole_number(ms).is_some_and(|ms| ms > 0 && ms <= u32::MAX as u64) =>
+            {
+                Some(ms as u32)
+            }
+            _ => {
+                return Err(bad(
+                    "timeoutMs",
+                    "must be a positive whole number of milliseconds",
+                ))
+            }
+        },
+        fetch: match fetch.is_undefined() || fetch.is_null() {
+            true => None,
+            false => Some(
+                fetch
+                    .dyn_into::<Function>()
+                    .map_err(|_| bad("fetch", "must be a function"))?,
+            ),
+        },
+    })
 }
 
 /// The response headers the parser reads, from a `Headers` (or anything with `get`) or a

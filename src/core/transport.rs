@@ -1,0 +1,178 @@
+//! What the transport reports, turned into errors: timeouts, aborts, unreachable servers,
+//! redirects that are never followed, bodies too large to read. The wasm side only observes;
+//! the wording and the hints are decided here.
+
+use super::config::{BasicEncoding, ClientAuth, ClientConfig, ClientId};
+use super::encode;
+use super::error::{cat, digits, ErrorKind, OAuthError};
+use super::grant::Grant;
+
+/// Default request time limit (ms).
+pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+
+/// Largest response body read, in bytes: a token response is a few hundred bytes; reading
+/// stops here so a hostile or broken server cannot exhaust memory.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+
+/// Where the request runs: the hints differ (CORS exists only in browsers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runtime {
+    /// A window or a worker.
+    Browser,
+    /// Node, Deno, Bun …
+    Server,
+}
+
+/// Why no response could be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportFault {
+    /// The time limit ran out (ms).
+    Timeout(u32),
+    /// The caller's `AbortSignal` fired.
+    Aborted,
+    /// The fetch failed: refused, reset, DNS, TLS, or (in browsers) CORS. `code` is the
+    /// platform's error code where there is one (`ECONNREFUSED` …).
+    Network {
+        /// The platform's error code (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND` …).
+        code: Option<String>,
+        /// Whether the failure came while reading the body, after the headers.
+        during_body: bool,
+    },
+}
+
+/// The error for a transport fault.
+pub fn fault_error(fault: &TransportFault, runtime: Runtime) -> OAuthError {
+    match fault {
+        TransportFault::Timeout(ms) => OAuthError::new(
+            ErrorKind::Timeout,
+            cat(&["no answer from the token endpoint within ", &digits(*ms as u64), " ms"]),
+        )
+        .with_hint("raise timeoutMs if the server is slow; otherwise check that tokenEndpoint is reachable"),
+        TransportFault::Aborted => OAuthError::new(ErrorKind::Aborted, "the token request was aborted by its AbortSignal"),
+        TransportFault::Network { code, during_body } => {
+            let mut message = String::from(if *during_body {
+                "the connection to the token endpoint broke while reading the response"
+            } else {
+                "could not reach the token endpoint"
+            });
+            if let Some(code) = code {
+                message.push_str(&cat(&[" (", code, ")"]));
+            }
+            let hint = match (runtime, code.as_deref()) {
+                (_, Some("ECONNREFUSED")) => "nothing accepts connections at tokenEndpoint's host and port",
+                (_, Some("ENOTFOUND" | "EAI_AGAIN")) => "tokenEndpoint's host name does not resolve",
+                (_, Some("ECONNRESET" | "UND_ERR_SOCKET")) => "the server or a proxy closed the connection",
+                (Runtime::Browser, _) => {
+                    "the server is down or unreachable, or it does not allow this page's origin (CORS): browsers \
+                     report both the same way; the console shows which"
+                }
+                (Runtime::Server, _) => "the server is down or unreachable, or TLS failed",
+            };
+            OAuthError::new(ErrorKind::Network, message).with_hint(hint)
+        }
+    }
+}
+
+/// The error for a redirect, which is never followed: it could carry the credentials to
+/// another origin (RFC 9700 §4.12). `status` is 0 for a browser's opaque redirect.
+pub fn redirect_error(status: u16, location: Option<&str>) -> OAuthError {
+    let mut message =
+        String::from("the token endpoint answered with a redirect, which is not followed");
+    if status != 0 {
+        message = cat(&[
+            "the token endpoint answered HTTP ",
+            &digits(status as u64),
+            " (a redirect, not followed)",
+        ]);
+    }
+    let mut e = OAuthError::new(ErrorKind::Http, message).with_hint(
+        "set tokenEndpoint to the final URL; credentials are never sent on to a redirect target",
+    );
+    if status != 0 {
+        e.status = Some(status);
+    }
+    if let Some(l) = location {
+        e.hint = Some(cat(&[
+            "set tokenEndpoint to the final URL (the server points to ",
+            l,
+            ")",
+        ]));
+    }
+    e
+}
+
+/// Whether a status is a redirect (or a browser's opaque redirect, status 0).
+pub fn is_redirect(status: u16) -> bool {
+    status == 0 || (300..400).contains(&status)
+}
+
+/// The error for a body longer than [`MAX_RESPONSE_BYTES`].
+pub fn oversized_error(status: u16, content_type: Option<&str>) -> OAuthError {
+    let limit = digits((MAX_RESPONSE_BYTES / 1024) as u64);
+    let success = (200..300).contains(&status);
+    let kind = if success {
+        ErrorKind::InvalidResponse
+    } else {
+        ErrorKind::Http
+    };
+    let mut e = OAuthError::new(
+        kind,
+        cat(&[
+            "token endpoint answered HTTP ",
+            &digits(status as u64),
+            " with a body over ",
+            &limit,
+            " KiB; not read",
+        ]),
+    )
+    .with_hint("a token response is small: check tokenEndpoint");
+    e.status = Some(status);
+    e.content_type = content_type.map(str::to_owned);
+    e
+}
+
+/// A sharper hint for `invalid_client` when Basic credentials change under form-encoding:
+/// servers that do not decode them (against RFC 6749 §2.3.1) then see other values.
+pub fn invalid_client_hint(client: &ClientConfig, error: &OAuthError) -> Option<&'static str> {
+    if error.error.as_deref() != Some("invalid_client")
+        || client.effective_auth() != ClientAuth::Basic
+    {
+        return None;
+    }
+    let id = match &client.client_id {
+        Some(ClientId::Text(s)) => s.as_str(),
+        _ => "",
+    };
+    let changes = |s: &str| {
+        let mut encoded = String::new();
+        encode::push_form(&mut encoded, s);
+        encoded != s
+    };
+    let secret = client.secret().unwrap_or_default();
+    match client.basic_encoding {
+        BasicEncoding::Form if changes(id) || changes(secret) => Some(
+            "the client id or secret has characters that form-encoding changes (RFC 6749 §2.3.1); \
+             this server may not decode them: try basicEncoding \"raw\" or clientAuth \"body\"",
+        ),
+        _ => None,
+    }
+}
+
+/// The one-per-page warning for secrets in browser code, or `None` when there is nothing
+/// to warn about or the client acknowledged it.
+pub fn browser_secret_warning(client: &ClientConfig, grant: &Grant) -> Option<&'static str> {
+    if client.acknowledge_browser_secrets {
+        return None;
+    }
+    match grant {
+        Grant::Password { .. } => Some(
+            "oauth2-wasm: the password grant runs in a browser. The user's password passes through this page, \
+             and RFC 9700 deprecates the grant; set acknowledgeBrowserSecrets: true to silence this warning.",
+        ),
+        _ if client.secret().is_some() => Some(
+            "oauth2-wasm: a clientSecret is configured in browser code, where anyone can read it; \
+             set acknowledgeBrowserSecrets: true to silence this warning.",
+        ),
+        _ => None,
+    }
+}

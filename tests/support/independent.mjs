@@ -1,0 +1,143 @@
+// Two independent, real OAuth 2 servers from npm, for checking our client
+// against implementations we did not write. Both listen on 127.0.0.1 with an
+// ephemeral port and allow cross-origin browser calls to their token endpoint.
+import { createServer } from 'node:http';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { OAuth2Server } from 'oauth2-mock-server';
+
+// oidc-provider warns "Unsupported runtime" on import under Node 20 (it wants
+// 22+, but works) and warns about its in-memory adapter, which is exactly what
+// throwaway test servers want. No config option silences either, so drop just
+// those two lines; anything else it says still shows.
+const NOISE = /^oidc-provider WARNING: (Unsupported runtime|a quick start development-only in-memory adapter)/;
+async function quietly(fn) {
+  const { warn } = console;
+  console.warn = (msg, ...rest) => { if (!NOISE.test(String(msg))) warn(msg, ...rest); };
+  try { return await fn(); } finally { console.warn = warn; }
+}
+const { default: Provider, errors } = await quietly(() => import('oidc-provider'));
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST, GET, OPTIONS',
+  'access-control-allow-headers': 'Authorization, Content-Type, Accept',
+  // Lets a browser read the invalid_client challenge on 401 responses.
+  'access-control-expose-headers': 'WWW-Authenticate',
+  'access-control-max-age': '600',
+};
+
+// Wraps a request handler so every response carries permissive CORS headers
+// and preflights are answered here. Setting the headers before oidc-provider
+// sees the request also makes it skip its own client-based CORS check, which
+// otherwise rejects cross-origin calls from confidential clients.
+function withCors(handler) {
+  return (req, res) => {
+    for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204).end();
+      return;
+    }
+    handler(req, res);
+  };
+}
+
+async function listenOnLoopback(server) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+// Keep-alive sockets from fetch() would otherwise hold close() open.
+function closer(server) {
+  return () => new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+export async function startOidcProvider() {
+  const clientId = 'oauth2-wasm-test';
+  const clientSecret = randomBytes(24).toString('hex'); // hex: no Basic-auth escaping issues
+  const accountId = 'test-user';
+
+  const server = createServer();
+  const issuer = await listenOnLoopback(server);
+
+  // Supplying our own key, account lookup and TTLs keeps oidc-provider from
+  // falling back to (and warning about) its development defaults.
+  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ format: 'jwk' });
+  const provider = await quietly(() => new Provider(issuer, {
+    clients: [{
+      client_id: clientId,
+      client_secret: clientSecret,
+      // client_secret_post is accepted too: oidc-provider treats the two as one family.
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials', 'refresh_token'],
+      response_types: [],
+      redirect_uris: [],
+    }],
+    jwks: { keys: [{ ...signingKey, kid: 'test', use: 'sig', alg: 'RS256' }] },
+    findAccount: (ctx, sub) => (sub === accountId ? { accountId, claims: () => ({ sub }) } : undefined),
+    features: {
+      clientCredentials: { enabled: true },
+      devInteractions: { enabled: false },
+      // No resource servers are registered: a `resource` parameter gets
+      // invalid_target (the default does too, but warns on every call).
+      resourceIndicators: {
+        getResourceServerInfo: () => { throw new errors.InvalidTarget(); },
+      },
+    },
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: 3600,
+      ClientCredentials: 600,
+      RefreshToken: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+    },
+  }));
+  server.on('request', withCors(provider.callback()));
+
+  return {
+    issuer,
+    tokenEndpoint: `${issuer}/token`,
+    clientId,
+    clientSecret,
+    // Stands in for a completed login + consent: a grant for our account and
+    // a refresh token bound to it, exactly what the code flow would persist.
+    async mintRefreshToken({ scope = 'offline_access' } = {}) {
+      const grant = new provider.Grant({ accountId, clientId });
+      grant.addOIDCScope(scope);
+      const grantId = await grant.save();
+      const client = await provider.Client.find(clientId);
+      const refreshToken = new provider.RefreshToken({
+        accountId, client, grantId, scope, gty: 'authorization_code',
+      });
+      return refreshToken.save();
+    },
+    close: closer(server),
+  };
+}
+
+export async function startMockServer() {
+  const mock = new OAuth2Server();
+  await mock.issuer.keys.generate('RS256');
+  // Its express app already sends Access-Control-Allow-Origin: * and answers
+  // preflights (cors()), so no wrapper is needed here.
+  await mock.start(0, '127.0.0.1');
+  // It would advertise "http://localhost:<port>"; use the address we bound so
+  // the iss claim and the URLs we hand out agree.
+  const issuer = `http://127.0.0.1:${mock.address().port}`;
+  mock.issuer.url = issuer;
+
+  return {
+    issuer,
+    tokenEndpoint: `${issuer}/token`,
+    close: () => mock.stop(),
+  };
+}
