@@ -20,12 +20,25 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 step "cargo test (the core on the host)"
 cargo test
 
+# The wasm suites reach real servers on loopback: start them for the whole wasm stage.
+servers_json=$(mktemp)
+node tests/support/servers.mjs "$servers_json" &
+servers_pid=$!
+trap 'kill $servers_pid 2>/dev/null || true; rm -f "$servers_json"' EXIT
+for _ in $(seq 1 100); do [ -s "$servers_json" ] && break; sleep 0.1; done
+[ -s "$servers_json" ] || { echo "test servers did not start" >&2; exit 1; }
+export OAUTH2_WASM_TEST_SERVERS="$(cat "$servers_json")"
+export CHROMEDRIVER=/usr/bin/chromedriver GECKODRIVER="$(command -v geckodriver)"
+
 step "wasm-pack test --node"
-wasm-pack test --node
+OAUTH2_WASM_EXPECT=node wasm-pack test --node
 step "wasm-pack test --headless --chrome"
-WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome
+OAUTH2_WASM_EXPECT=browser WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
+step "wasm-pack test --headless --chrome, in a dedicated worker"
+OAUTH2_WASM_EXPECT=worker WASM_BINDGEN_USE_DEDICATED_WORKER=1 wasm-pack test --headless --chrome
 step "wasm-pack test --headless --firefox"
-WASM_BINDGEN_USE_BROWSER=1 GECKODRIVER="$(command -v geckodriver)" wasm-pack test --headless --firefox
+OAUTH2_WASM_EXPECT=browser WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --firefox
+kill $servers_pid 2>/dev/null || true
 
 step "node --test against the packed package"
 bash scripts/pack.sh tests/node www

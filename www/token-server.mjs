@@ -76,6 +76,8 @@ function send(res, status, obj, headers = {}) {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
     "Access-Control-Allow-Origin": "*",
+    // Browsers hide these from scripts unless exposed (Date dates Teen Quotes' `expires`).
+    "Access-Control-Expose-Headers": "Retry-After, Date, WWW-Authenticate",
     ...headers,
   });
   res.end(text);

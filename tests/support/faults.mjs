@@ -3,7 +3,11 @@
 
 import { createServer } from "node:http";
 
-const CORS = { "Access-Control-Allow-Origin": "*" };
+// Browsers hide Retry-After, Date and WWW-Authenticate from scripts unless exposed.
+const CORS = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Expose-Headers": "Retry-After, Date, WWW-Authenticate",
+};
 const CHUNK = 64 * 1024;
 const HUGE_CHUNKS = 800; // 50 MiB
 const PREFIX = '{"access_token":"';
