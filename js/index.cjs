@@ -1,7 +1,7 @@
 "use strict";
 // The package entry for Node (require and, through index.mjs, import).
 const wasm = require("../pkg/node/oauth2_wasm.js");
-const { OAuthError } = require("./error.cjs");
+const { OAuthError } = require("../pkg/node/error.cjs");
 
 wasm.__registerErrorClass(OAuthError);
 

@@ -40,6 +40,6 @@ step "wasm-pack test --headless --firefox"
 OAUTH2_WASM_EXPECT=browser WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --firefox
 kill $servers_pid 2>/dev/null || true
 
-step "node --test against the packed package"
-bash scripts/pack.sh tests/node www
+step "node --test: the packed package in Node, and its JS API in Chromium and Firefox pages and workers"
+bash scripts/pack.sh tests/node tests/browser www
 node --test tests/node/

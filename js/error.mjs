@@ -1,14 +1,14 @@
-"use strict";
 // The error every failure of oauth2-wasm throws. A real Error subclass, so
 // `err instanceof Error`, `err instanceof OAuthError` and `err.name === "OAuthError"` hold.
 // Its fields never hold a client secret, password or token.
+// The one source of the class: scripts/build.sh derives the CommonJS copy for Node from it.
 
 const FIELDS = [
   "status", "error", "errorDescription", "errorUri", "humanTitle", "humanMessage",
   "body", "contentType", "retryAfter", "hint", "field", "quirks", "raw",
 ];
 
-class OAuthError extends Error {
+export class OAuthError extends Error {
   /**
    * @param {string} kind "config", "network", "timeout", "aborted", "http", "oauth",
    *   "invalid_response", "storage" or "login_required"
@@ -37,5 +37,3 @@ class OAuthError extends Error {
 Object.defineProperty(OAuthError.prototype, "name", {
   value: "OAuthError", writable: true, configurable: true,
 });
-
-module.exports = { OAuthError };

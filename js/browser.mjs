@@ -1,0 +1,12 @@
+// The package entry for browsers, workers and other ES module runtimes without `require`:
+// the wasm is fetched next to this module and instantiated once, before any export is used.
+import init, * as wasm from "../pkg/web/oauth2_wasm.js";
+import { OAuthError } from "./error.mjs";
+
+await init();
+wasm.__registerErrorClass(OAuthError);
+
+export const buildTokenRequest = wasm.buildTokenRequest;
+export const parseTokenResponse = wasm.parseTokenResponse;
+export const requestToken = wasm.requestToken;
+export { OAuthError };
