@@ -43,6 +43,17 @@
 //! assert_eq!(err.human_title.as_deref(), Some("Niepoprawna wartość"));
 //! ```
 
+//! ## Requesting a token (wasm)
+//!
+//! In a browser, a worker or Node, `request_token` (wasm32 only) builds the request, sends it with
+//! `globalThis.fetch` (or `RequestOptions::fetch`) within a time limit, and parses the
+//! answer; every failure is an [`OAuthError`] (`network`, `timeout`, `aborted` besides the
+//! parser's kinds).
+//!
+//! ```ignore
+//! let tokens = oauth2_wasm::request_token(&client, &grant, &RequestOptions::default()).await?;
+//! ```
+
 pub mod core;
 #[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
 #[doc(hidden)]
