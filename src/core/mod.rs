@@ -17,4 +17,5 @@ pub mod grant;
 pub mod json;
 pub mod request;
 pub mod response;
+pub mod session;
 pub mod transport;

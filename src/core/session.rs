@@ -1,0 +1,303 @@
+//! The token session, without I/O: the stored record and its codec, the refresh decision,
+//! and what a failed refresh means for the session. The wasm side stores, locks and sends;
+//! everything it decides comes from here.
+
+use super::config::{ClientConfig, ClientId, Secret};
+use super::encode::push_json_string;
+use super::error::{cat, digits, ErrorKind, OAuthError};
+use super::json::Value;
+use super::response::TokenSet;
+
+/// The record format this library writes. Records with a higher `v` (another tab running a
+/// newer version) are left untouched.
+pub const RECORD_VERSION: u64 = 1;
+/// `kind` of every record, so foreign values under the same key are recognised.
+pub const RECORD_KIND: &str = "oauth2-wasm/token";
+/// Refresh this long before expiry by default (seconds)…
+pub const DEFAULT_SKEW_SECS: u64 = 60;
+/// …but never more than this fraction of the token's lifetime (1/10), so short-lived tokens
+/// are not refreshed on every call.
+const SKEW_LIFETIME_DIVISOR: u64 = 10;
+
+/// The token data that is stored: never a client secret, password or partner secret.
+#[derive(Clone, PartialEq)]
+pub struct TokenRecord {
+    /// `access_token`.
+    pub access_token: Secret,
+    /// `token_type`.
+    pub token_type: String,
+    /// When the token was obtained (ms since the epoch): the request's send time.
+    pub obtained_at: u64,
+    /// When it expires (ms since the epoch), if known.
+    pub expires_at: Option<u64>,
+    /// `refresh_token`.
+    pub refresh_token: Option<Secret>,
+    /// `scope` as granted.
+    pub scope: Option<String>,
+}
+
+impl core::fmt::Debug for TokenRecord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenRecord")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("obtained_at", &self.obtained_at)
+            .field("expires_at", &self.expires_at)
+            .field("refresh_token", &self.refresh_token)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+impl TokenRecord {
+    /// The record for a fresh token response obtained at `obtained_at`. When the response
+    /// has no `refresh_token` or `scope`, those of `previous` are kept (RFC 6749 §6: the
+    /// server may keep the refresh token unchanged).
+    pub fn from_response(
+        tokens: &TokenSet,
+        obtained_at: u64,
+        previous: Option<&TokenRecord>,
+    ) -> Self {
+        TokenRecord {
+            access_token: tokens.access_token.clone(),
+            token_type: tokens.token_type.clone(),
+            obtained_at,
+            expires_at: tokens.expires_at,
+            refresh_token: tokens
+                .refresh_token
+                .clone()
+                .or_else(|| previous.and_then(|p| p.refresh_token.clone())),
+            scope: tokens
+                .scope
+                .clone()
+                .or_else(|| previous.and_then(|p| p.scope.clone())),
+        }
+    }
+
+    /// The record as a [`TokenSet`] (its `raw` is empty: raw responses are not stored).
+    pub fn to_token_set(&self) -> TokenSet {
+        TokenSet {
+            access_token: self.access_token.clone(),
+            token_type: self.token_type.clone(),
+            expires_in: self
+                .expires_at
+                .map(|at| at.saturating_sub(self.obtained_at) / 1000),
+            expires_at: self.expires_at,
+            refresh_token: self.refresh_token.clone(),
+            scope: self.scope.clone(),
+            raw: Value::Object(Vec::new()),
+            quirks: Vec::new(),
+        }
+    }
+}
+
+/// The default storage key: namespaced by token endpoint and client id, so several
+/// clients coexist in one storage.
+pub fn storage_key(client: &ClientConfig) -> String {
+    let id = match &client.client_id {
+        Some(ClientId::Text(s)) => s.clone(),
+        Some(ClientId::Number(n)) => digits(*n),
+        None => String::new(),
+    };
+    cat(&["oauth2-wasm:", &client.token_endpoint, "#", &id])
+}
+
+/// The client id as stored in the record (a number as its digits).
+fn client_id_text(client: &ClientConfig) -> String {
+    match &client.client_id {
+        Some(ClientId::Text(s)) => s.clone(),
+        Some(ClientId::Number(n)) => digits(*n),
+        None => String::new(),
+    }
+}
+
+/// Encodes a record for storage.
+pub fn encode_record(record: &TokenRecord, client: &ClientConfig) -> String {
+    let mut out = String::with_capacity(256);
+    out.push_str("{\"v\":");
+    out.push_str(&digits(RECORD_VERSION));
+    out.push_str(",\"kind\":");
+    push_json_string(&mut out, RECORD_KIND);
+    out.push_str(",\"endpoint\":");
+    push_json_string(&mut out, &client.token_endpoint);
+    out.push_str(",\"clientId\":");
+    push_json_string(&mut out, &client_id_text(client));
+    out.push_str(",\"accessToken\":");
+    push_json_string(&mut out, record.access_token.expose());
+    out.push_str(",\"tokenType\":");
+    push_json_string(&mut out, &record.token_type);
+    out.push_str(",\"obtainedAt\":");
+    out.push_str(&digits(record.obtained_at));
+    if let Some(at) = record.expires_at {
+        out.push_str(",\"expiresAt\":");
+        out.push_str(&digits(at));
+    }
+    if let Some(r) = &record.refresh_token {
+        out.push_str(",\"refreshToken\":");
+        push_json_string(&mut out, r.expose());
+    }
+    if let Some(s) = &record.scope {
+        out.push_str(",\"scope\":");
+        push_json_string(&mut out, s);
+    }
+    out.push('}');
+    out
+}
+
+/// What was found under the storage key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// Nothing.
+    Absent,
+    /// A usable record of this client.
+    Record(TokenRecord),
+    /// Not a record: not JSON, or a record missing its fields. Discarded.
+    Corrupt,
+    /// A record of another client or endpoint, or another application's value. Discarded.
+    Foreign,
+    /// A record of a newer format: left untouched, never overwritten.
+    Future,
+}
+
+/// Reads what storage held under the key. `parsed` is the value's JSON (`None` when it
+/// was not JSON); `text` whether there was a value at all.
+pub fn decode_record(text: Option<&str>, parsed: Option<&Value>, client: &ClientConfig) -> Stored {
+    if text.is_none() {
+        return Stored::Absent;
+    }
+    let Some(v @ Value::Object(_)) = parsed else {
+        return Stored::Corrupt;
+    };
+    if v.field("kind").and_then(Value::as_str) != Some(RECORD_KIND) {
+        return Stored::Foreign;
+    }
+    let version = match v.field("v") {
+        Some(Value::Number(n)) if *n >= 1.0 && n.fract() == 0.0 => *n as u64,
+        _ => return Stored::Corrupt,
+    };
+    if version > RECORD_VERSION {
+        return Stored::Future;
+    }
+    let (Some(endpoint), Some(client_id)) = (
+        v.field("endpoint").and_then(Value::as_str),
+        v.field("clientId").and_then(Value::as_str),
+    ) else {
+        return Stored::Corrupt;
+    };
+    if endpoint != client.token_endpoint || client_id != client_id_text(client) {
+        return Stored::Foreign;
+    }
+    let text_field = |k: &str| v.field(k).and_then(Value::as_str).map(str::to_owned);
+    let number = |k: &str| match v.field(k) {
+        Some(Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => Some(*n as u64),
+        _ => None,
+    };
+    let (Some(access_token), Some(token_type), Some(obtained_at)) = (
+        text_field("accessToken").filter(|t| !t.is_empty()),
+        text_field("tokenType"),
+        number("obtainedAt"),
+    ) else {
+        return Stored::Corrupt;
+    };
+    if v.field("expiresAt").is_some() && number("expiresAt").is_none() {
+        return Stored::Corrupt;
+    }
+    Stored::Record(TokenRecord {
+        access_token: Secret::new(access_token),
+        token_type,
+        obtained_at,
+        expires_at: number("expiresAt"),
+        refresh_token: text_field("refreshToken")
+            .filter(|t| !t.is_empty())
+            .map(Secret::new),
+        scope: text_field("scope"),
+    })
+}
+
+/// What the manager must do to hand out an access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// The stored access token is good.
+    Use,
+    /// Send the `refresh_token` grant.
+    Refresh,
+    /// Get a new token with the manager's own grant (client_credentials).
+    Reacquire,
+    /// Nothing left to try without the user.
+    LoginRequired,
+}
+
+/// How long before expiry a token is renewed: `skew_secs` when the caller set it, else
+/// [`DEFAULT_SKEW_SECS`]; never more than a tenth of the token's lifetime (half of it
+/// when set explicitly), so a short-lived token is not renewed on every call.
+pub fn effective_skew_ms(record: &TokenRecord, skew_secs: Option<u64>) -> u64 {
+    let lifetime = record
+        .expires_at
+        .map_or(0, |at| at.saturating_sub(record.obtained_at));
+    match skew_secs {
+        Some(s) => s.saturating_mul(1000).min(lifetime / 2),
+        None => (DEFAULT_SKEW_SECS * 1000).min(lifetime / SKEW_LIFETIME_DIVISOR),
+    }
+}
+
+/// The refresh decision, from the clock alone: no timers. A token with no known lifetime
+/// is used until a 401 says otherwise.
+pub fn next(
+    record: Option<&TokenRecord>,
+    now: u64,
+    skew_secs: Option<u64>,
+    can_reacquire: bool,
+) -> Next {
+    let fallback = |r: Option<&TokenRecord>| {
+        if r.is_some_and(|r| r.refresh_token.is_some()) {
+            Next::Refresh
+        } else if can_reacquire {
+            Next::Reacquire
+        } else {
+            Next::LoginRequired
+        }
+    };
+    match record {
+        None => fallback(None),
+        Some(r) => match r.expires_at {
+            None => Next::Use,
+            Some(at) if now.saturating_add(effective_skew_ms(r, skew_secs)) < at => Next::Use,
+            Some(_) => fallback(Some(r)),
+        },
+    }
+}
+
+/// Whether a record is still good at `now` (same rule as [`next`] returning `Use`).
+pub fn is_fresh(record: &TokenRecord, now: u64, skew_secs: Option<u64>) -> bool {
+    next(Some(record), now, skew_secs, false) == Next::Use
+}
+
+/// Whether a failed refresh means the server refused the refresh token — the only
+/// failure that ends a session (`invalid_grant`; Teen Quotes says `invalid_refresh`).
+/// Network, CORS, timeout, 5xx and everything else keep the tokens.
+pub fn refresh_refused(e: &OAuthError) -> bool {
+    e.kind == ErrorKind::OAuth
+        && matches!(
+            e.error.as_deref(),
+            Some("invalid_grant" | "invalid_refresh")
+        )
+}
+
+/// The `login_required` error that replaces a refused refresh, keeping the server's words.
+pub fn login_required(cause: Option<&OAuthError>) -> OAuthError {
+    let mut e = OAuthError::new(
+        ErrorKind::LoginRequired,
+        match cause {
+            Some(_) => "the server refused the refresh token: log in again",
+            None => "no usable tokens and no grant to get new ones: log in first",
+        },
+    );
+    if let Some(c) = cause {
+        e.status = c.status;
+        e.error = c.error.clone();
+        e.error_description = c.error_description.clone();
+        e.human_title = c.human_title.clone();
+        e.human_message = c.human_message.clone();
+    }
+    e
+}
