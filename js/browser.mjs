@@ -9,4 +9,5 @@ wasm.__registerErrorClass(OAuthError);
 export const buildTokenRequest = wasm.buildTokenRequest;
 export const parseTokenResponse = wasm.parseTokenResponse;
 export const requestToken = wasm.requestToken;
+export const TokenManager = wasm.TokenManager;
 export { OAuthError };

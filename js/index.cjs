@@ -9,5 +9,6 @@ module.exports = {
   buildTokenRequest: wasm.buildTokenRequest,
   parseTokenResponse: wasm.parseTokenResponse,
   requestToken: wasm.requestToken,
+  TokenManager: wasm.TokenManager,
   OAuthError,
 };

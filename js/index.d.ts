@@ -157,3 +157,64 @@ export interface RequestOptions {
  * "timeout", "aborted", "http", "oauth" or "invalid_response".
  */
 export function requestToken(client: ClientConfig, grant: Grant, options?: RequestOptions): Promise<TokenSet>;
+
+/** A storage a TokenManager can use: each method sync or returning a Promise; values are strings. */
+export interface StorageAdapter {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
+  /**
+   * Optional: run `fn` while holding an exclusive lock called `name`, shared by every process
+   * using the store, and return its result. With it, processes refresh once between them.
+   */
+  lock?<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Options of {@link TokenManager}. */
+export interface TokenManagerOptions {
+  client: ClientConfig;
+  /** A grant the manager may repeat by itself to get new tokens: client_credentials, partner or an extension grant. */
+  grant?: Grant;
+  /** Default "local" in a window, "memory" elsewhere (workers, Node). */
+  storage?: "local" | "session" | "memory" | StorageAdapter;
+  /** Default: "oauth2-wasm:" + tokenEndpoint + "#" + clientId. */
+  storageKey?: string;
+  /** Renew this long before expiry. Default 60 s, but at most a tenth of the token's lifetime. */
+  refreshSkewSeconds?: number;
+  /** A clock in ms since the epoch, for tests. */
+  now?: () => number;
+  /** Used for token requests instead of globalThis.fetch. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+}
+
+/** Why the tokens changed. */
+export type ChangeReason =
+  | "login" | "refresh" | "reacquire" | "logout" | "external" | "login_required" | "storage_error" | "discarded";
+
+/** What onChange listeners receive besides the tokens. */
+export interface ChangeEvent {
+  reason: ChangeReason;
+  /** Behind "login_required", "storage_error" and "discarded". */
+  error?: OAuthError;
+}
+
+/** Keeps a session's tokens in storage and hands out a valid access token. */
+export class TokenManager {
+  constructor(options: TokenManagerOptions);
+  /** Requests tokens with `grant`, stores and returns them. */
+  login(grant: Grant): Promise<TokenSet>;
+  /** A valid access token: cached, refreshed or re-acquired; one request for all concurrent callers (and tabs). */
+  getAccessToken(): Promise<string>;
+  /** The stored tokens, or null; no network, no storage access. */
+  getTokens(): TokenSet | null;
+  /** Renew now, even if the token is fresh (unless another tab just did). */
+  refresh(): Promise<TokenSet>;
+  /** Forget the tokens, in storage too; other tabs see it. */
+  logout(): Promise<void>;
+  /** fetch with Authorization: Bearer <token>; on a 401, renews once and retries when the body can be replayed. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Calls `listener` on every change; returns a function that removes it. */
+  onChange(listener: (tokens: TokenSet | null, event: ChangeEvent) => void): () => void;
+  /** Frees the wasm memory behind the manager. */
+  free(): void;
+}

@@ -1,5 +1,5 @@
 // ES module entry: the same instance as require() gets, so one OAuthError class.
 import lib from "./index.cjs";
 
-export const { buildTokenRequest, parseTokenResponse, requestToken, OAuthError } = lib;
+export const { buildTokenRequest, parseTokenResponse, requestToken, TokenManager, OAuthError } = lib;
 export default lib;

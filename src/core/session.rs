@@ -248,22 +248,25 @@ pub fn next(
     skew_secs: Option<u64>,
     can_reacquire: bool,
 ) -> Next {
-    let fallback = |r: Option<&TokenRecord>| {
-        if r.is_some_and(|r| r.refresh_token.is_some()) {
-            Next::Refresh
-        } else if can_reacquire {
-            Next::Reacquire
-        } else {
-            Next::LoginRequired
-        }
-    };
     match record {
-        None => fallback(None),
+        None => renewal(None, can_reacquire),
         Some(r) => match r.expires_at {
             None => Next::Use,
             Some(at) if now.saturating_add(effective_skew_ms(r, skew_secs)) < at => Next::Use,
-            Some(_) => fallback(Some(r)),
+            Some(_) => renewal(Some(r), can_reacquire),
         },
+    }
+}
+
+/// What renewing means for `record`, fresh or not (an explicit refresh, or after a 401):
+/// the refresh token if there is one, else the manager's own grant, else the user.
+pub fn renewal(record: Option<&TokenRecord>, can_reacquire: bool) -> Next {
+    if record.is_some_and(|r| r.refresh_token.is_some()) {
+        Next::Refresh
+    } else if can_reacquire {
+        Next::Reacquire
+    } else {
+        Next::LoginRequired
     }
 }
 

@@ -2,31 +2,30 @@
 //! decisions out. Nothing is decided here; values are only converted.
 
 mod error;
+mod manager;
 
 use crate::core::config::ClientConfig;
 use crate::core::grant::Grant;
 use crate::core::json::Value;
 use crate::core::request::build_token_request;
-use crate::core::response::{self, ResponseContext, TokenSet};
+use crate::core::response::{self, ResponseContext};
 use crate::core::{config, error::OAuthError};
 use crate::web::fetch::{self, RequestOptions};
 use crate::web::{get, json};
-use js_sys::{Array, Function, Object};
+use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use error::to_js;
+use crate::web::convert;
+
+/// The JavaScript error for `e`.
+fn to_js(e: OAuthError, raw: Option<JsValue>) -> JsValue {
+    convert::error(&e, raw)
+}
 
 /// Sets `obj[key] = value`.
 fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     crate::web::set(obj, key, &value.into());
-}
-
-/// Sets `obj[key]` when there is a value.
-fn set_opt<T: Into<JsValue>>(obj: &Object, key: &str, value: Option<T>) {
-    if let Some(v) = value {
-        set(obj, key, v);
-    }
 }
 
 /// A JavaScript argument as a [`Value`]; `what` names it in the error.
@@ -137,7 +136,7 @@ fn parse_to_js(
         value
     });
     match result {
-        Ok(tokens) => Ok(token_set(tokens, parsed)),
+        Ok(tokens) => Ok(convert::token_set(&tokens, parsed)),
         Err(e) => Err((e, parsed)),
     }
 }
@@ -216,27 +215,4 @@ fn headers(opts: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
         return Ok(out);
     }
     config::string_pairs(Some(&arg(&h, "headers")?), "headers").map_err(|e| to_js(e, None))
-}
-
-/// A `TokenSet` as a JavaScript object; `raw` is the object `JSON.parse` returned.
-fn token_set(t: TokenSet, raw: Option<JsValue>) -> JsValue {
-    let out = Object::new();
-    set(&out, "accessToken", t.access_token.expose());
-    set(&out, "tokenType", t.token_type.as_str());
-    set_opt(&out, "expiresIn", t.expires_in.map(|s| s as f64));
-    set_opt(&out, "expiresAt", t.expires_at.map(|s| s as f64));
-    set_opt(
-        &out,
-        "refreshToken",
-        t.refresh_token.as_ref().map(|r| r.expose()),
-    );
-    set_opt(&out, "scope", t.scope.as_deref());
-    set(&out, "raw", raw.unwrap_or_else(|| Object::new().into()));
-    set(&out, "quirks", quirks(&t.quirks));
-    out.into()
-}
-
-/// Quirk names as a JavaScript array.
-fn quirks(q: &[response::Quirk]) -> Array {
-    q.iter().map(|q| JsValue::from_str(q.as_str())).collect()
 }

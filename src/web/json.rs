@@ -18,3 +18,21 @@ pub fn to_value(js: &JsValue) -> Option<Value> {
 pub fn parse_value(text: &str) -> Option<Value> {
     parse(text).as_ref().and_then(to_value)
 }
+
+/// A [`Value`] as a JavaScript value.
+pub fn to_js(v: &Value) -> JsValue {
+    match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => JsValue::from_f64(*n),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(items) => items.iter().map(to_js).collect::<js_sys::Array>().into(),
+        Value::Object(members) => {
+            let out = js_sys::Object::new();
+            for (k, v) in members {
+                super::set(&out, k, &to_js(v));
+            }
+            out.into()
+        }
+    }
+}

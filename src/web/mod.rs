@@ -1,7 +1,10 @@
 //! The wasm side of the Rust API: what the core needs from the JavaScript platform.
 
+pub mod convert;
 pub mod fetch;
 pub mod json;
+pub mod manager;
+pub mod storage;
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -23,4 +26,17 @@ pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) {
 /// Calls `obj[name]()`.
 pub(crate) fn call0(obj: &JsValue, name: &str) -> Result<JsValue, JsValue> {
     get(obj, name).dyn_into::<Function>()?.call0(obj)
+}
+
+/// A short description of a thrown JavaScript value: `name: message` of an `Error`, else
+/// its string form, bounded.
+pub(crate) fn js_error_message(e: &JsValue) -> String {
+    let text = match (get(e, "name").as_string(), get(e, "message").as_string()) {
+        (Some(n), Some(m)) => crate::core::error::cat(&[&n, ": ", &m]),
+        (None, Some(m)) => m,
+        _ => e
+            .as_string()
+            .unwrap_or_else(|| String::from("a non-Error value")),
+    };
+    text.chars().take(200).collect()
 }

@@ -1,0 +1,1037 @@
+//! The token manager: keeps a session's tokens in storage and hands out a valid access
+//! token — cached, refreshed or re-acquired — with one request however many callers ask at
+//! once, in one page or process (single-flight) and across tabs (Web Locks, storage events,
+//! a BroadcastChannel) or processes (a storage adapter's `lock`).
+//!
+//! The decisions (is the token fresh, refresh or re-acquire, does a failure end the
+//! session) come from `core::session`; this module stores, locks, sends and tells.
+
+use super::fetch::{exchange, refine, runtime, RequestOptions};
+use super::storage::{self, StorageChoice, Store};
+use super::{get, js_error_message, json};
+use crate::core::config::ClientConfig;
+use crate::core::error::{ErrorKind, OAuthError};
+use crate::core::grant::Grant;
+use crate::core::response::{ResponseContext, TokenSet};
+use crate::core::session::{self, Next, Stored, TokenRecord};
+use crate::core::transport::{self, TransportFault};
+use js_sys::{Function, Object, Promise, Reflect};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+
+/// How long a tab that waited for a sibling's lock then waits for the sibling's new record
+/// to become visible before refreshing itself (Chromium can grant the lock before the
+/// sibling's `localStorage` write shows; see DESIGN.md).
+const SIBLING_WAIT_MS: u32 = 1_000;
+/// Extra time, beyond the request time limit, to wait for a held lock.
+const LOCK_GRACE_MS: u32 = 5_000;
+
+/// Options of [`TokenManager::new`].
+#[derive(Debug, Clone)]
+pub struct ManagerOptions {
+    /// The client.
+    pub client: ClientConfig,
+    /// A grant the manager may use by itself to get new tokens: `client_credentials`,
+    /// `partner` or an extension grant. (Password and code grants go to `login`.)
+    pub grant: Option<Grant>,
+    /// Where tokens live; default `Local` in a window, `Memory` elsewhere.
+    pub storage: Option<StorageChoice>,
+    /// The storage key; default namespaced by token endpoint and client id.
+    pub storage_key: Option<String>,
+    /// Renew this long before expiry; default 60 s, at most a tenth of the lifetime.
+    pub refresh_skew_seconds: Option<u64>,
+    /// A clock returning ms since the epoch (JavaScript function), for tests.
+    pub now: Option<Function>,
+    /// A `fetch` for token requests instead of `globalThis.fetch`.
+    pub fetch: Option<Function>,
+}
+
+impl ManagerOptions {
+    /// Options for `client` with everything else at its default.
+    pub fn new(client: ClientConfig) -> Self {
+        ManagerOptions {
+            client,
+            grant: None,
+            storage: None,
+            storage_key: None,
+            refresh_skew_seconds: None,
+            now: None,
+            fetch: None,
+        }
+    }
+}
+
+/// Why the tokens changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeReason {
+    /// `login` stored new tokens.
+    Login,
+    /// A refresh token was used.
+    Refresh,
+    /// The manager's own grant got new tokens.
+    Reacquire,
+    /// `logout` cleared them.
+    Logout,
+    /// Another tab or process changed or cleared them.
+    External,
+    /// The server refused the refresh token: the session ended.
+    LoginRequired,
+    /// Storage failed; the manager now keeps tokens in memory.
+    StorageError,
+    /// A stored value was unusable (corrupt, foreign, or written by a newer version).
+    Discarded,
+}
+
+impl ChangeReason {
+    /// The name JavaScript sees in `event.reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeReason::Login => "login",
+            ChangeReason::Refresh => "refresh",
+            ChangeReason::Reacquire => "reacquire",
+            ChangeReason::Logout => "logout",
+            ChangeReason::External => "external",
+            ChangeReason::LoginRequired => "login_required",
+            ChangeReason::StorageError => "storage_error",
+            ChangeReason::Discarded => "discarded",
+        }
+    }
+}
+
+/// What `on_change` listeners receive besides the tokens.
+#[derive(Debug, Clone)]
+pub struct ChangeEvent {
+    /// Why.
+    pub reason: ChangeReason,
+    /// The error behind a `LoginRequired`, `StorageError` or `Discarded` event.
+    pub error: Option<OAuthError>,
+}
+
+/// A Rust listener.
+pub type Listener = Rc<dyn Fn(Option<&TokenSet>, &ChangeEvent)>;
+
+enum Subscriber {
+    Js(Function),
+    Rust(Listener),
+}
+
+/// A session's tokens, kept valid. Cloning gives another handle to the same manager.
+#[derive(Clone)]
+pub struct TokenManager {
+    inner: Rc<Inner>,
+}
+
+impl core::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("key", &self.inner.key)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    client: ClientConfig,
+    grant: Option<Grant>,
+    key: String,
+    skew: Option<u64>,
+    clock: Option<Function>,
+    fetch: Option<Function>,
+    store: RefCell<Store>,
+    state: RefCell<State>,
+    /// Bumped whenever another tab's change is adopted (for the contended-lock wait).
+    changes: Cell<u64>,
+    loaded: Cell<bool>,
+    listeners: RefCell<Vec<(u32, Subscriber)>>,
+    next_listener: Cell<u32>,
+    channel: Option<JsValue>,
+    /// Event listeners registered on `window` and the channel, removed on drop.
+    hooks: RefCell<Vec<Hook>>,
+}
+
+/// An event listener: its target, event name and callback.
+type Hook = (JsValue, &'static str, Closure<dyn FnMut(JsValue)>);
+
+/// A renewal's result, handed out of a JavaScript lock callback.
+type Slot = Rc<RefCell<Option<Result<TokenRecord, OAuthError>>>>;
+
+#[derive(Default)]
+struct State {
+    record: Option<TokenRecord>,
+    /// The raw response of the last token this manager obtained itself.
+    last: Option<TokenSet>,
+    flight: Option<Rc<Flight>>,
+    /// A newer library version's record sits under the key: never write it.
+    frozen: bool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for (target, event, callback) in self.hooks.borrow().iter() {
+            if let Ok(remove) = get(target, "removeEventListener").dyn_into::<Function>() {
+                let _ = remove.call2(target, &JsValue::from_str(event), callback.as_ref());
+            }
+        }
+        if let Some(c) = &self.channel {
+            let _ = super::call0(c, "close");
+        }
+    }
+}
+
+impl TokenManager {
+    /// A manager for `options.client`. Browser storage that is missing or refuses writes
+    /// is replaced by memory, reported to listeners as a `StorageError` event.
+    pub fn new(options: ManagerOptions) -> Result<TokenManager, OAuthError> {
+        if let Some(g) = &options.grant {
+            if matches!(
+                g,
+                Grant::Password { .. }
+                    | Grant::RefreshToken { .. }
+                    | Grant::AuthorizationCode { .. }
+            ) {
+                return Err(OAuthError::config(
+                    "grant",
+                    "must be a grant the manager can repeat by itself (client_credentials, partner or an extension \
+                     grant); pass password and authorization_code grants to login()",
+                ));
+            }
+        }
+        crate::core::endpoint::check(
+            &options.client.token_endpoint,
+            options.client.allow_insecure_http,
+        )?;
+        let key = options
+            .storage_key
+            .clone()
+            .unwrap_or_else(|| session::storage_key(&options.client));
+        let global = js_sys::global();
+        let in_window = Reflect::has(&global, &"document".into()).unwrap_or(false);
+        let choice = options.storage.clone().unwrap_or(if in_window {
+            StorageChoice::Local
+        } else {
+            StorageChoice::Memory
+        });
+        let (store, store_error) = Store::open(&choice);
+        let shared = store.shared();
+        let channel = if shared {
+            broadcast_channel(&key)
+        } else {
+            None
+        };
+        let inner = Rc::new(Inner {
+            client: options.client,
+            grant: options.grant,
+            key,
+            skew: options.refresh_skew_seconds,
+            clock: options.now,
+            fetch: options.fetch,
+            store: RefCell::new(store),
+            state: RefCell::new(State::default()),
+            changes: Cell::new(0),
+            loaded: Cell::new(false),
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(1),
+            channel,
+            hooks: RefCell::new(Vec::new()),
+        });
+        let manager = TokenManager { inner };
+        if let Some(e) = store_error {
+            manager.later(ChangeReason::StorageError, Some(e));
+        }
+        // Synchronous stores are read now, so getTokens() works at once; adapters on first use.
+        let sync_text = match &*manager.inner.store.borrow() {
+            Store::Web { storage, .. } => Some(storage.get_item(&manager.inner.key)),
+            Store::Memory(_) => Some(Ok(None)),
+            Store::Adapter(_) => None,
+        };
+        match sync_text {
+            Some(Ok(text)) => {
+                manager.inner.loaded.set(true);
+                manager.adopt(text.as_deref(), false);
+            }
+            Some(Err(e)) => {
+                manager.inner.loaded.set(true);
+                manager.fall_back_to_memory(&js_error_message(&e));
+            }
+            None => {}
+        }
+        manager.subscribe_to_siblings();
+        Ok(manager)
+    }
+
+    /// Requests tokens with `grant` (password, code, partner …), stores and returns them.
+    pub async fn login(&self, grant: &Grant) -> Result<TokenSet, OAuthError> {
+        let (tokens, record) = self.obtain(grant, None).await?;
+        self.commit(Some(record), ChangeReason::Login).await;
+        Ok(tokens)
+    }
+
+    /// A valid access token: the stored one while fresh, else refreshed (refresh token) or
+    /// re-acquired (the manager's grant), with one request for all concurrent callers.
+    pub async fn get_access_token(&self) -> Result<String, OAuthError> {
+        self.ensure_loaded().await;
+        let now = self.now();
+        let decision = {
+            let state = self.inner.state.borrow();
+            match session::next(
+                state.record.as_ref(),
+                now,
+                self.inner.skew,
+                self.inner.grant.is_some(),
+            ) {
+                Next::Use => {
+                    return Ok(state
+                        .record
+                        .as_ref()
+                        .map(|r| r.access_token.expose().to_owned())
+                        .unwrap_or_default())
+                }
+                other => other,
+            }
+        };
+        // LoginRequired too goes through renew(): it re-reads shared storage first, where
+        // another tab may have logged in meanwhile.
+        let _ = decision;
+        self.renew(false)
+            .await
+            .map(|r| r.access_token.expose().to_owned())
+    }
+
+    /// The stored tokens, without any network or storage access.
+    pub fn get_tokens(&self) -> Option<TokenSet> {
+        let state = self.inner.state.borrow();
+        let record = state.record.as_ref()?;
+        match &state.last {
+            Some(last) if last.access_token == record.access_token => Some(last.clone()),
+            _ => Some(record.to_token_set()),
+        }
+    }
+
+    /// Renews now, even if the token is fresh (unless another tab just did).
+    pub async fn refresh(&self) -> Result<TokenSet, OAuthError> {
+        self.ensure_loaded().await;
+        self.renew(true).await?;
+        self.get_tokens()
+            .ok_or_else(|| session::login_required(None))
+    }
+
+    /// Forgets the tokens, in storage too (other tabs see it).
+    pub async fn logout(&self) {
+        self.ensure_loaded().await;
+        self.commit(None, ChangeReason::Logout).await;
+    }
+
+    /// `fetch` with `Authorization: Bearer <token>`; on a 401, renews once and retries
+    /// when the request can be sent again (no one-shot stream body).
+    pub async fn fetch(&self, input: &JsValue, init: &JsValue) -> Result<JsValue, OAuthError> {
+        let token = self.get_access_token().await?;
+        let spare = if get(input, "clone").is_function() {
+            super::call0(input, "clone").ok()
+        } else {
+            None
+        };
+        let response = self.authorized_fetch(input, init, &token).await?;
+        if get(&response, "status").as_f64() != Some(401.0) || !replayable(init) {
+            return Ok(response);
+        }
+        let renewed = self.renew_after_rejection(&token).await?;
+        let retry_input = spare.unwrap_or_else(|| input.clone());
+        self.authorized_fetch(&retry_input, init, renewed.access_token.expose())
+            .await
+    }
+
+    /// Adds a listener for token changes; returns its id for [`TokenManager::off`].
+    pub fn on_change(&self, listener: Listener) -> u32 {
+        self.add_listener(Subscriber::Rust(listener))
+    }
+
+    /// Adds a JavaScript listener `(tokens | null, { reason, error? }) => void`.
+    pub fn on_change_js(&self, listener: Function) -> u32 {
+        self.add_listener(Subscriber::Js(listener))
+    }
+
+    /// Removes a listener.
+    pub fn off(&self, id: u32) {
+        self.inner.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    fn add_listener(&self, s: Subscriber) -> u32 {
+        let id = self.inner.next_listener.get();
+        self.inner.next_listener.set(id.wrapping_add(1));
+        self.inner.listeners.borrow_mut().push((id, s));
+        id
+    }
+
+    fn now(&self) -> u64 {
+        let from_clock = self
+            .inner
+            .clock
+            .as_ref()
+            .and_then(|c| c.call0(&JsValue::UNDEFINED).ok())
+            .and_then(|v| v.as_f64());
+        from_clock.unwrap_or_else(js_sys::Date::now).max(0.0) as u64
+    }
+
+    /// Reads an adapter's record on first use.
+    async fn ensure_loaded(&self) {
+        if self.inner.loaded.get() {
+            return;
+        }
+        let store = self.inner.store.borrow().clone();
+        match storage::read(&store, &self.inner.key).await {
+            Ok(text) => {
+                if !self.inner.loaded.replace(true) {
+                    self.adopt(text.as_deref(), false);
+                }
+            }
+            Err(e) => {
+                self.inner.loaded.set(true);
+                self.fall_back_to_memory(&e.message);
+            }
+        }
+    }
+
+    /// Takes what storage (or a sibling) holds as the current record. `external` marks a
+    /// change made elsewhere, reported to listeners.
+    fn adopt(&self, text: Option<&str>, external: bool) {
+        let parsed = text.and_then(json::parse_value);
+        match session::decode_record(text, parsed.as_ref(), &self.inner.client) {
+            Stored::Record(r) => {
+                let changed = self.inner.state.borrow().record.as_ref() != Some(&r);
+                if changed {
+                    self.inner.state.borrow_mut().record = Some(r);
+                    if external {
+                        self.inner.changes.set(self.inner.changes.get() + 1);
+                        self.notify(ChangeReason::External, None);
+                    }
+                }
+            }
+            Stored::Absent => {
+                let had = self.inner.state.borrow_mut().record.take().is_some();
+                if had && external {
+                    self.inner.changes.set(self.inner.changes.get() + 1);
+                    self.notify(ChangeReason::External, None);
+                }
+            }
+            Stored::Corrupt | Stored::Foreign => {
+                let what = "the stored token record is corrupt or belongs to another client; it is ignored";
+                self.later(
+                    ChangeReason::Discarded,
+                    Some(OAuthError::new(ErrorKind::Storage, what)),
+                );
+            }
+            Stored::Future => {
+                self.inner.state.borrow_mut().frozen = true;
+                let what = "the stored token record was written by a newer version of oauth2-wasm; it is left \
+                            untouched and tokens are kept in memory";
+                self.later(
+                    ChangeReason::Discarded,
+                    Some(OAuthError::new(ErrorKind::Storage, what)),
+                );
+            }
+        }
+    }
+
+    /// Renews the tokens once for every concurrent caller.
+    async fn renew(&self, force: bool) -> Result<TokenRecord, OAuthError> {
+        let before = self
+            .inner
+            .state
+            .borrow()
+            .record
+            .as_ref()
+            .map(|r| r.access_token.clone());
+        let flight = {
+            let mut state = self.inner.state.borrow_mut();
+            match &state.flight {
+                Some(f) => f.clone(),
+                None => {
+                    let f = Rc::new(Flight::default());
+                    state.flight = Some(f.clone());
+                    let (me, f2) = (self.clone(), f.clone());
+                    spawn_local(async move {
+                        let result = me.locked(force, before).await;
+                        me.inner.state.borrow_mut().flight = None;
+                        f2.finish(result);
+                    });
+                    f
+                }
+            }
+        };
+        Wait(flight).await
+    }
+
+    /// After the resource server refused `token`: renew, unless a sibling already did.
+    async fn renew_after_rejection(&self, token: &str) -> Result<TokenRecord, OAuthError> {
+        let current = self.inner.state.borrow().record.clone();
+        match current {
+            Some(r) if r.access_token.expose() != token => Ok(r),
+            _ => self.renew(true).await,
+        }
+    }
+
+    /// Runs the renewal under the cross-tab or cross-process lock, where there is one.
+    async fn locked(
+        &self,
+        force: bool,
+        before: Option<crate::core::config::Secret>,
+    ) -> Result<TokenRecord, OAuthError> {
+        let adapter_lock = self.inner.store.borrow().adapter_lock();
+        if let Some((adapter, lock)) = adapter_lock {
+            return self
+                .run_in_js_lock(force, before, |callback| {
+                    lock.call2(&adapter, &JsValue::from_str(&self.inner.key), &callback)
+                })
+                .await;
+        }
+        let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+        if !self.inner.store.borrow().shared() || !get(&locks, "request").is_function() {
+            return self.renew_inside(force, before, false).await;
+        }
+        // First without waiting: a granted lock means no sibling is renewing.
+        let options = Object::new();
+        super::set(&options, "ifAvailable", &JsValue::TRUE);
+        let slot: Slot = Rc::new(RefCell::new(None));
+        let callback = {
+            let (me, slot, before) = (self.clone(), slot.clone(), before.clone());
+            Closure::once_into_js(move |lock: JsValue| -> JsValue {
+                if lock.is_null() {
+                    return Promise::resolve(&JsValue::UNDEFINED).into();
+                }
+                future_to_promise(async move {
+                    let r = me.renew_inside(force, before, false).await;
+                    *slot.borrow_mut() = Some(r);
+                    Ok(JsValue::UNDEFINED)
+                })
+                .into()
+            })
+        };
+        let request = get(&locks, "request").unchecked_into::<Function>();
+        let first = request.call3(
+            &locks,
+            &JsValue::from_str(&self.inner.key),
+            &options,
+            &callback,
+        );
+        if let Ok(p) = first {
+            let _ = JsFuture::from(Promise::resolve(&p)).await;
+        }
+        if let Some(r) = slot.borrow_mut().take() {
+            return r;
+        }
+        // Contended: wait for the lock, boundedly, then re-check before renewing.
+        let wait_ms = self
+            .inner
+            .client
+            .timeout_ms
+            .unwrap_or(transport::DEFAULT_TIMEOUT_MS)
+            .saturating_add(LOCK_GRACE_MS);
+        let controller = web_sys::AbortController::new().ok();
+        let options = Object::new();
+        if let Some(c) = &controller {
+            super::set(&options, "signal", &c.signal());
+        }
+        let timer = controller.as_ref().map(|c| {
+            let c = c.clone();
+            let abort = Closure::once_into_js(move || c.abort());
+            set_timeout(&abort, wait_ms)
+        });
+        let result = self
+            .run_in_js_lock(force, before.clone(), |callback| {
+                request.call3(
+                    &locks,
+                    &JsValue::from_str(&self.inner.key),
+                    &options,
+                    &callback,
+                )
+            })
+            .await;
+        if let Some(t) = timer {
+            clear_timeout(&t);
+        }
+        match result {
+            Err(e) if e.kind == ErrorKind::Aborted => self.renew_inside(force, before, true).await,
+            other => other,
+        }
+    }
+
+    /// Calls `request(callback)` where `callback` runs the renewal (as a contended one) and
+    /// returns its promise; a lock request that fails is `Aborted`.
+    async fn run_in_js_lock(
+        &self,
+        force: bool,
+        before: Option<crate::core::config::Secret>,
+        request: impl FnOnce(JsValue) -> Result<JsValue, JsValue>,
+    ) -> Result<TokenRecord, OAuthError> {
+        let slot: Slot = Rc::new(RefCell::new(None));
+        let callback = {
+            let (me, slot) = (self.clone(), slot.clone());
+            Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+                future_to_promise(async move {
+                    let r = me.renew_inside(force, before, true).await;
+                    *slot.borrow_mut() = Some(r);
+                    Ok(JsValue::UNDEFINED)
+                })
+                .into()
+            })
+        };
+        let outcome = match request(callback) {
+            Ok(p) => JsFuture::from(Promise::resolve(&p)).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Some(r) = slot.borrow_mut().take() {
+            return r;
+        }
+        match outcome {
+            Ok(()) => Err(OAuthError::new(
+                ErrorKind::Storage,
+                "the storage adapter's lock() did not call its function",
+            )),
+            Err(e) => Err(OAuthError::new(
+                ErrorKind::Aborted,
+                super::js_error_message(&e),
+            )),
+        }
+    }
+
+    /// The renewal itself, holding the lock: re-read, maybe wait for a sibling, then refresh
+    /// or re-acquire.
+    async fn renew_inside(
+        &self,
+        force: bool,
+        before: Option<crate::core::config::Secret>,
+        contended: bool,
+    ) -> Result<TokenRecord, OAuthError> {
+        self.reread().await;
+        let settled = |me: &TokenManager| -> Option<TokenRecord> {
+            let current = me.inner.state.borrow().record.clone()?;
+            let sibling_renewed = before.as_ref() != Some(&current.access_token);
+            let fresh = session::is_fresh(&current, me.now(), me.inner.skew);
+            (fresh && (!force || sibling_renewed)).then_some(current)
+        };
+        if let Some(r) = settled(self) {
+            return Ok(r);
+        }
+        if contended && self.inner.store.borrow().shared() {
+            // The sibling that held the lock may have renewed without its write showing yet.
+            let seen = self.inner.changes.get();
+            let mut waited = 0;
+            while waited < SIBLING_WAIT_MS && self.inner.changes.get() == seen {
+                sleep(25).await;
+                waited += 25;
+                self.reread().await;
+            }
+            if let Some(r) = settled(self) {
+                return Ok(r);
+            }
+        }
+        let current = self.inner.state.borrow().record.clone();
+        let decision = session::renewal(current.as_ref(), self.inner.grant.is_some());
+        match decision {
+            Next::Refresh => {
+                let refresh_token = current
+                    .as_ref()
+                    .and_then(|r| r.refresh_token.clone())
+                    .unwrap_or_default();
+                let grant = Grant::RefreshToken {
+                    refresh_token: refresh_token.clone(),
+                    scope: None,
+                };
+                match self.obtain(&grant, current.as_ref()).await {
+                    Ok((_, record)) => {
+                        self.commit(Some(record.clone()), ChangeReason::Refresh)
+                            .await;
+                        Ok(record)
+                    }
+                    Err(e) if session::refresh_refused(&e) => {
+                        // Another tab or process may have rotated the token meanwhile.
+                        self.reread().await;
+                        let now_stored = self.inner.state.borrow().record.clone();
+                        match now_stored {
+                            Some(r) if r.refresh_token.as_ref() != Some(&refresh_token) => Ok(r),
+                            _ => {
+                                let ended = session::login_required(Some(&e));
+                                self.commit_with(
+                                    None,
+                                    ChangeReason::LoginRequired,
+                                    Some(ended.clone()),
+                                )
+                                .await;
+                                Err(ended)
+                            }
+                        }
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Next::Reacquire => {
+                let grant = self
+                    .inner
+                    .grant
+                    .clone()
+                    .ok_or_else(|| session::login_required(None))?;
+                let (_, record) = self.obtain(&grant, None).await?;
+                self.commit(Some(record.clone()), ChangeReason::Reacquire)
+                    .await;
+                Ok(record)
+            }
+            Next::Use => current.ok_or_else(|| session::login_required(None)),
+            Next::LoginRequired => Err(session::login_required(None)),
+        }
+    }
+
+    /// Re-reads a shared store (another tab or process may have written).
+    async fn reread(&self) {
+        let store = self.inner.store.borrow().clone();
+        if !store.shared() {
+            return;
+        }
+        if let Ok(text) = storage::read(&store, &self.inner.key).await {
+            self.adopt(text.as_deref(), true);
+        }
+    }
+
+    /// Sends `grant` and turns the answer into a record (keeping `previous`'s refresh token
+    /// when the answer has none).
+    async fn obtain(
+        &self,
+        grant: &Grant,
+        previous: Option<&TokenRecord>,
+    ) -> Result<(TokenSet, TokenRecord), OAuthError> {
+        let sent_at = self.now();
+        let options = RequestOptions {
+            fetch: self.inner.fetch.clone(),
+            ..RequestOptions::default()
+        };
+        let response = exchange(&self.inner.client, grant, &options).await?;
+        let mut cx: ResponseContext = response.context(&self.inner.client);
+        cx.now_ms = sent_at;
+        let tokens = crate::parse_token_response(response.status, &response.body, &cx)
+            .map_err(|e| refine(&self.inner.client, e))?;
+        let record = TokenRecord::from_response(&tokens, sent_at, previous);
+        self.inner.state.borrow_mut().last = Some(tokens.clone());
+        Ok((tokens, record))
+    }
+
+    async fn commit(&self, record: Option<TokenRecord>, reason: ChangeReason) {
+        self.commit_with(record, reason, None).await
+    }
+
+    /// Makes `record` current, stores it (unless a newer version's record must be left
+    /// alone), tells sibling tabs, then listeners. Storage failure falls back to memory.
+    async fn commit_with(
+        &self,
+        record: Option<TokenRecord>,
+        reason: ChangeReason,
+        error: Option<OAuthError>,
+    ) {
+        let text = record
+            .as_ref()
+            .map(|r| session::encode_record(r, &self.inner.client));
+        let frozen = {
+            let mut state = self.inner.state.borrow_mut();
+            state.record = record;
+            if state.record.is_none() {
+                state.last = None;
+            }
+            state.frozen
+        };
+        if !frozen {
+            let store = self.inner.store.borrow().clone();
+            match storage::write(&store, &self.inner.key, text.as_deref()).await {
+                Ok(()) => self.broadcast(text.as_deref()),
+                Err(e) => self.fall_back_to_memory(&e.message),
+            }
+        }
+        self.notify(reason, error);
+    }
+
+    /// Replaces a failing store with memory, keeping the current record, and says so.
+    fn fall_back_to_memory(&self, why: &str) {
+        let text = self
+            .inner
+            .state
+            .borrow()
+            .record
+            .as_ref()
+            .map(|r| session::encode_record(r, &self.inner.client));
+        *self.inner.store.borrow_mut() = Store::Memory(Rc::new(RefCell::new(text)));
+        let message = crate::core::error::cat(&[
+            "token storage failed (",
+            why,
+            "); tokens are kept in memory",
+        ]);
+        self.later(
+            ChangeReason::StorageError,
+            Some(OAuthError::new(ErrorKind::Storage, message)),
+        );
+    }
+
+    fn broadcast(&self, text: Option<&str>) {
+        if let Some(channel) = &self.inner.channel {
+            if let Ok(post) = get(channel, "postMessage").dyn_into::<Function>() {
+                let value = text.map(JsValue::from_str).unwrap_or(JsValue::NULL);
+                let _ = post.call1(channel, &value);
+            }
+        }
+    }
+
+    /// Tells the listeners now.
+    fn notify(&self, reason: ChangeReason, error: Option<OAuthError>) {
+        let tokens = self.get_tokens();
+        let event = ChangeEvent { reason, error };
+        let ids: Vec<u32> = self
+            .inner
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(i, _)| *i)
+            .collect();
+        let mut js_args: Option<(JsValue, JsValue)> = None;
+        for id in ids {
+            let rust = {
+                let listeners = self.inner.listeners.borrow();
+                match listeners.iter().find(|(i, _)| *i == id) {
+                    Some((_, Subscriber::Rust(l))) => Some(l.clone()),
+                    Some((_, Subscriber::Js(f))) => {
+                        let f = f.clone();
+                        drop(listeners);
+                        let (t, e) = js_args.get_or_insert_with(|| {
+                            (
+                                tokens.as_ref().map(token_set_js).unwrap_or(JsValue::NULL),
+                                event_js(&event),
+                            )
+                        });
+                        if let Err(err) = f.call2(&JsValue::UNDEFINED, t, e) {
+                            web_sys::console::error_2(
+                                &JsValue::from_str("oauth2-wasm: an onChange listener threw"),
+                                &err,
+                            );
+                        }
+                        None
+                    }
+                    None => None,
+                }
+            };
+            if let Some(l) = rust {
+                l(tokens.as_ref(), &event);
+            }
+        }
+    }
+
+    /// Tells the listeners on a later microtask, so ones added right after construction
+    /// hear about what construction found.
+    fn later(&self, reason: ChangeReason, error: Option<OAuthError>) {
+        let me = self.clone();
+        spawn_local(async move { me.notify(reason, error) });
+    }
+
+    /// Listens to `storage` events (localStorage) and the BroadcastChannel, adopting what
+    /// siblings write.
+    fn subscribe_to_siblings(&self) {
+        let weak = Rc::downgrade(&self.inner);
+        let global = js_sys::global();
+        let storage_object = self.inner.store.borrow().storage_object().cloned();
+        if let Some(storage_object) = storage_object {
+            let key = self.inner.key.clone();
+            let weak = weak.clone();
+            self.listen(&global, "storage", move |event: JsValue| {
+                if get(&event, "key").as_string().as_deref() != Some(key.as_str()) {
+                    return;
+                }
+                if !Object::is(&get(&event, "storageArea"), &storage_object) {
+                    return;
+                }
+                if let Some(me) = upgrade(&weak) {
+                    me.adopt(get(&event, "newValue").as_string().as_deref(), true);
+                }
+            });
+        }
+        if let Some(channel) = self.inner.channel.clone() {
+            self.listen(&channel, "message", move |event: JsValue| {
+                if let Some(me) = upgrade(&weak) {
+                    me.adopt(get(&event, "data").as_string().as_deref(), true);
+                }
+            });
+        }
+    }
+
+    fn listen(&self, target: &JsValue, event: &'static str, f: impl FnMut(JsValue) + 'static) {
+        let Ok(add) = get(target, "addEventListener").dyn_into::<Function>() else {
+            return;
+        };
+        let callback = Closure::<dyn FnMut(JsValue)>::new(f);
+        if add
+            .call2(target, &JsValue::from_str(event), callback.as_ref())
+            .is_ok()
+        {
+            self.inner
+                .hooks
+                .borrow_mut()
+                .push((target.clone(), event, callback));
+        }
+    }
+
+    async fn authorized_fetch(
+        &self,
+        input: &JsValue,
+        init: &JsValue,
+        token: &str,
+    ) -> Result<JsValue, OAuthError> {
+        let global = js_sys::global();
+        let network = |e: JsValue| {
+            let mut err = transport::fault_error(
+                &TransportFault::Network {
+                    code: None,
+                    during_body: false,
+                },
+                runtime(),
+            );
+            err.message = crate::core::error::cat(&["the request failed: ", &js_error_message(&e)]);
+            err
+        };
+        let base_headers = match get(init, "headers") {
+            h if !h.is_undefined() => h,
+            _ => get(input, "headers"),
+        };
+        let headers_class: Function = get(&global, "Headers").dyn_into().map_err(network)?;
+        let args: js_sys::Array = if base_headers.is_undefined() || base_headers.is_null() {
+            js_sys::Array::new()
+        } else {
+            std::iter::once(base_headers).collect()
+        };
+        let headers = Reflect::construct(&headers_class, &args).map_err(network)?;
+        let set: Function = get(&headers, "set").dyn_into().map_err(network)?;
+        let bearer = crate::core::error::cat(&["Bearer ", token]);
+        set.call2(
+            &headers,
+            &"Authorization".into(),
+            &JsValue::from_str(&bearer),
+        )
+        .map_err(network)?;
+        let init2 = Object::assign(
+            &Object::new(),
+            &if init.is_object() {
+                Object::from(init.clone())
+            } else {
+                Object::new()
+            },
+        );
+        super::set(&init2, "headers", &headers);
+        let fetch = match &self.inner.fetch {
+            Some(f) => f.clone(),
+            None => get(&global, "fetch").dyn_into().map_err(network)?,
+        };
+        let promise = fetch
+            .call2(&JsValue::UNDEFINED, input, &init2)
+            .map_err(network)?;
+        JsFuture::from(Promise::resolve(&promise))
+            .await
+            .map_err(network)
+    }
+}
+
+/// Whether a request can be sent a second time: no body, or a body that is not a one-shot
+/// stream.
+fn replayable(init: &JsValue) -> bool {
+    let body = get(init, "body");
+    let body = if body.is_undefined() {
+        JsValue::NULL
+    } else {
+        body
+    };
+    if body.is_null() {
+        // A Request's own body is a stream; it was cloned before sending when it had one.
+        return true;
+    }
+    if body.is_string() {
+        return true;
+    }
+    ["URLSearchParams", "Blob", "FormData", "ArrayBuffer"]
+        .iter()
+        .any(|c| instance_of(&body, c))
+        || js_sys::ArrayBuffer::is_view(&body)
+}
+
+/// `value instanceof globalThis[class]`, false when there is no such class.
+fn instance_of(value: &JsValue, class: &str) -> bool {
+    get(&get(&js_sys::global(), class), "prototype")
+        .dyn_into::<Object>()
+        .is_ok_and(|proto| proto.is_prototype_of(value))
+}
+
+fn upgrade(weak: &Weak<Inner>) -> Option<TokenManager> {
+    weak.upgrade().map(|inner| TokenManager { inner })
+}
+
+fn token_set_js(t: &TokenSet) -> JsValue {
+    super::convert::token_set(t, None)
+}
+
+fn event_js(event: &ChangeEvent) -> JsValue {
+    let out = Object::new();
+    super::set(&out, "reason", &JsValue::from_str(event.reason.as_str()));
+    if let Some(e) = &event.error {
+        super::set(&out, "error", &super::convert::error(e, None));
+    }
+    out.into()
+}
+
+fn broadcast_channel(key: &str) -> Option<JsValue> {
+    let class: Function = get(&js_sys::global(), "BroadcastChannel").dyn_into().ok()?;
+    let args: js_sys::Array = std::iter::once(JsValue::from_str(key)).collect();
+    Reflect::construct(&class, &args).ok()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_raw(handler: &JsValue, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+fn set_timeout(handler: &JsValue, ms: u32) -> JsValue {
+    set_timeout_raw(handler, ms as f64)
+}
+
+async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// One renewal's outcome, shared by everyone who asked while it ran.
+#[derive(Default)]
+struct Flight {
+    result: RefCell<Option<Result<TokenRecord, OAuthError>>>,
+    wakers: RefCell<Vec<Waker>>,
+}
+
+impl Flight {
+    fn finish(&self, result: Result<TokenRecord, OAuthError>) {
+        *self.result.borrow_mut() = Some(result);
+        for w in self.wakers.borrow_mut().drain(..) {
+            w.wake();
+        }
+    }
+}
+
+struct Wait(Rc<Flight>);
+
+impl Future for Wait {
+    type Output = Result<TokenRecord, OAuthError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(r) = self.0.result.borrow().as_ref() {
+            return Poll::Ready(r.clone());
+        }
+        self.0.wakers.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+}

@@ -1,0 +1,224 @@
+//! Where the token record lives: `localStorage` / `sessionStorage` (through gloo-storage,
+//! after probing that they work), memory, or a caller's adapter — `{ get, set, remove,
+//! lock? }`, each sync or returning a Promise. A store that fails is replaced by memory;
+//! the caller is told through the returned error, never by a panic.
+
+use super::{get, js_error_message};
+use crate::core::error::{cat, ErrorKind, OAuthError};
+use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
+use js_sys::{Function, Promise, Reflect};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Which storage a manager should use.
+#[derive(Clone, Debug)]
+pub enum StorageChoice {
+    /// `localStorage`: shared by the tabs of an origin, survives restarts.
+    Local,
+    /// `sessionStorage`: this tab only, survives reloads.
+    Session,
+    /// Memory: this page or process only.
+    Memory,
+    /// A JavaScript object with `get(key)`, `set(key, value)`, `remove(key)` and optionally
+    /// `lock(name, fn)`, each sync or returning a Promise.
+    Adapter(JsValue),
+}
+
+/// An open store. Cloning gives another handle to the same store.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// `localStorage` or `sessionStorage`.
+    Web {
+        /// The storage object.
+        storage: web_sys::Storage,
+        /// `true` for `localStorage`.
+        shared: bool,
+    },
+    /// In memory.
+    Memory(Rc<RefCell<Option<String>>>),
+    /// The caller's adapter.
+    Adapter(JsValue),
+}
+
+impl Store {
+    /// Opens `choice`. Browser storage is probed first (it can be missing, disabled,
+    /// throw on access, or refuse writes); when it fails, memory is used and the error says
+    /// why.
+    pub fn open(choice: &StorageChoice) -> (Store, Option<OAuthError>) {
+        match choice {
+            StorageChoice::Memory => (Store::memory(), None),
+            StorageChoice::Adapter(a) => {
+                let missing = ["get", "set", "remove"]
+                    .into_iter()
+                    .find(|m| !get(a, m).is_function());
+                match missing {
+                    None => (Store::Adapter(a.clone()), None),
+                    Some(m) => (
+                        Store::memory(),
+                        Some(storage_error(&cat(&[
+                            "the storage adapter has no ",
+                            m,
+                            "() method; using memory",
+                        ]))),
+                    ),
+                }
+            }
+            StorageChoice::Local | StorageChoice::Session => {
+                let shared = matches!(choice, StorageChoice::Local);
+                match probe(if shared {
+                    "localStorage"
+                } else {
+                    "sessionStorage"
+                }) {
+                    Ok(()) => {
+                        let storage = if shared {
+                            LocalStorage::raw()
+                        } else {
+                            SessionStorage::raw()
+                        };
+                        (Store::Web { storage, shared }, None)
+                    }
+                    Err(why) => (Store::memory(), Some(storage_error(&why))),
+                }
+            }
+        }
+    }
+
+    /// An empty memory store.
+    pub fn memory() -> Store {
+        Store::Memory(Rc::new(RefCell::new(None)))
+    }
+
+    /// Whether other tabs see this store (so their storage events and broadcasts matter).
+    pub fn shared(&self) -> bool {
+        matches!(self, Store::Web { shared: true, .. } | Store::Adapter(_))
+    }
+
+    /// Whether this is `localStorage` (its changes arrive as `storage` events).
+    pub fn storage_object(&self) -> Option<&web_sys::Storage> {
+        match self {
+            Store::Web {
+                storage,
+                shared: true,
+            } => Some(storage),
+            _ => None,
+        }
+    }
+
+    /// The adapter's `lock(name, fn)`, if it has one.
+    pub fn adapter_lock(&self) -> Option<(JsValue, Function)> {
+        match self {
+            Store::Adapter(a) => get(a, "lock")
+                .dyn_into::<Function>()
+                .ok()
+                .map(|f| (a.clone(), f)),
+            _ => None,
+        }
+    }
+}
+
+/// Reads `key`. An adapter may answer through a Promise.
+pub async fn read(store: &Store, key: &str) -> Result<Option<String>, OAuthError> {
+    match store {
+        Store::Memory(v) => Ok(v.borrow().clone()),
+        Store::Web { storage, .. } => storage
+            .get_item(key)
+            .map_err(|e| storage_failure("read", &e)),
+        Store::Adapter(a) => {
+            let v = call_adapter(a, "get", &[JsValue::from_str(key)]).await?;
+            Ok(v.as_string())
+        }
+    }
+}
+
+/// Writes (`Some`) or removes (`None`) `key`.
+pub async fn write(store: &Store, key: &str, value: Option<&str>) -> Result<(), OAuthError> {
+    match store {
+        Store::Memory(v) => {
+            *v.borrow_mut() = value.map(str::to_owned);
+            Ok(())
+        }
+        Store::Web { storage, .. } => match value {
+            Some(v) => storage
+                .set_item(key, v)
+                .map_err(|e| storage_failure("write", &e)),
+            None => storage
+                .remove_item(key)
+                .map_err(|e| storage_failure("remove", &e)),
+        },
+        Store::Adapter(a) => match value {
+            Some(v) => {
+                call_adapter(a, "set", &[JsValue::from_str(key), JsValue::from_str(v)]).await
+            }
+            None => call_adapter(a, "remove", &[JsValue::from_str(key)]).await,
+        }
+        .map(|_| ()),
+    }
+}
+
+/// Calls `adapter[method](...args)`, awaiting a returned Promise.
+async fn call_adapter(
+    adapter: &JsValue,
+    method: &str,
+    args: &[JsValue],
+) -> Result<JsValue, OAuthError> {
+    let f: Function = get(adapter, method)
+        .dyn_into()
+        .map_err(|_| storage_error(&cat(&["the storage adapter has no ", method, "() method"])))?;
+    let array: js_sys::Array = args.iter().collect();
+    let value = f
+        .apply(adapter, &array)
+        .map_err(|e| storage_failure(method, &e))?;
+    if get(&value, "then").is_function() {
+        JsFuture::from(Promise::resolve(&value))
+            .await
+            .map_err(|e| storage_failure(method, &e))
+    } else {
+        Ok(value)
+    }
+}
+
+/// Checks that `window[name]` can be read, is not null, and takes a write.
+fn probe(name: &str) -> Result<(), String> {
+    let global = js_sys::global();
+    let storage = Reflect::get(&global, &JsValue::from_str(name)).map_err(|e| {
+        cat(&[
+            name,
+            " is not accessible (",
+            &js_error_message(&e),
+            "); using memory",
+        ])
+    })?;
+    if storage.is_undefined() || storage.is_null() {
+        return Err(cat(&[name, " is not available here; using memory"]));
+    }
+    let storage: web_sys::Storage = storage.unchecked_into();
+    const PROBE: &str = "oauth2-wasm:probe";
+    storage
+        .set_item(PROBE, "1")
+        .and_then(|_| storage.remove_item(PROBE))
+        .map_err(|e| {
+            cat(&[
+                name,
+                " refuses writes (",
+                &js_error_message(&e),
+                "); using memory",
+            ])
+        })
+}
+
+fn storage_error(message: &str) -> OAuthError {
+    OAuthError::new(ErrorKind::Storage, message)
+}
+
+fn storage_failure(what: &str, e: &JsValue) -> OAuthError {
+    storage_error(&cat(&[
+        "token storage failed to ",
+        what,
+        " (",
+        &js_error_message(e),
+        "); using memory",
+    ]))
+}
