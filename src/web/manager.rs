@@ -14,7 +14,7 @@ use crate::core::error::{ErrorKind, OAuthError};
 use crate::core::grant::Grant;
 use crate::core::response::{ResponseContext, TokenSet};
 use crate::core::session::{self, Next, Stored, TokenRecord};
-use crate::core::transport::{self, TransportFault};
+use crate::core::transport::{self, Runtime, TransportFault};
 use js_sys::{Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -168,6 +168,8 @@ struct State {
     flight: Option<Rc<Flight>>,
     /// A newer library version's record sits under the key: never write it.
     frozen: bool,
+    /// The unusable stored value last reported, so it is reported once.
+    discarded: Option<String>,
 }
 
 impl Drop for Inner {
@@ -218,7 +220,9 @@ impl TokenManager {
         });
         let (store, store_error) = Store::open(&choice);
         let shared = store.shared();
-        let channel = if shared {
+        // Tabs tell each other through a BroadcastChannel; in Node one would only keep the
+        // process alive (processes share through the store and its lock instead).
+        let channel = if shared && runtime() == Runtime::Browser {
             broadcast_channel(&key)
         } else {
             None
@@ -418,6 +422,7 @@ impl TokenManager {
                     self.notify(ChangeReason::External, None);
                 }
             }
+            Stored::Corrupt | Stored::Foreign | Stored::Future if self.already_reported(text) => {}
             Stored::Corrupt | Stored::Foreign => {
                 let what = "the stored token record is corrupt or belongs to another client; it is ignored";
                 self.later(
@@ -435,6 +440,14 @@ impl TokenManager {
                 );
             }
         }
+    }
+
+    /// Whether this unusable stored value was reported already (and remembers it if not).
+    fn already_reported(&self, text: Option<&str>) -> bool {
+        let mut state = self.inner.state.borrow_mut();
+        let seen = state.discarded.as_deref() == text;
+        state.discarded = text.map(str::to_owned);
+        seen
     }
 
     /// Renews the tokens once for every concurrent caller.
