@@ -61,9 +61,7 @@ pub mod js;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use crate::core::config::{
-    BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientId, Secret,
-};
+pub use crate::core::config::{BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientId, Secret};
 pub use crate::core::error::{ErrorKind, OAuthError};
 pub use crate::core::grant::{Grant, ResourceOwner};
 pub use crate::core::json::Value;
@@ -77,11 +75,7 @@ pub use crate::web::fetch::{request_token, RequestOptions};
 /// [`OAuthError`] of kind `oauth`, `http` or `invalid_response`.
 ///
 /// JSON is read with the platform's parser: `JSON.parse` in wasm, serde_json elsewhere.
-pub fn parse_token_response(
-    status: u16,
-    body: &str,
-    cx: &ResponseContext,
-) -> Result<TokenSet, OAuthError> {
+pub fn parse_token_response(status: u16, body: &str, cx: &ResponseContext) -> Result<TokenSet, OAuthError> {
     #[cfg(target_arch = "wasm32")]
     let parse = web::json::parse_value;
     #[cfg(not(target_arch = "wasm32"))]

@@ -4,14 +4,13 @@
 
 use oauth2_wasm::core::encode;
 use oauth2_wasm::{
-    build_token_request, parse_token_response, BasicEncoding, ClientConfig, ErrorKind, Grant,
-    OAuthError, ResponseContext, Secret, TokenSet, Value,
+    build_token_request, parse_token_response, BasicEncoding, ClientConfig, ErrorKind, Grant, OAuthError,
+    ResponseContext, Secret, TokenSet, Value,
 };
 use serde_json::Value as Json;
 
 fn vectors() -> Json {
-    serde_json::from_str(include_str!("vectors/conformance.json"))
-        .expect("conformance.json is JSON")
+    serde_json::from_str(include_str!("vectors/conformance.json")).expect("conformance.json is JSON")
 }
 
 fn to_value(j: &Json) -> Value {
@@ -29,9 +28,8 @@ fn build(v: &Json) -> Result<oauth2_wasm::TokenRequest, OAuthError> {
 }
 
 fn sorted_form(body: &str) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        form_urlencoded::parse(body.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     pairs.sort();
     pairs
 }
@@ -60,32 +58,16 @@ fn request_vectors() {
                 expected.sort();
                 assert_eq!(got, expected, "{name}: headers");
                 if let Some(doc) = str_of(want, "documentedBody") {
-                    assert_eq!(
-                        sorted_form(&req.body),
-                        sorted_form(doc),
-                        "{name}: same parameters as the document"
-                    );
+                    assert_eq!(sorted_form(&req.body), sorted_form(doc), "{name}: same parameters as the document");
                 }
             }
             (None, Some(want)) => {
                 let err = build(v).expect_err(name);
                 assert_eq!(err.kind, ErrorKind::Config, "{name}");
-                assert_eq!(
-                    err.field.as_deref(),
-                    str_of(want, "field"),
-                    "{name}: field ({})",
-                    err.message
-                );
-                assert!(
-                    err.message.starts_with(str_of(want, "field").unwrap()),
-                    "{name}: message names the field"
-                );
+                assert_eq!(err.field.as_deref(), str_of(want, "field"), "{name}: field ({})", err.message);
+                assert!(err.message.starts_with(str_of(want, "field").unwrap()), "{name}: message names the field");
                 if let Some(part) = str_of(want, "messageIncludes") {
-                    assert!(
-                        err.message.contains(part),
-                        "{name}: {:?} lacks {part:?}",
-                        err.message
-                    );
+                    assert!(err.message.contains(part), "{name}: {:?} lacks {part:?}", err.message);
                 }
                 assert_no_secrets(&err, &secrets_of(v), name);
             }
@@ -97,13 +79,9 @@ fn request_vectors() {
 /// The secret values a request vector carries.
 fn secrets_of(v: &Json) -> Vec<String> {
     let mut out = Vec::new();
-    for (obj, keys) in [
-        (&v["client"], &["clientSecret"][..]),
-        (
-            &v["grant"],
-            &["password", "partnerSecret", "refreshToken"][..],
-        ),
-    ] {
+    for (obj, keys) in
+        [(&v["client"], &["clientSecret"][..]), (&v["grant"], &["password", "partnerSecret", "refreshToken"][..])]
+    {
         for k in keys {
             if let Some(s) = str_of(obj, k).filter(|s| s.trim().len() > 2) {
                 out.push(s.to_owned());
@@ -121,12 +99,8 @@ fn assert_no_secrets(err: &OAuthError, secrets: &[String], name: &str) {
 }
 
 fn parse(v: &Json) -> Result<TokenSet, OAuthError> {
-    let headers: Vec<(String, String)> = v["headers"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        v["headers"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
     let human = v.get("humanFields");
     let title = human.and_then(|h| str_of(h, "title"));
     let message = human.and_then(|h| str_of(h, "message"));
@@ -136,11 +110,7 @@ fn parse(v: &Json) -> Result<TokenSet, OAuthError> {
         strict: v.get("strict").and_then(Json::as_bool).unwrap_or(false),
         human_fields: human.map(|_| (title.unwrap(), message.unwrap())),
     };
-    parse_token_response(
-        v["status"].as_u64().unwrap() as u16,
-        v["body"].as_str().unwrap(),
-        &cx,
-    )
+    parse_token_response(v["status"].as_u64().unwrap() as u16, v["body"].as_str().unwrap(), &cx)
 }
 
 fn opt_u64(j: &Json, key: &str) -> Option<u64> {
@@ -154,64 +124,34 @@ fn response_vectors() {
     assert!(list.len() >= 40);
     for v in list {
         let name = str_of(v, "name").unwrap_or("?");
-        let tokens: Vec<&str> = v
-            .get("tokens")
-            .and_then(Json::as_array)
-            .map_or(vec![], |t| t.iter().filter_map(Json::as_str).collect());
+        let tokens: Vec<&str> =
+            v.get("tokens").and_then(Json::as_array).map_or(vec![], |t| t.iter().filter_map(Json::as_str).collect());
         match (v.get("expect"), v.get("error")) {
             (Some(want), None) => {
                 let t = parse(v).unwrap_or_else(|e| panic!("{name}: {e}"));
-                assert_eq!(
-                    t.access_token.expose(),
-                    want["accessToken"].as_str().unwrap(),
-                    "{name}"
-                );
-                assert_eq!(
-                    t.expires_at,
-                    opt_u64(want, "expiresAt"),
-                    "{name}: expiresAt"
-                );
+                assert_eq!(t.access_token.expose(), want["accessToken"].as_str().unwrap(), "{name}");
+                assert_eq!(t.expires_at, opt_u64(want, "expiresAt"), "{name}: expiresAt");
                 if want.get("partial").is_some() {
                     continue;
                 }
                 assert_eq!(t.token_type, want["tokenType"].as_str().unwrap(), "{name}");
-                assert_eq!(
-                    t.expires_in,
-                    opt_u64(want, "expiresIn"),
-                    "{name}: expiresIn"
-                );
-                assert_eq!(
-                    t.refresh_token.as_ref().map(Secret::expose),
-                    str_of(want, "refreshToken"),
-                    "{name}"
-                );
+                assert_eq!(t.expires_in, opt_u64(want, "expiresIn"), "{name}: expiresIn");
+                assert_eq!(t.refresh_token.as_ref().map(Secret::expose), str_of(want, "refreshToken"), "{name}");
                 assert_eq!(t.scope.as_deref(), str_of(want, "scope"), "{name}: scope");
                 let quirks: Vec<&str> = t.quirks.iter().map(|q| q.as_str()).collect();
-                let want_quirks: Vec<&str> = want["quirks"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .filter_map(Json::as_str)
-                    .collect();
+                let want_quirks: Vec<&str> =
+                    want["quirks"].as_array().unwrap().iter().filter_map(Json::as_str).collect();
                 assert_eq!(quirks, want_quirks, "{name}: quirks");
                 if let Some(raw) = want.get("raw").and_then(Json::as_object) {
                     for (k, val) in raw {
                         assert_eq!(t.raw.get(k), Some(&to_value(val)), "{name}: raw.{k}");
                     }
                 }
-                assert!(
-                    matches!(t.raw.get("access_token"), Some(Value::String(_))),
-                    "{name}: raw keeps every member"
-                );
+                assert!(matches!(t.raw.get("access_token"), Some(Value::String(_))), "{name}: raw keeps every member");
             }
             (None, Some(want)) => {
                 let e = parse(v).expect_err(name);
-                assert_eq!(
-                    e.kind.as_str(),
-                    want["kind"].as_str().unwrap(),
-                    "{name}: {}",
-                    e.message
-                );
+                assert_eq!(e.kind.as_str(), want["kind"].as_str().unwrap(), "{name}: {}", e.message);
                 for (key, got) in [
                     ("error", e.error.as_deref()),
                     ("errorDescription", e.error_description.as_deref()),
@@ -238,10 +178,7 @@ fn response_vectors() {
                 }
                 let has = |hay: &Option<String>, key: &str| {
                     if let Some(part) = str_of(want, key) {
-                        assert!(
-                            hay.as_deref().unwrap_or("").contains(part),
-                            "{name}: {key} {part:?} in {hay:?}"
-                        );
+                        assert!(hay.as_deref().unwrap_or("").contains(part), "{name}: {key} {part:?} in {hay:?}");
                     }
                 };
                 has(&Some(e.message.clone()), "messageIncludes");
@@ -251,10 +188,7 @@ fn response_vectors() {
                     assert!(!e.message.contains(part), "{name}: message has {part:?}");
                 }
                 if let Some(max) = opt_u64(want, "messageMaxLength") {
-                    assert!(
-                        e.message.chars().count() as u64 <= max,
-                        "{name}: message too long"
-                    );
+                    assert!(e.message.chars().count() as u64 <= max, "{name}: message too long");
                 }
                 let shown = format!("{e} {e:?} {:?}", e.body);
                 for t in &tokens {
@@ -285,41 +219,20 @@ fn debug_output_redacts_secrets_and_tokens() {
     )
     .unwrap();
     let shown = format!("{client:?} {grant:?} {request:?} {tokens:?}");
-    for secret in [
-        "client-secret-value",
-        "api-key-value",
-        "password-value",
-        "access-value",
-        "refresh-value",
-    ] {
+    for secret in ["client-secret-value", "api-key-value", "password-value", "access-value", "refresh-value"] {
         assert!(!shown.contains(secret), "Debug shows {secret}: {shown}");
     }
-    assert!(
-        request.body.contains("password-value"),
-        "the request itself carries the password"
-    );
+    assert!(request.body.contains("password-value"), "the request itself carries the password");
 }
 
 #[test]
 fn basic_credentials_decode_to_the_exact_id_and_secret() {
-    for (id, secret) in [
-        ("a b", "c+d"),
-        ("1PpG/Q 1", "x:y=z%"),
-        ("ü€", "🔑 ~*"),
-        ("", ""),
-    ] {
-        let header =
-            oauth2_wasm::core::request::basic_credentials(id, secret, BasicEncoding::Form).unwrap();
+    for (id, secret) in [("a b", "c+d"), ("1PpG/Q 1", "x:y=z%"), ("ü€", "🔑 ~*"), ("", "")] {
+        let header = oauth2_wasm::core::request::basic_credentials(id, secret, BasicEncoding::Form).unwrap();
         let b64 = header.strip_prefix("Basic ").unwrap();
         let plain = String::from_utf8(decode_base64(b64)).unwrap();
         let (i, s) = plain.split_once(':').unwrap();
-        let dec = |x: &str| {
-            form_urlencoded::parse(["k=", x].concat().as_bytes())
-                .next()
-                .unwrap()
-                .1
-                .into_owned()
-        };
+        let dec = |x: &str| form_urlencoded::parse(["k=", x].concat().as_bytes()).next().unwrap().1.into_owned();
         assert_eq!((dec(i).as_str(), dec(s).as_str()), (id, secret));
     }
 }
@@ -336,12 +249,7 @@ fn decode_base64(s: &str) -> Vec<u8> {
     };
     let mut out = Vec::new();
     for chunk in s.as_bytes().chunks(4) {
-        let data: Vec<u8> = chunk
-            .iter()
-            .copied()
-            .filter(|&c| c != b'=')
-            .map(val)
-            .collect();
+        let data: Vec<u8> = chunk.iter().copied().filter(|&c| c != b'=').map(val).collect();
         let n = data.iter().fold(0u32, |acc, &d| (acc << 6) | d as u32) << (6 * (4 - data.len()));
         out.extend_from_slice(&n.to_be_bytes()[1..data.len()]);
     }
@@ -377,53 +285,32 @@ fn deeply_nested_json_is_refused_without_overflowing() {
     let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let err = parse_token_response(200, &body, &ResponseContext::at(0)).unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidResponse);
-    let nested = format!(
-        r#"{{"access_token":"a","token_type":"bearer","x":{}1{}}}"#,
-        "[".repeat(100),
-        "]".repeat(100)
-    );
+    let nested = format!(r#"{{"access_token":"a","token_type":"bearer","x":{}1{}}}"#, "[".repeat(100), "]".repeat(100));
     assert_eq!(
-        parse_token_response(200, &nested, &ResponseContext::at(0))
-            .unwrap_err()
-            .kind,
+        parse_token_response(200, &nested, &ResponseContext::at(0)).unwrap_err().kind,
         ErrorKind::InvalidResponse
     );
 }
 
 #[test]
 fn error_bodies_are_bounded_and_redacted() {
-    let body = format!(
-        r#"{{"access_token":"tok\"en-1","refresh_token": 77, "x":"{}"}}"#,
-        "y".repeat(10_000)
-    );
-    let err =
-        parse_token_response(200, &body[..body.len() - 5], &ResponseContext::at(0)).unwrap_err();
+    let body = format!(r#"{{"access_token":"tok\"en-1","refresh_token": 77, "x":"{}"}}"#, "y".repeat(10_000));
+    let err = parse_token_response(200, &body[..body.len() - 5], &ResponseContext::at(0)).unwrap_err();
     let shown = err.body.unwrap();
     assert!(shown.len() <= oauth2_wasm::core::response::MAX_BODY_EXCERPT + 3);
     assert!(!shown.contains("en-1") && !shown.contains("77"), "{shown}");
-    let form = oauth2_wasm::core::response::redact_tokens(
-        "access_token=abc&token_type=bearer&refresh_token=def",
-    );
-    assert_eq!(
-        form,
-        "access_token=[redacted]&token_type=bearer&refresh_token=[redacted]"
-    );
+    let form = oauth2_wasm::core::response::redact_tokens("access_token=abc&token_type=bearer&refresh_token=def");
+    assert_eq!(form, "access_token=[redacted]&token_type=bearer&refresh_token=[redacted]");
 }
 
 #[test]
 fn http_dates_and_retry_after() {
     use oauth2_wasm::core::response::{http_date, retry_after};
-    assert_eq!(
-        http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-        Some(784_111_777)
-    );
+    assert_eq!(http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
     assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
     assert_eq!(http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
     assert_eq!(retry_after("120", 0), Some(120));
-    assert_eq!(
-        retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_777_000 + 5_000),
-        Some(0)
-    );
+    assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_777_000 + 5_000), Some(0));
     assert_eq!(retry_after("soon", 0), None);
 }
 

@@ -4,12 +4,10 @@
 
 use oauth2_wasm::core::json::parse;
 use oauth2_wasm::core::session::{
-    decode_record, encode_record, is_fresh, login_required, next, refresh_refused, storage_key,
-    Next, Stored, TokenRecord,
+    decode_record, encode_record, is_fresh, login_required, next, refresh_refused, storage_key, Next, Stored,
+    TokenRecord,
 };
-use oauth2_wasm::{
-    parse_token_response, ClientConfig, ErrorKind, OAuthError, ResponseContext, Secret,
-};
+use oauth2_wasm::{parse_token_response, ClientConfig, ErrorKind, OAuthError, ResponseContext, Secret};
 
 fn client() -> ClientConfig {
     let mut c = ClientConfig::new("https://www.autovit.ro/api/open/oauth/token");
@@ -41,42 +39,25 @@ fn a_record_round_trips_and_holds_no_client_secret() {
     assert!(!text.contains("client-secret-never-stored"));
     assert_eq!(decode(&text, &c), Stored::Record(r));
     let no_expiry = record(5, None, None);
-    assert_eq!(
-        decode(&encode_record(&no_expiry, &c), &c),
-        Stored::Record(no_expiry)
-    );
+    assert_eq!(decode(&encode_record(&no_expiry, &c), &c), Stored::Record(no_expiry));
 }
 
 #[test]
 fn corrupt_foreign_and_future_records_are_told_apart() {
     let c = client();
     assert_eq!(decode_record(None, None, &c), Stored::Absent);
-    for corrupt in [
-        "{",
-        "null",
-        "[1]",
-        r#"{"v":1,"kind":"oauth2-wasm/token"}"#,
-        r#"{"v":"1","kind":"oauth2-wasm/token"}"#,
-    ] {
+    for corrupt in
+        ["{", "null", "[1]", r#"{"v":1,"kind":"oauth2-wasm/token"}"#, r#"{"v":"1","kind":"oauth2-wasm/token"}"#]
+    {
         assert_eq!(decode(corrupt, &c), Stored::Corrupt, "{corrupt}");
     }
     assert_eq!(decode(r#"{"theme":"dark"}"#, &c), Stored::Foreign);
     let text = encode_record(&record(1, Some(60), None), &c);
     let mut other = client();
     other.client_id = Some("124".into());
-    assert_eq!(
-        decode(&text, &other),
-        Stored::Foreign,
-        "another client's record"
-    );
-    assert_eq!(
-        decode(&text.replace("\"v\":1", "\"v\":2"), &c),
-        Stored::Future
-    );
-    assert_eq!(
-        decode(&text.replace("\"obtainedAt\":1", "\"obtainedAt\":-1"), &c),
-        Stored::Corrupt
-    );
+    assert_eq!(decode(&text, &other), Stored::Foreign, "another client's record");
+    assert_eq!(decode(&text.replace("\"v\":1", "\"v\":2"), &c), Stored::Future);
+    assert_eq!(decode(&text.replace("\"obtainedAt\":1", "\"obtainedAt\":-1"), &c), Stored::Corrupt);
 }
 
 #[test]
@@ -85,10 +66,7 @@ fn storage_keys_are_namespaced_by_endpoint_and_client() {
     let mut b = client();
     b.client_id = Some("other".into());
     assert_ne!(storage_key(&a), storage_key(&b));
-    assert_eq!(
-        storage_key(&a),
-        "oauth2-wasm:https://www.autovit.ro/api/open/oauth/token#123"
-    );
+    assert_eq!(storage_key(&a), "oauth2-wasm:https://www.autovit.ro/api/open/oauth/token#123");
 }
 
 #[test]
@@ -96,34 +74,19 @@ fn the_default_skew_suits_olx_and_autograb_lifetimes() {
     let t0 = 1_000_000;
     // OLX: 43200 s. Used until 60 s before expiry, refreshed after.
     let olx = record(t0, Some(43_200), Some("rt"));
-    assert_eq!(
-        next(Some(&olx), t0 + (43_200 - 61) * 1000, None, false),
-        Next::Use
-    );
-    assert_eq!(
-        next(Some(&olx), t0 + (43_200 - 60) * 1000, None, false),
-        Next::Refresh
-    );
+    assert_eq!(next(Some(&olx), t0 + (43_200 - 61) * 1000, None, false), Next::Use);
+    assert_eq!(next(Some(&olx), t0 + (43_200 - 60) * 1000, None, false), Next::Refresh);
     // AutoGrab: 3599 s, no refresh token, client_credentials: re-acquired 60 s early.
     let autograb = record(t0, Some(3_599), None);
     assert_eq!(next(Some(&autograb), t0 + 3_538_000, None, true), Next::Use);
-    assert_eq!(
-        next(Some(&autograb), t0 + 3_539_000, None, true),
-        Next::Reacquire
-    );
+    assert_eq!(next(Some(&autograb), t0 + 3_539_000, None, true), Next::Reacquire);
     // A 30 s token is renewed 3 s early, not on every call.
     let short = record(t0, Some(30), None);
     assert_eq!(next(Some(&short), t0 + 26_000, None, true), Next::Use);
     assert_eq!(next(Some(&short), t0 + 27_000, None, true), Next::Reacquire);
     // An explicit skew is honoured, up to half the lifetime.
-    assert_eq!(
-        next(Some(&olx), t0 + (43_200 - 500) * 1000, Some(600), false),
-        Next::Refresh
-    );
-    assert!(
-        is_fresh(&short, t0, Some(3600)),
-        "an oversized skew does not make a fresh token stale"
-    );
+    assert_eq!(next(Some(&olx), t0 + (43_200 - 500) * 1000, Some(600), false), Next::Refresh);
+    assert!(is_fresh(&short, t0, Some(3600)), "an oversized skew does not make a fresh token stale");
 }
 
 #[test]
@@ -132,23 +95,16 @@ fn without_a_refresh_token_or_a_grant_the_user_must_log_in() {
     assert_eq!(next(None, t0, None, false), Next::LoginRequired);
     assert_eq!(next(None, t0, None, true), Next::Reacquire);
     let expired = record(t0, Some(60), None);
-    assert_eq!(
-        next(Some(&expired), t0 + 61_000, None, false),
-        Next::LoginRequired
-    );
+    assert_eq!(next(Some(&expired), t0 + 61_000, None, false), Next::LoginRequired);
     let unknown_lifetime = record(t0, None, None);
-    assert_eq!(
-        next(Some(&unknown_lifetime), u64::MAX, None, false),
-        Next::Use
-    );
+    assert_eq!(next(Some(&unknown_lifetime), u64::MAX, None, false), Next::Use);
 }
 
 #[test]
 fn only_a_refused_refresh_token_ends_a_session() {
     let cx = ResponseContext::at(0);
     let invalid_grant = parse_token_response(400, r#"{"error":"invalid_grant"}"#, &cx).unwrap_err();
-    let invalid_refresh =
-        parse_token_response(400, r#"{"error":"invalid_refresh"}"#, &cx).unwrap_err();
+    let invalid_refresh = parse_token_response(400, r#"{"error":"invalid_refresh"}"#, &cx).unwrap_err();
     assert!(refresh_refused(&invalid_grant) && refresh_refused(&invalid_refresh));
     for e in [
         parse_token_response(500, "", &cx).unwrap_err(),
@@ -161,10 +117,7 @@ fn only_a_refused_refresh_token_ends_a_session() {
         assert!(!refresh_refused(&e), "{e}");
     }
     let e = login_required(Some(&invalid_grant));
-    assert_eq!(
-        (e.kind, e.error.as_deref()),
-        (ErrorKind::LoginRequired, Some("invalid_grant"))
-    );
+    assert_eq!((e.kind, e.error.as_deref()), (ErrorKind::LoginRequired, Some("invalid_grant")));
 }
 
 #[test]
@@ -177,22 +130,8 @@ fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
         &cx,
     )
     .unwrap();
-    let kept = parse_token_response(
-        200,
-        r#"{"access_token":"c","token_type":"Bearer","expires_in":60}"#,
-        &cx,
-    )
-    .unwrap();
-    assert_eq!(
-        TokenRecord::from_response(&rotated, 1_000, Some(&old))
-            .refresh_token
-            .unwrap()
-            .expose(),
-        "rt-new"
-    );
+    let kept = parse_token_response(200, r#"{"access_token":"c","token_type":"Bearer","expires_in":60}"#, &cx).unwrap();
+    assert_eq!(TokenRecord::from_response(&rotated, 1_000, Some(&old)).refresh_token.unwrap().expose(), "rt-new");
     let r = TokenRecord::from_response(&kept, 1_000, Some(&old));
-    assert_eq!(
-        (r.refresh_token.unwrap().expose(), r.scope.as_deref()),
-        ("rt-old", Some("adverts-write read"))
-    );
+    assert_eq!((r.refresh_token.unwrap().expose(), r.scope.as_deref()), ("rt-old", Some("adverts-write read")));
 }

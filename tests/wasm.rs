@@ -26,17 +26,11 @@ fn list(v: &JsValue, key: &str) -> Vec<JsValue> {
 }
 
 fn text(v: &JsValue) -> String {
-    JSON::stringify(v)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_else(|| "undefined".into())
+    JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "undefined".into())
 }
 
 fn keys(v: &JsValue) -> Vec<String> {
-    Object::keys(v.unchecked_ref::<Object>())
-        .iter()
-        .filter_map(|k| k.as_string())
-        .collect()
+    Object::keys(v.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()).collect()
 }
 
 fn name(v: &JsValue) -> String {
@@ -76,16 +70,8 @@ fn request_vectors_through_the_js_exports() {
             let err = result.expect_err(&n);
             let want = get(&v, "error");
             assert!(err.is_instance_of::<js_sys::Error>(), "{n}: an Error");
-            assert_eq!(
-                get(&err, "name").as_string().as_deref(),
-                Some("OAuthError"),
-                "{n}"
-            );
-            assert_eq!(
-                get(&err, "kind").as_string().as_deref(),
-                Some("config"),
-                "{n}"
-            );
+            assert_eq!(get(&err, "name").as_string().as_deref(), Some("OAuthError"), "{n}");
+            assert_eq!(get(&err, "kind").as_string().as_deref(), Some("config"), "{n}");
             assert_eq!(get(&err, "field"), get(&want, "field"), "{n}: field");
             let part = get(&want, "messageIncludes");
             if !part.is_undefined() {
@@ -111,25 +97,14 @@ fn response_vectors_through_the_js_exports() {
         if !want.is_undefined() {
             let t = result.unwrap_or_else(|e| panic!("{n}: {}", text(&get(&e, "message"))));
             let partial = get(&want, "partial").is_truthy();
-            for key in [
-                "accessToken",
-                "tokenType",
-                "expiresIn",
-                "expiresAt",
-                "refreshToken",
-                "scope",
-                "quirks",
-            ] {
+            for key in ["accessToken", "tokenType", "expiresIn", "expiresAt", "refreshToken", "scope", "quirks"] {
                 if partial && get(&want, key).is_undefined() {
                     continue;
                 }
                 assert_eq!(text(&get(&t, key)), text(&get(&want, key)), "{n}: {key}");
             }
             let (raw, want_raw) = (get(&t, "raw"), get(&want, "raw"));
-            assert!(
-                get(&raw, "access_token").is_string(),
-                "{n}: raw keeps every member"
-            );
+            assert!(get(&raw, "access_token").is_string(), "{n}: raw keeps every member");
             if !want_raw.is_undefined() {
                 for k in keys(&want_raw) {
                     assert_eq!(get(&raw, &k), get(&want_raw, &k), "{n}: raw.{k}");
@@ -149,25 +124,15 @@ fn response_vectors_through_the_js_exports() {
                         assert!(!includes(&get(&e, "message"), &w), "{n}: message")
                     }
                     "messageMaxLength" => {
-                        let len = get(&e, "message")
-                            .as_string()
-                            .unwrap_or_default()
-                            .chars()
-                            .count();
-                        assert!(
-                            len as f64 <= w.as_f64().unwrap_or(0.0),
-                            "{n}: message length"
-                        );
+                        let len = get(&e, "message").as_string().unwrap_or_default().chars().count();
+                        assert!(len as f64 <= w.as_f64().unwrap_or(0.0), "{n}: message length");
                     }
                     _ => assert_eq!(text(&get(&e, &key)), text(&w), "{n}: {key}"),
                 }
             }
             let shown = format!("{} {}", text(&e), text(&get(&e, "message")));
             for token in list(&v, "tokens") {
-                assert!(
-                    !shown.contains(&token.as_string().unwrap_or_default()),
-                    "{n}: error shows a token"
-                );
+                assert!(!shown.contains(&token.as_string().unwrap_or_default()), "{n}: error shows a token");
             }
         }
     }
@@ -209,20 +174,11 @@ fn bad_arguments_are_config_errors_not_panics() {
     }
     let options = Object::new();
     let _ = Reflect::set(&options, &"now".into(), &JsValue::from_str("yesterday"));
-    let e = parse_token_response_js(
-        &JsValue::from_f64(200.0),
-        &JsValue::from_str("{}"),
-        &options,
-    )
-    .unwrap_err();
+    let e = parse_token_response_js(&JsValue::from_f64(200.0), &JsValue::from_str("{}"), &options).unwrap_err();
     assert_eq!(get(&e, "field").as_string().as_deref(), Some("now"));
     // A function where a string belongs.
     let client = Object::new();
-    let _ = Reflect::set(
-        &client,
-        &"tokenEndpoint".into(),
-        &js_sys::Function::new_no_args("return 1"),
-    );
+    let _ = Reflect::set(&client, &"tokenEndpoint".into(), &js_sys::Function::new_no_args("return 1"));
     let e = build_token_request_js(&client, &JsValue::NULL).unwrap_err();
     assert_eq!(get(&e, "kind").as_string().as_deref(), Some("config"));
 }

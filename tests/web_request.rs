@@ -8,8 +8,7 @@ use js_sys::{Function, Promise, Reflect, JSON};
 use oauth2_wasm::core::transport::Runtime;
 use oauth2_wasm::web::fetch::runtime;
 use oauth2_wasm::{
-    request_token, ClientAuth, ClientConfig, ErrorKind, Grant, OAuthError, RequestOptions,
-    ResourceOwner,
+    request_token, ClientAuth, ClientConfig, ErrorKind, Grant, OAuthError, RequestOptions, ResourceOwner,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -56,14 +55,8 @@ fn fault(path: &str) -> ClientConfig {
 
 #[wasm_bindgen_test]
 async fn autograb_client_credentials() {
-    let c = client(
-        url(&["providers"]) + "/request-token",
-        "autograb-client",
-        "autograb-secret",
-    );
-    let t = request_token(&c, &CC, &RequestOptions::default())
-        .await
-        .unwrap();
+    let c = client(url(&["providers"]) + "/request-token", "autograb-client", "autograb-secret");
+    let t = request_token(&c, &CC, &RequestOptions::default()).await.unwrap();
     assert_eq!(t.expires_in, Some(3599));
     assert_eq!(t.scope.as_deref(), Some(""));
     assert!(t.refresh_token.is_none());
@@ -71,11 +64,7 @@ async fn autograb_client_credentials() {
 
 #[wasm_bindgen_test]
 async fn olx_partner_grant_and_its_polish_error() {
-    let mut c = client(
-        url(&["providers"]) + "/api/open/oauth/token",
-        "",
-        "02468abcdef",
-    );
+    let mut c = client(url(&["providers"]) + "/api/open/oauth/token", "", "02468abcdef");
     c.client_id = Some(123u64.into());
     c.client_auth = Some(ClientAuth::Body);
     let grant = |secret: &str| Grant::Partner {
@@ -83,94 +72,55 @@ async fn olx_partner_grant_and_its_polish_error() {
         partner_secret: secret.into(),
         scope: None,
     };
-    let t = request_token(&c, &grant("secret-code"), &RequestOptions::default())
-        .await
-        .unwrap();
+    let t = request_token(&c, &grant("secret-code"), &RequestOptions::default()).await.unwrap();
     assert_eq!(t.scope.as_deref(), Some("adverts-write read"));
     let e = fails(&c, &grant("wrong"), &RequestOptions::default()).await;
-    assert_eq!(
-        (e.kind, e.status, e.error.as_deref()),
-        (ErrorKind::OAuth, Some(400), Some("invalid_grant"))
-    );
+    assert_eq!((e.kind, e.status, e.error.as_deref()), (ErrorKind::OAuth, Some(400), Some("invalid_grant")));
     assert_eq!(e.human_title.as_deref(), Some("Niepoprawna wartość"));
 }
 
 #[wasm_bindgen_test]
 async fn socialid_password_by_email_address() {
     let mut c = client(url(&["providers"]) + "/v2/marketing/oauth/token", "138", "");
-    c.client_secret =
-        Some("e8b9ca24f1b590af67e6271297d6e1f7226625d61c5b5daa1b2f215464e292cf".into());
+    c.client_secret = Some("e8b9ca24f1b590af67e6271297d6e1f7226625d61c5b5daa1b2f215464e292cf".into());
     let grant = Grant::Password {
         owner: ResourceOwner::EmailAddress("john_doe@domain.com".into()),
         password: "john_doe_secret".into(),
         scope: None,
     };
-    let t = request_token(&c, &grant, &RequestOptions::default())
-        .await
-        .unwrap();
+    let t = request_token(&c, &grant, &RequestOptions::default()).await.unwrap();
     assert_eq!(t.expires_in, Some(604_800));
 }
 
 #[wasm_bindgen_test]
 async fn oidc_provider_client_credentials_and_refresh_rotation() {
-    let c = client(
-        url(&["oidc", "tokenEndpoint"]),
-        &url(&["oidc", "clientId"]),
-        &url(&["oidc", "clientSecret"]),
-    );
-    let t = request_token(&c, &CC, &RequestOptions::default())
-        .await
-        .unwrap();
+    let c = client(url(&["oidc", "tokenEndpoint"]), &url(&["oidc", "clientId"]), &url(&["oidc", "clientSecret"]));
+    let t = request_token(&c, &CC, &RequestOptions::default()).await.unwrap();
     assert_eq!((t.token_type.as_str(), t.expires_in), ("Bearer", Some(600)));
 
     let minted = fetch_json(&(url(&["control"]) + "/oidc/refresh-token")).await;
-    let minted = Reflect::get(&minted, &"refreshToken".into())
-        .unwrap()
-        .as_string()
-        .unwrap();
-    let refresh = |token: &str| Grant::RefreshToken {
-        refresh_token: token.into(),
-        scope: None,
-    };
-    let t = request_token(&c, &refresh(&minted), &RequestOptions::default())
-        .await
-        .unwrap();
+    let minted = Reflect::get(&minted, &"refreshToken".into()).unwrap().as_string().unwrap();
+    let refresh = |token: &str| Grant::RefreshToken { refresh_token: token.into(), scope: None };
+    let t = request_token(&c, &refresh(&minted), &RequestOptions::default()).await.unwrap();
     let rotated = t.refresh_token.expect("a rotated refresh token");
     assert_ne!(rotated.expose(), minted);
     let e = fails(&c, &refresh(&minted), &RequestOptions::default()).await;
-    assert_eq!(
-        (e.kind, e.error.as_deref()),
-        (ErrorKind::OAuth, Some("invalid_grant"))
-    );
+    assert_eq!((e.kind, e.error.as_deref()), (ErrorKind::OAuth, Some("invalid_grant")));
 }
 
 #[wasm_bindgen_test]
 async fn oauth2_mock_server_password_grant() {
-    let c = client(
-        url(&["mock", "tokenEndpoint"]),
-        "mock-client",
-        "mock-secret",
-    );
-    let grant = Grant::Password {
-        owner: ResourceOwner::Username("alice".into()),
-        password: "wonderland".into(),
-        scope: None,
-    };
-    let t = request_token(&c, &grant, &RequestOptions::default())
-        .await
-        .unwrap();
+    let c = client(url(&["mock", "tokenEndpoint"]), "mock-client", "mock-secret");
+    let grant =
+        Grant::Password { owner: ResourceOwner::Username("alice".into()), password: "wonderland".into(), scope: None };
+    let t = request_token(&c, &grant, &RequestOptions::default()).await.unwrap();
     assert_eq!(t.expires_in, Some(3600));
     assert_eq!(t.access_token.expose().split('.').count(), 3);
 }
 
 #[wasm_bindgen_test]
 async fn refused_connection_is_a_network_error() {
-    let e = fails(
-        &client(url(&["refused"]), "", ""),
-        &CC,
-        &RequestOptions::default(),
-    )
-    .await;
+    let e = fails(&client(url(&["refused"]), "", ""), &CC, &RequestOptions::default()).await;
     assert_eq!(e.kind, ErrorKind::Network);
     if runtime() == Runtime::Browser {
         assert!(e.hint.unwrap_or_default().contains("CORS"));
@@ -186,10 +136,7 @@ async fn reset_mid_body_is_a_network_error() {
 
 #[wasm_bindgen_test]
 async fn hanging_server_times_out_within_the_bound() {
-    let options = RequestOptions {
-        timeout_ms: Some(300),
-        ..RequestOptions::default()
-    };
+    let options = RequestOptions { timeout_ms: Some(300), ..RequestOptions::default() };
     let start = js_sys::Date::now();
     let e = fails(&fault("/hang"), &CC, &options).await;
     let took = js_sys::Date::now() - start;
@@ -201,31 +148,15 @@ async fn hanging_server_times_out_within_the_bound() {
 async fn abort_before_and_during_the_request() {
     let controller = web_sys::AbortController::new().unwrap();
     controller.abort();
-    let options = RequestOptions {
-        signal: Some(controller.signal()),
-        ..RequestOptions::default()
-    };
-    assert_eq!(
-        fails(&fault("/token"), &CC, &options).await.kind,
-        ErrorKind::Aborted
-    );
+    let options = RequestOptions { signal: Some(controller.signal()), ..RequestOptions::default() };
+    assert_eq!(fails(&fault("/token"), &CC, &options).await.kind, ErrorKind::Aborted);
 
     let controller = web_sys::AbortController::new().unwrap();
-    let options = RequestOptions {
-        signal: Some(controller.signal()),
-        ..RequestOptions::default()
-    };
+    let options = RequestOptions { signal: Some(controller.signal()), ..RequestOptions::default() };
     let abort = wasm_bindgen::closure::Closure::once_into_js(move || controller.abort());
-    let set_timeout: Function = Reflect::get(&js_sys::global(), &"setTimeout".into())
-        .unwrap()
-        .unchecked_into();
-    set_timeout
-        .call2(&JsValue::UNDEFINED, &abort, &50.into())
-        .unwrap();
-    assert_eq!(
-        fails(&fault("/slow-body"), &CC, &options).await.kind,
-        ErrorKind::Aborted
-    );
+    let set_timeout: Function = Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().unchecked_into();
+    set_timeout.call2(&JsValue::UNDEFINED, &abort, &50.into()).unwrap();
+    assert_eq!(fails(&fault("/slow-body"), &CC, &options).await.kind, ErrorKind::Aborted);
 }
 
 #[wasm_bindgen_test]
@@ -235,10 +166,7 @@ async fn error_statuses_are_http_errors() {
     let e = fails(&fault("/empty500"), &CC, &RequestOptions::default()).await;
     assert_eq!((e.kind, e.status), (ErrorKind::Http, Some(500)));
     let e = fails(&fault("/ratelimit"), &CC, &RequestOptions::default()).await;
-    assert_eq!(
-        (e.kind, e.status, e.retry_after),
-        (ErrorKind::Http, Some(429), Some(30))
-    );
+    assert_eq!((e.kind, e.status, e.retry_after), (ErrorKind::Http, Some(429), Some(30)));
 }
 
 #[wasm_bindgen_test]
@@ -254,10 +182,7 @@ async fn redirects_are_not_followed() {
     let e = fails(&fault("/redirect"), &CC, &RequestOptions::default()).await;
     assert_eq!(e.kind, ErrorKind::Http);
     // Node sees the 307; a browser sees only an opaque redirect.
-    assert!(
-        e.status == Some(307) || (runtime() == Runtime::Browser && e.status.is_none()),
-        "{e:?}"
-    );
+    assert!(e.status == Some(307) || (runtime() == Runtime::Browser && e.status.is_none()), "{e:?}");
 }
 
 #[wasm_bindgen_test]
@@ -274,23 +199,12 @@ async fn an_endpoint_without_cors_fails_in_browsers_with_a_cors_hint() {
 }
 
 async fn fetch_json(url: &str) -> JsValue {
-    let fetch: Function = Reflect::get(&js_sys::global(), &"fetch".into())
-        .unwrap()
-        .unchecked_into();
-    let response = JsFuture::from(
-        fetch
-            .call1(&JsValue::UNDEFINED, &url.into())
-            .unwrap()
-            .unchecked_into::<Promise>(),
-    )
-    .await
-    .unwrap();
-    let json: Function = Reflect::get(&response, &"json".into())
-        .unwrap()
-        .unchecked_into();
-    JsFuture::from(json.call0(&response).unwrap().unchecked_into::<Promise>())
+    let fetch: Function = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap().unchecked_into();
+    let response = JsFuture::from(fetch.call1(&JsValue::UNDEFINED, &url.into()).unwrap().unchecked_into::<Promise>())
         .await
-        .unwrap()
+        .unwrap();
+    let json: Function = Reflect::get(&response, &"json".into()).unwrap().unchecked_into();
+    JsFuture::from(json.call0(&response).unwrap().unchecked_into::<Promise>()).await.unwrap()
 }
 
 /// Proof that the run meant for a dedicated worker ran in one (`scripts/test.sh` sets
@@ -300,15 +214,9 @@ fn runs_where_it_should() {
     let global = js_sys::global();
     let has = |name: &str| Reflect::has(&global, &name.into()).unwrap();
     match option_env!("OAUTH2_WASM_EXPECT") {
-        Some("worker") => assert!(
-            has("WorkerGlobalScope") && !has("document"),
-            "not in a worker"
-        ),
+        Some("worker") => assert!(has("WorkerGlobalScope") && !has("document"), "not in a worker"),
         Some("browser") => assert!(has("document"), "not in a page"),
-        Some("node") => assert!(
-            has("process") && runtime() == Runtime::Server,
-            "not in Node"
-        ),
+        Some("node") => assert!(has("process") && runtime() == Runtime::Server, "not in Node"),
         _ => panic!("set OAUTH2_WASM_EXPECT: run through `npm test`"),
     }
 }

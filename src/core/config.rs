@@ -123,89 +123,52 @@ pub struct ClientConfig {
 impl ClientConfig {
     /// A configuration for `token_endpoint` with everything else at its default.
     pub fn new(token_endpoint: impl Into<String>) -> Self {
-        ClientConfig {
-            token_endpoint: token_endpoint.into(),
-            ..ClientConfig::default()
-        }
+        ClientConfig { token_endpoint: token_endpoint.into(), ..ClientConfig::default() }
     }
 
     /// The client secret, if one is set and not empty.
     pub fn secret(&self) -> Option<&str> {
-        self.client_secret
-            .as_ref()
-            .map(Secret::expose)
-            .filter(|s| !s.is_empty())
+        self.client_secret.as_ref().map(Secret::expose).filter(|s| !s.is_empty())
     }
 
     /// The client authentication in effect.
     pub fn effective_auth(&self) -> ClientAuth {
-        self.client_auth.unwrap_or(if self.secret().is_some() {
-            ClientAuth::Basic
-        } else {
-            ClientAuth::None
-        })
+        self.client_auth.unwrap_or(if self.secret().is_some() { ClientAuth::Basic } else { ClientAuth::None })
     }
 
     /// Reads a configuration from a JSON-shaped object with the JavaScript names
     /// (`tokenEndpoint`, `clientId`, …). Type errors name the field.
     pub fn from_value(v: &Value) -> Result<Self, OAuthError> {
         if !matches!(v, Value::Object(_)) {
-            return Err(OAuthError::config(
-                "client",
-                "must be an object with at least tokenEndpoint",
-            ));
+            return Err(OAuthError::config("client", "must be an object with at least tokenEndpoint"));
         }
         let mut c = ClientConfig::new(opt_string(v, "tokenEndpoint")?.unwrap_or_default());
-        c.client_id = match v.field("clientId") {
-            None => None,
-            Some(Value::String(s)) => Some(ClientId::Text(s.clone())),
-            Some(Value::Number(n)) => {
-                Some(ClientId::Number(whole_number(*n).ok_or_else(|| {
-                    OAuthError::config(
-                        "clientId",
-                        "must be a string or a non-negative whole number",
-                    )
-                })?))
-            }
-            Some(_) => {
-                return Err(OAuthError::config(
-                    "clientId",
-                    "must be a string or a number",
-                ))
-            }
-        };
+        c.client_id =
+            match v.field("clientId") {
+                None => None,
+                Some(Value::String(s)) => Some(ClientId::Text(s.clone())),
+                Some(Value::Number(n)) => Some(ClientId::Number(whole_number(*n).ok_or_else(|| {
+                    OAuthError::config("clientId", "must be a string or a non-negative whole number")
+                })?)),
+                Some(_) => return Err(OAuthError::config("clientId", "must be a string or a number")),
+            };
         c.client_secret = opt_string(v, "clientSecret")?.map(Secret);
         c.client_auth = match opt_string(v, "clientAuth")?.as_deref() {
             None => None,
             Some("basic") => Some(ClientAuth::Basic),
             Some("body") => Some(ClientAuth::Body),
             Some("none") => Some(ClientAuth::None),
-            Some(_) => {
-                return Err(OAuthError::config(
-                    "clientAuth",
-                    "must be \"basic\", \"body\" or \"none\"",
-                ))
-            }
+            Some(_) => return Err(OAuthError::config("clientAuth", "must be \"basic\", \"body\" or \"none\"")),
         };
         c.basic_encoding = match opt_string(v, "basicEncoding")?.as_deref() {
             None | Some("form") => BasicEncoding::Form,
             Some("raw") => BasicEncoding::Raw,
-            Some(_) => {
-                return Err(OAuthError::config(
-                    "basicEncoding",
-                    "must be \"form\" or \"raw\"",
-                ))
-            }
+            Some(_) => return Err(OAuthError::config("basicEncoding", "must be \"form\" or \"raw\"")),
         };
         c.body_encoding = match opt_string(v, "bodyEncoding")?.as_deref() {
             None | Some("form") => BodyEncoding::Form,
             Some("json") => BodyEncoding::Json,
-            Some(_) => {
-                return Err(OAuthError::config(
-                    "bodyEncoding",
-                    "must be \"form\" or \"json\"",
-                ))
-            }
+            Some(_) => return Err(OAuthError::config("bodyEncoding", "must be \"form\" or \"json\"")),
         };
         c.headers = string_map(v, "headers")?;
         c.extra_params = string_map(v, "extraParams")?;
@@ -214,26 +177,16 @@ impl ClientConfig {
             Some(Value::Number(n)) => Some(
                 whole_number(*n)
                     .filter(|&ms| ms > 0 && ms <= u32::MAX as u64)
-                    .ok_or_else(|| {
-                        OAuthError::config(
-                            "timeoutMs",
-                            "must be a positive whole number of milliseconds",
-                        )
-                    })? as u32,
+                    .ok_or_else(|| OAuthError::config("timeoutMs", "must be a positive whole number of milliseconds"))?
+                    as u32,
             ),
-            Some(_) => {
-                return Err(OAuthError::config(
-                    "timeoutMs",
-                    "must be a number of milliseconds",
-                ))
-            }
+            Some(_) => return Err(OAuthError::config("timeoutMs", "must be a number of milliseconds")),
         };
         c.allow_insecure_http = opt_bool(v, "allowInsecureHttp")?;
         c.acknowledge_browser_secrets = opt_bool(v, "acknowledgeBrowserSecrets")?;
         if let Some(h) = v.field("humanFields") {
             let title = opt_string(h, "title")?.unwrap_or_else(|| "error_human_title".to_owned());
-            let message =
-                opt_string(h, "message")?.unwrap_or_else(|| "error_human_message".to_owned());
+            let message = opt_string(h, "message")?.unwrap_or_else(|| "error_human_message".to_owned());
             c.human_fields = Some((title, message));
         }
         Ok(c)
@@ -256,10 +209,7 @@ impl core::fmt::Debug for ClientConfig {
             .field("extra_params", &param_names)
             .field("timeout_ms", &self.timeout_ms)
             .field("allow_insecure_http", &self.allow_insecure_http)
-            .field(
-                "acknowledge_browser_secrets",
-                &self.acknowledge_browser_secrets,
-            )
+            .field("acknowledge_browser_secrets", &self.acknowledge_browser_secrets)
             .finish()
     }
 }
@@ -284,10 +234,7 @@ pub(crate) fn opt_string(v: &Value, key: &str) -> Result<Option<String>, OAuthEr
     match v.field(key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(OAuthError::config(
-            key,
-            &cat(&["must be a string, not ", other.describe()]),
-        )),
+        Some(other) => Err(OAuthError::config(key, &cat(&["must be a string, not ", other.describe()]))),
     }
 }
 
@@ -312,19 +259,9 @@ pub fn string_pairs(map: Option<&Value>, key: &str) -> Result<Vec<(String, Strin
             Value::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
             Value::Number(n) => match whole_number(*n) {
                 Some(n) => super::error::digits(n),
-                None => {
-                    return Err(OAuthError::config(
-                        &cat(&[key, ".", name]),
-                        "must be a string",
-                    ))
-                }
+                None => return Err(OAuthError::config(&cat(&[key, ".", name]), "must be a string")),
             },
-            _ => {
-                return Err(OAuthError::config(
-                    &cat(&[key, ".", name]),
-                    "must be a string",
-                ))
-            }
+            _ => return Err(OAuthError::config(&cat(&[key, ".", name]), "must be a string")),
         };
         out.push((name.clone(), text));
     }

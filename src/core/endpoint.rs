@@ -9,22 +9,13 @@ const FIELD: &str = "tokenEndpoint";
 /// with a host, no user information and no fragment. A query is kept as it is.
 pub fn check(url: &str, allow_insecure_http: bool) -> Result<(), OAuthError> {
     if url.trim().is_empty() {
-        return Err(OAuthError::config(
-            FIELD,
-            "is required: the token endpoint's absolute URL",
-        ));
+        return Err(OAuthError::config(FIELD, "is required: the token endpoint's absolute URL"));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(OAuthError::config(
-            FIELD,
-            "must not contain spaces or control characters",
-        ));
+        return Err(OAuthError::config(FIELD, "must not contain spaces or control characters"));
     }
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(OAuthError::config(
-            FIELD,
-            "must be an absolute URL such as https://auth.example.com/oauth/token",
-        ));
+        return Err(OAuthError::config(FIELD, "must be an absolute URL such as https://auth.example.com/oauth/token"));
     };
     let https = scheme.eq_ignore_ascii_case("https");
     if !https && !scheme.eq_ignore_ascii_case("http") {
@@ -40,8 +31,7 @@ pub fn check(url: &str, allow_insecure_http: bool) -> Result<(), OAuthError> {
             "must not carry user information (user:pass@); use clientId and clientSecret",
         ));
     }
-    let host = host_of(authority)
-        .ok_or_else(|| OAuthError::config(FIELD, "has no valid host and port"))?;
+    let host = host_of(authority).ok_or_else(|| OAuthError::config(FIELD, "has no valid host and port"))?;
     if !https && !allow_insecure_http && !is_loopback(host) {
         return Err(OAuthError::config(
             FIELD,
@@ -88,7 +78,5 @@ pub fn is_loopback(host: &str) -> bool {
     let octets: Vec<&str> = lower.split('.').collect();
     octets.len() == 4
         && octets.first() == Some(&"127")
-        && octets
-            .iter()
-            .all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
+        && octets.iter().all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
 }

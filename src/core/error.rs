@@ -169,7 +169,5 @@ pub(crate) fn digits(mut n: u64) -> String {
             break;
         }
     }
-    buf.get(i..)
-        .map(|d| d.iter().map(|&b| b as char).collect())
-        .unwrap_or_default()
+    buf.get(i..).map(|d| d.iter().map(|&b| b as char).collect()).unwrap_or_default()
 }

@@ -82,46 +82,32 @@ impl Grant {
     /// `username`, `emailAddress`, …). Missing or mistyped members name the field.
     pub fn from_value(v: &Value) -> Result<Self, OAuthError> {
         if !matches!(v, Value::Object(_)) {
-            return Err(OAuthError::config(
-                "grant",
-                "must be an object with a grantType",
-            ));
+            return Err(OAuthError::config("grant", "must be an object with a grantType"));
         }
-        let grant_type = opt_string(v, "grantType")?.ok_or_else(|| {
-            OAuthError::config(
-                "grantType",
-                "is required (\"client_credentials\", \"password\", …)",
-            )
-        })?;
+        let grant_type = opt_string(v, "grantType")?
+            .ok_or_else(|| OAuthError::config("grantType", "is required (\"client_credentials\", \"password\", …)"))?;
         if v.field("params").is_some() {
-            let params = string_map(v, "params")?
-                .into_iter()
-                .map(|(k, s)| (k, Secret::new(s)))
-                .collect();
+            let params = string_map(v, "params")?.into_iter().map(|(k, s)| (k, Secret::new(s))).collect();
             return Ok(Grant::Extension { grant_type, params });
         }
         let req = |key: &str| -> Result<String, OAuthError> {
-            opt_string(v, key)?.ok_or_else(|| {
-                OAuthError::config(key, &cat(&["is required for the ", &grant_type, " grant"]))
-            })
+            opt_string(v, key)?
+                .ok_or_else(|| OAuthError::config(key, &cat(&["is required for the ", &grant_type, " grant"])))
         };
         let scope = scope(v)?;
         Ok(match grant_type.as_str() {
             "password" => {
-                let owner =
-                    match (opt_string(v, "username")?, opt_string(v, "emailAddress")?) {
-                        (Some(u), None) => ResourceOwner::Username(u),
-                        (None, Some(e)) => ResourceOwner::EmailAddress(e),
-                        _ => return Err(OAuthError::config(
+                let owner = match (opt_string(v, "username")?, opt_string(v, "emailAddress")?) {
+                    (Some(u), None) => ResourceOwner::Username(u),
+                    (None, Some(e)) => ResourceOwner::EmailAddress(e),
+                    _ => {
+                        return Err(OAuthError::config(
                             "username",
                             "or emailAddress: give exactly one of the two for the password grant",
-                        )),
-                    };
-                Grant::Password {
-                    owner,
-                    password: Secret::new(req("password")?),
-                    scope,
-                }
+                        ))
+                    }
+                };
+                Grant::Password { owner, password: Secret::new(req("password")?), scope }
             }
             "partner" => Grant::Partner {
                 partner_code: req("partnerCode")?,
@@ -129,10 +115,7 @@ impl Grant {
                 scope,
             },
             "client_credentials" => Grant::ClientCredentials { scope },
-            "refresh_token" => Grant::RefreshToken {
-                refresh_token: Secret::new(req("refreshToken")?),
-                scope,
-            },
+            "refresh_token" => Grant::RefreshToken { refresh_token: Secret::new(req("refreshToken")?), scope },
             "authorization_code" => Grant::AuthorizationCode {
                 code: Secret::new(req("code")?),
                 redirect_uri: opt_string(v, "redirectUri")?,
@@ -141,11 +124,7 @@ impl Grant {
             _ => {
                 return Err(OAuthError::config(
                     "grantType",
-                    &cat(&[
-                        "\"",
-                        &grant_type,
-                        "\" is not a known grant: give its parameters in grant.params",
-                    ]),
+                    &cat(&["\"", &grant_type, "\" is not a known grant: give its parameters in grant.params"]),
                 ))
             }
         })
@@ -160,9 +139,9 @@ fn scope(v: &Value) -> Result<Option<String>, OAuthError> {
         Some(Value::Array(items)) => {
             let mut joined = String::new();
             for item in items {
-                let s = item.as_str().ok_or_else(|| {
-                    OAuthError::config("scope", "must be a string or an array of strings")
-                })?;
+                let s = item
+                    .as_str()
+                    .ok_or_else(|| OAuthError::config("scope", "must be a string or an array of strings"))?;
                 if !joined.is_empty() {
                     joined.push(' ');
                 }
@@ -170,9 +149,6 @@ fn scope(v: &Value) -> Result<Option<String>, OAuthError> {
             }
             Ok(Some(joined))
         }
-        Some(_) => Err(OAuthError::config(
-            "scope",
-            "must be a string or an array of strings",
-        )),
+        Some(_) => Err(OAuthError::config("scope", "must be a string or an array of strings")),
     }
 }

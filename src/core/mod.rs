@@ -2,12 +2,7 @@
 //! parsing. No I/O, no clock, nothing of JavaScript — host-tested with plain `cargo test`.
 //!
 //! Nothing here may panic on input: `panic = "abort"` makes a panic a crash in wasm.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 pub mod config;
 pub mod encode;

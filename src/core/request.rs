@@ -36,13 +36,7 @@ impl core::fmt::Debug for TokenRequest {
 const MANAGED: &[&str] = &["grant_type", "client_id", "client_secret"];
 
 /// Headers the library sets itself (compared case-insensitively).
-const MANAGED_HEADERS: &[&str] = &[
-    "authorization",
-    "content-type",
-    "content-length",
-    "accept",
-    "host",
-];
+const MANAGED_HEADERS: &[&str] = &["authorization", "content-type", "content-length", "accept", "host"];
 
 /// One body parameter; `number` marks a numeric `client_id` (a JSON number in JSON bodies).
 struct Param<'a> {
@@ -54,10 +48,7 @@ struct Param<'a> {
 /// Builds the token request for `grant` (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §4.5, §6, with
 /// client authentication per §2.3.1). Bad input is a `config` error naming the field;
 /// nothing about the request is left to the caller to check.
-pub fn build_token_request(
-    client: &ClientConfig,
-    grant: &Grant,
-) -> Result<TokenRequest, OAuthError> {
+pub fn build_token_request(client: &ClientConfig, grant: &Grant) -> Result<TokenRequest, OAuthError> {
     endpoint::check(&client.token_endpoint, client.allow_insecure_http)?;
     let auth = client.effective_auth();
     let secret = client.secret();
@@ -90,72 +81,43 @@ pub fn build_token_request(
             ))
         }
         ClientAuth::Basic | ClientAuth::Body if client_id.is_none() => {
-            return Err(OAuthError::config(
-                "clientId",
-                "is required when clientAuth is \"basic\" or \"body\"",
-            ))
+            return Err(OAuthError::config("clientId", "is required when clientAuth is \"basic\" or \"body\""))
         }
         ClientAuth::Basic if secret.is_none() => {
-            return Err(OAuthError::config(
-                "clientSecret",
-                "is required when clientAuth is \"basic\"",
-            ))
+            return Err(OAuthError::config("clientSecret", "is required when clientAuth is \"basic\""))
         }
         _ => {}
     }
 
     let mut params: Vec<Param> = Vec::with_capacity(8);
-    params.push(Param {
-        name: "grant_type",
-        value: grant.grant_type(),
-        number: false,
-    });
+    params.push(Param { name: "grant_type", value: grant.grant_type(), number: false });
     grant_params(grant, &mut params)?;
     match auth {
         ClientAuth::Body => {
             if let Some((id, number)) = client_id {
-                params.push(Param {
-                    name: "client_id",
-                    value: id,
-                    number,
-                });
+                params.push(Param { name: "client_id", value: id, number });
             }
             if let Some(s) = secret {
-                params.push(Param {
-                    name: "client_secret",
-                    value: s,
-                    number: false,
-                });
+                params.push(Param { name: "client_secret", value: s, number: false });
             }
         }
         ClientAuth::None => {
             if let Some((id, number)) = client_id {
-                params.push(Param {
-                    name: "client_id",
-                    value: id,
-                    number,
-                });
+                params.push(Param { name: "client_id", value: id, number });
             }
         }
         ClientAuth::Basic => {}
     }
     for (name, value) in &client.extra_params {
         check_param_name("extraParams", name, &params)?;
-        params.push(Param {
-            name,
-            value,
-            number: false,
-        });
+        params.push(Param { name, value, number: false });
     }
 
     let mut headers: Vec<(String, String)> = Vec::with_capacity(3 + client.headers.len());
     headers.push(("Accept".into(), "application/json".into()));
     let body = match client.body_encoding {
         BodyEncoding::Form => {
-            headers.push((
-                "Content-Type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ));
+            headers.push(("Content-Type".into(), "application/x-www-form-urlencoded".into()));
             encode::form_body(params.iter().map(|p| (p.name, p.value)))
         }
         BodyEncoding::Json => {
@@ -164,30 +126,18 @@ pub fn build_token_request(
         }
     };
     if let (ClientAuth::Basic, Some((id, _)), Some(secret)) = (auth, client_id, secret) {
-        headers.push((
-            "Authorization".into(),
-            basic_credentials(id, secret, client.basic_encoding)?,
-        ));
+        headers.push(("Authorization".into(), basic_credentials(id, secret, client.basic_encoding)?));
     }
     for (name, value) in &client.headers {
         check_header(name, value)?;
         headers.push((name.clone(), value.clone()));
     }
-    Ok(TokenRequest {
-        url: client.token_endpoint.clone(),
-        method: "POST",
-        headers,
-        body,
-    })
+    Ok(TokenRequest { url: client.token_endpoint.clone(), method: "POST", headers, body })
 }
 
 /// `Basic base64(id ":" secret)`; with [`BasicEncoding::Form`], each half form-urlencoded
 /// first (RFC 6749 §2.3.1).
-pub fn basic_credentials(
-    id: &str,
-    secret: &str,
-    encoding: BasicEncoding,
-) -> Result<String, OAuthError> {
+pub fn basic_credentials(id: &str, secret: &str, encoding: BasicEncoding) -> Result<String, OAuthError> {
     let mut plain = String::new();
     match encoding {
         BasicEncoding::Form => {
@@ -217,19 +167,11 @@ fn grant_params<'a>(grant: &'a Grant, params: &mut Vec<Param<'a>>) -> Result<(),
             return Err(OAuthError::config(field, "must not be empty"));
         }
         check_line(field, value)?;
-        params.push(Param {
-            name,
-            value,
-            number: false,
-        });
+        params.push(Param { name, value, number: false });
         Ok(())
     };
     match grant {
-        Grant::Password {
-            owner,
-            password,
-            scope,
-        } => {
+        Grant::Password { owner, password, scope } => {
             match owner {
                 ResourceOwner::Username(u) => add("username", "username", u)?,
                 ResourceOwner::EmailAddress(e) => add("emailAddress", "email_address", e)?,
@@ -237,28 +179,17 @@ fn grant_params<'a>(grant: &'a Grant, params: &mut Vec<Param<'a>>) -> Result<(),
             add("password", "password", password.expose())?;
             push_scope(scope.as_deref(), params)
         }
-        Grant::Partner {
-            partner_code,
-            partner_secret,
-            scope,
-        } => {
+        Grant::Partner { partner_code, partner_secret, scope } => {
             add("partnerCode", "partner_code", partner_code)?;
             add("partnerSecret", "partner_secret", partner_secret.expose())?;
             push_scope(scope.as_deref(), params)
         }
         Grant::ClientCredentials { scope } => push_scope(scope.as_deref(), params),
-        Grant::RefreshToken {
-            refresh_token,
-            scope,
-        } => {
+        Grant::RefreshToken { refresh_token, scope } => {
             add("refreshToken", "refresh_token", refresh_token.expose())?;
             push_scope(scope.as_deref(), params)
         }
-        Grant::AuthorizationCode {
-            code,
-            redirect_uri,
-            code_verifier,
-        } => {
+        Grant::AuthorizationCode { code, redirect_uri, code_verifier } => {
             add("code", "code", code.expose())?;
             if let Some(uri) = redirect_uri {
                 add("redirectUri", "redirect_uri", uri)?;
@@ -269,19 +200,12 @@ fn grant_params<'a>(grant: &'a Grant, params: &mut Vec<Param<'a>>) -> Result<(),
             }
             Ok(())
         }
-        Grant::Extension {
-            grant_type,
-            params: extra,
-        } => {
+        Grant::Extension { grant_type, params: extra } => {
             check_grant_type(grant_type)?;
             for (name, value) in extra {
                 check_param_name("params", name, params)?;
                 check_line("params", value.expose())?;
-                params.push(Param {
-                    name,
-                    value: value.expose(),
-                    number: false,
-                });
+                params.push(Param { name, value: value.expose(), number: false });
             }
             Ok(())
         }
@@ -294,62 +218,42 @@ fn push_scope<'a>(scope: Option<&'a str>, params: &mut Vec<Param<'a>>) -> Result
         return Ok(());
     };
     let nqchar = |b: u8| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b);
-    if !scope
-        .split(' ')
-        .filter(|t| !t.is_empty())
-        .all(|t| t.bytes().all(nqchar))
-    {
+    if !scope.split(' ').filter(|t| !t.is_empty()).all(|t| t.bytes().all(nqchar)) {
         return Err(OAuthError::config(
             "scope",
             "holds a character a scope token cannot have (RFC 6749 §3.3: printable ASCII without space, \" or \\)",
         ));
     }
-    params.push(Param {
-        name: "scope",
-        value: scope,
-        number: false,
-    });
+    params.push(Param { name: "scope", value: scope, number: false });
     Ok(())
 }
 
 /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.
 fn check_code_verifier(v: &str) -> Result<(), OAuthError> {
     let ok = (43..=128).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
     if ok {
         Ok(())
     } else {
-        Err(OAuthError::config(
-            "codeVerifier",
-            "must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)",
-        ))
+        Err(OAuthError::config("codeVerifier", "must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)"))
     }
 }
 
 /// An extension `grant_type`: a name of `[A-Za-z0-9._-]` or an absolute URI (RFC 6749 A.10).
 fn check_grant_type(t: &str) -> Result<(), OAuthError> {
-    let name = !t.is_empty()
-        && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    let name = !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
     let uri = t.contains(':') && t.bytes().all(|b| b.is_ascii_graphic());
     if name || uri {
         Ok(())
     } else {
-        Err(OAuthError::config(
-            "grantType",
-            "must be a name of letters, digits, '-', '.', '_' or an absolute URI",
-        ))
+        Err(OAuthError::config("grantType", "must be a name of letters, digits, '-', '.', '_' or an absolute URI"))
     }
 }
 
 /// An extra parameter must have a name and must not repeat one already in the body.
 fn check_param_name(field: &str, name: &str, params: &[Param]) -> Result<(), OAuthError> {
     if name.is_empty() {
-        return Err(OAuthError::config(
-            field,
-            "has a parameter with an empty name",
-        ));
+        return Err(OAuthError::config(field, "has a parameter with an empty name"));
     }
     if MANAGED.contains(&name) || params.iter().any(|p| p.name == name) {
         return Err(OAuthError::config(
@@ -363,10 +267,7 @@ fn check_param_name(field: &str, name: &str, params: &[Param]) -> Result<(), OAu
 /// Values travel in one line: CR, LF and NUL are refused (RFC 6749 Appendix A).
 fn check_line(field: &str, value: &str) -> Result<(), OAuthError> {
     if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-        return Err(OAuthError::config(
-            field,
-            "must not contain line breaks or NUL",
-        ));
+        return Err(OAuthError::config(field, "must not contain line breaks or NUL"));
     }
     Ok(())
 }
@@ -375,10 +276,7 @@ fn check_line(field: &str, value: &str) -> Result<(), OAuthError> {
 fn check_header(name: &str, value: &str) -> Result<(), OAuthError> {
     let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(token) {
-        return Err(OAuthError::config(
-            &cat(&["headers.", name]),
-            "is not a valid header name",
-        ));
+        return Err(OAuthError::config(&cat(&["headers.", name]), "is not a valid header name"));
     }
     if MANAGED_HEADERS.iter().any(|m| m.eq_ignore_ascii_case(name)) {
         return Err(OAuthError::config(

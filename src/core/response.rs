@@ -114,20 +114,12 @@ pub struct ResponseContext<'a> {
 impl<'a> ResponseContext<'a> {
     /// A context at `now_ms` with no headers, tolerant, default human fields.
     pub fn at(now_ms: u64) -> Self {
-        ResponseContext {
-            now_ms,
-            headers: &[],
-            strict: false,
-            human_fields: None,
-        }
+        ResponseContext { now_ms, headers: &[], strict: false, human_fields: None }
     }
 
     /// The first header called `name`.
     pub fn header(&self, name: &str) -> Option<&'a str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -148,33 +140,16 @@ pub fn parse_token_response(
         None => body,
     };
     let success = (200..300).contains(&status);
-    let parsed = if text.trim().is_empty() {
-        None
-    } else {
-        parse_json(text)
-    };
-    let failure = Failure {
-        status,
-        text,
-        cx,
-        content_type: cx.header("content-type"),
-    };
+    let parsed = if text.trim().is_empty() { None } else { parse_json(text) };
+    let failure = Failure { status, text, cx, content_type: cx.header("content-type") };
     let obj = match parsed {
         Some(v @ Value::Object(_)) => v,
-        Some(_) if success => {
-            return Err(failure.invalid(None, "is JSON but not an object", quirks))
-        }
-        None if success && text.trim().is_empty() => {
-            return Err(failure.invalid(None, "has an empty body", quirks))
-        }
+        Some(_) if success => return Err(failure.invalid(None, "is JSON but not an object", quirks)),
+        None if success && text.trim().is_empty() => return Err(failure.invalid(None, "has an empty body", quirks)),
         None if success => return Err(failure.invalid(None, "is not JSON", quirks)),
         _ => return Err(failure.http(None, quirks)),
     };
-    if let Some(code) = obj
-        .field("error")
-        .and_then(Value::as_str)
-        .filter(|c| !c.is_empty())
-    {
+    if let Some(code) = obj.field("error").and_then(Value::as_str).filter(|c| !c.is_empty()) {
         let code = code.to_owned();
         if success {
             quirks.push(Quirk::ErrorWithSuccessStatus);
@@ -197,16 +172,10 @@ pub fn parse_token_response(
 }
 
 /// Reads the members of a 2xx JSON object.
-fn success_fields(
-    obj: Value,
-    mut quirks: Vec<Quirk>,
-    failure: &Failure,
-) -> Result<TokenSet, OAuthError> {
+fn success_fields(obj: Value, mut quirks: Vec<Quirk>, failure: &Failure) -> Result<TokenSet, OAuthError> {
     let access_token = match obj.field("access_token") {
         None => return Err(failure.invalid(Some("access_token"), "has no access_token", quirks)),
-        Some(Value::String(t)) if !t.is_empty() && t.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
-            t.clone()
-        }
+        Some(Value::String(t)) if !t.is_empty() && t.bytes().all(|b| (0x20..0x7f).contains(&b)) => t.clone(),
         Some(_) => {
             return Err(failure.invalid(
                 Some("access_token"),
@@ -221,13 +190,7 @@ fn success_fields(
             "Bearer".to_owned()
         }
         Some(Value::String(t)) if !t.trim().is_empty() => t.clone(),
-        Some(_) => {
-            return Err(failure.invalid(
-                Some("token_type"),
-                "has a token_type that is not a string",
-                quirks,
-            ))
-        }
+        Some(_) => return Err(failure.invalid(Some("token_type"), "has a token_type that is not a string", quirks)),
     };
     let expires_in = match seconds(obj.field("expires_in"), &mut quirks) {
         Ok(s) => s,
@@ -249,9 +212,7 @@ fn success_fields(
                 // sent one, so a skewed client clock does not shift the expiry.
                 let server_now = failure.cx.header("date").and_then(http_date);
                 Some(match server_now {
-                    Some(date) => {
-                        now.saturating_add(at.saturating_sub(date).min(MAX_LIFETIME_SECS) * 1000)
-                    }
+                    Some(date) => now.saturating_add(at.saturating_sub(date).min(MAX_LIFETIME_SECS) * 1000),
                     None => at.min(now / 1000 + MAX_LIFETIME_SECS) * 1000,
                 })
             }
@@ -264,15 +225,9 @@ fn success_fields(
             quirks.push(Quirk::RefreshTokenEmpty);
             None
         }
-        Some(Value::String(t)) if !t.bytes().any(|b| b < 0x20 || b == 0x7f) => {
-            Some(Secret::new(t.clone()))
-        }
+        Some(Value::String(t)) if !t.bytes().any(|b| b < 0x20 || b == 0x7f) => Some(Secret::new(t.clone())),
         Some(_) => {
-            return Err(failure.invalid(
-                Some("refresh_token"),
-                "has a refresh_token that is not a string",
-                quirks,
-            ))
+            return Err(failure.invalid(Some("refresh_token"), "has a refresh_token that is not a string", quirks))
         }
     };
     let scope = match obj.field("scope") {
@@ -280,25 +235,13 @@ fn success_fields(
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Array(items)) if items.iter().all(|i| i.as_str().is_some()) => {
             quirks.push(Quirk::ScopeArray);
-            Some(
-                items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            )
+            Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
         }
-        Some(_) => {
-            return Err(failure.invalid(Some("scope"), "has a scope that is not a string", quirks))
-        }
+        Some(_) => return Err(failure.invalid(Some("scope"), "has a scope that is not a string", quirks)),
     };
     if failure.cx.strict && !quirks.is_empty() {
         let names: Vec<&str> = quirks.iter().map(|q| q.as_str()).collect();
-        let problem = cat(&[
-            "is non-standard (",
-            &names.join(", "),
-            ") and strict is set",
-        ]);
+        let problem = cat(&["is non-standard (", &names.join(", "), ") and strict is set"]);
         return Err(failure.invalid(None, &problem, quirks));
     }
     Ok(TokenSet {
@@ -326,9 +269,7 @@ fn seconds(v: Option<&Value>, quirks: &mut Vec<Quirk>) -> Result<Option<u64>, ()
         }
         Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
             quirks.push(Quirk::ExpiresInString);
-            Ok(Some(s.bytes().fold(0u64, |acc, b| {
-                acc.saturating_mul(10).saturating_add((b - b'0') as u64)
-            })))
+            Ok(Some(s.bytes().fold(0u64, |acc, b| acc.saturating_mul(10).saturating_add((b - b'0') as u64))))
         }
         Some(_) => Err(()),
     }
@@ -336,14 +277,8 @@ fn seconds(v: Option<&Value>, quirks: &mut Vec<Quirk>) -> Result<Option<u64>, ()
 
 /// `application/json` or any `+json` type, case-insensitively, parameters ignored.
 fn is_json_media_type(ct: &str) -> bool {
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Everything needed to describe a failed response.
@@ -362,10 +297,7 @@ impl Failure<'_> {
         e.content_type = self.content_type.map(str::to_owned);
         e.quirks = quirks;
         if !(200..300).contains(&self.status) {
-            e.retry_after = self
-                .cx
-                .header("retry-after")
-                .and_then(|v| retry_after(v, self.cx.now_ms));
+            e.retry_after = self.cx.header("retry-after").and_then(|v| retry_after(v, self.cx.now_ms));
         }
         e
     }
@@ -373,11 +305,8 @@ impl Failure<'_> {
     /// A 2xx response without a usable token.
     fn invalid(&self, field: Option<&str>, problem: &str, quirks: Vec<Quirk>) -> OAuthError {
         let status = digits(self.status as u64);
-        let mut e = self.base(
-            ErrorKind::InvalidResponse,
-            cat(&["token response (HTTP ", &status, ") ", problem]),
-            quirks,
-        );
+        let mut e =
+            self.base(ErrorKind::InvalidResponse, cat(&["token response (HTTP ", &status, ") ", problem]), quirks);
         e.field = field.map(str::to_owned);
         e.body = Some(excerpt(self.text));
         e.hint = body_hint(self.text, self.content_type).map(str::to_owned);
@@ -389,25 +318,17 @@ impl Failure<'_> {
         let mut message = cat(&["token endpoint answered HTTP ", &digits(self.status as u64)]);
         match self.content_type {
             _ if self.text.trim().is_empty() => message.push_str(" with an empty body"),
-            Some(ct) => message.push_str(&cat(&[
-                " (",
-                ct.split(';').next().unwrap_or_default().trim(),
-                ")",
-            ])),
+            Some(ct) => message.push_str(&cat(&[" (", ct.split(';').next().unwrap_or_default().trim(), ")"])),
             None => {}
         }
         let mut e = self.base(ErrorKind::Http, message, quirks);
         if let Some(secs) = e.retry_after {
-            e.message
-                .push_str(&cat(&["; retry after ", &digits(secs), " s"]));
+            e.message.push_str(&cat(&["; retry after ", &digits(secs), " s"]));
         }
         e.hint = match self.status {
             401 | 403 => Some("check clientId, clientSecret and clientAuth"),
             404 | 405 => Some("check tokenEndpoint: this URL does not take token requests"),
-            _ => obj
-                .is_none()
-                .then(|| body_hint(self.text, self.content_type))
-                .flatten(),
+            _ => obj.is_none().then(|| body_hint(self.text, self.content_type)).flatten(),
         }
         .map(str::to_owned);
         match obj {
@@ -425,12 +346,7 @@ impl Failure<'_> {
     fn oauth(&self, code: String, obj: Value, quirks: Vec<Quirk>) -> OAuthError {
         let text = |k: &str| obj.field(k).and_then(Value::as_str).map(str::to_owned);
         let description = text("error_description");
-        let mut message = cat(&[
-            &one_line(&code),
-            " (HTTP ",
-            &digits(self.status as u64),
-            ")",
-        ]);
+        let mut message = cat(&[&one_line(&code), " (HTTP ", &digits(self.status as u64), ")"]);
         if let Some(d) = description.as_deref().filter(|d| !d.trim().is_empty()) {
             message.push_str(": ");
             message.push_str(&one_line(d));
@@ -453,23 +369,16 @@ impl Failure<'_> {
 
     /// Copies the vendor's human-readable title and message, verbatim.
     fn human_fields(&self, e: &mut OAuthError, obj: &Value) {
-        let (title, message) = self
-            .cx
-            .human_fields
-            .unwrap_or(("error_human_title", "error_human_message"));
+        let (title, message) = self.cx.human_fields.unwrap_or(("error_human_title", "error_human_message"));
         e.human_title = obj.field(title).and_then(Value::as_str).map(str::to_owned);
-        e.human_message = obj
-            .field(message)
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        e.human_message = obj.field(message).and_then(Value::as_str).map(str::to_owned);
     }
 }
 
 /// What to check when a body is not the JSON that was expected.
 fn body_hint(text: &str, content_type: Option<&str>) -> Option<&'static str> {
     let t = text.trim_start();
-    let html =
-        content_type.is_some_and(|c| c.to_ascii_lowercase().contains("html")) || t.starts_with('<');
+    let html = content_type.is_some_and(|c| c.to_ascii_lowercase().contains("html")) || t.starts_with('<');
     if html {
         Some("the server sent an HTML page: check tokenEndpoint, and any proxy or firewall in front of it")
     } else if t.starts_with('{') && (t.contains(",}") || t.contains(",\n}") || t.contains(",\r\n}"))
@@ -483,11 +392,7 @@ fn body_hint(text: &str, content_type: Option<&str>) -> Option<&'static str> {
 
 /// A control-character-free, length-bounded quote of server text for a message.
 fn one_line(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_QUOTED)
-        .collect();
+    let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_QUOTED).collect();
     if s.chars().nth(MAX_QUOTED).is_some() {
         out.push('…');
     }
@@ -531,16 +436,9 @@ fn redact_json_member(text: &str, key: &str) -> String {
             rest = tail;
             continue;
         };
-        out.push_str(
-            tail.get(..tail.len() - after_colon.len())
-                .unwrap_or_default(),
-        );
+        out.push_str(tail.get(..tail.len() - after_colon.len()).unwrap_or_default());
         let value = after_colon.trim_start();
-        out.push_str(
-            after_colon
-                .get(..after_colon.len() - value.len())
-                .unwrap_or_default(),
-        );
+        out.push_str(after_colon.get(..after_colon.len() - value.len()).unwrap_or_default());
         let end = if let Some(string) = value.strip_prefix('"') {
             out.push('"');
             // Up to the closing quote that is not escaped, or the end of the text.
@@ -595,9 +493,7 @@ pub fn http_date(v: &str) -> Option<u64> {
     let mut parts = v.trim().split(' ');
     let _weekday = parts.next()?;
     let day: u64 = parts.next()?.parse().ok()?;
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month_name = parts.next()?;
     let month = MONTHS.iter().position(|m| *m == month_name)? as u64 + 1;
     let year: u64 = parts.next()?.parse().ok()?;
@@ -613,11 +509,7 @@ pub fn http_date(v: &str) -> Option<u64> {
         return None;
     }
     // Days from the civil date (Howard Hinnant's algorithm), March-based years.
-    let (y, mp) = if month > 2 {
-        (year, month - 3)
-    } else {
-        (year - 1, month + 9)
-    };
+    let (y, mp) = if month > 2 { (year, month - 3) } else { (year - 1, month + 9) };
     let era = y / 400;
     let yoe = y - era * 400;
     let doy = (153 * mp + 2) / 5 + day - 1;

@@ -53,24 +53,14 @@ impl TokenRecord {
     /// The record for a fresh token response obtained at `obtained_at`. When the response
     /// has no `refresh_token` or `scope`, those of `previous` are kept (RFC 6749 §6: the
     /// server may keep the refresh token unchanged).
-    pub fn from_response(
-        tokens: &TokenSet,
-        obtained_at: u64,
-        previous: Option<&TokenRecord>,
-    ) -> Self {
+    pub fn from_response(tokens: &TokenSet, obtained_at: u64, previous: Option<&TokenRecord>) -> Self {
         TokenRecord {
             access_token: tokens.access_token.clone(),
             token_type: tokens.token_type.clone(),
             obtained_at,
             expires_at: tokens.expires_at,
-            refresh_token: tokens
-                .refresh_token
-                .clone()
-                .or_else(|| previous.and_then(|p| p.refresh_token.clone())),
-            scope: tokens
-                .scope
-                .clone()
-                .or_else(|| previous.and_then(|p| p.scope.clone())),
+            refresh_token: tokens.refresh_token.clone().or_else(|| previous.and_then(|p| p.refresh_token.clone())),
+            scope: tokens.scope.clone().or_else(|| previous.and_then(|p| p.scope.clone())),
         }
     }
 
@@ -79,9 +69,7 @@ impl TokenRecord {
         TokenSet {
             access_token: self.access_token.clone(),
             token_type: self.token_type.clone(),
-            expires_in: self
-                .expires_at
-                .map(|at| at.saturating_sub(self.obtained_at) / 1000),
+            expires_in: self.expires_at.map(|at| at.saturating_sub(self.obtained_at) / 1000),
             expires_at: self.expires_at,
             refresh_token: self.refresh_token.clone(),
             scope: self.scope.clone(),
@@ -178,10 +166,9 @@ pub fn decode_record(text: Option<&str>, parsed: Option<&Value>, client: &Client
     if version > RECORD_VERSION {
         return Stored::Future;
     }
-    let (Some(endpoint), Some(client_id)) = (
-        v.field("endpoint").and_then(Value::as_str),
-        v.field("clientId").and_then(Value::as_str),
-    ) else {
+    let (Some(endpoint), Some(client_id)) =
+        (v.field("endpoint").and_then(Value::as_str), v.field("clientId").and_then(Value::as_str))
+    else {
         return Stored::Corrupt;
     };
     if endpoint != client.token_endpoint || client_id != client_id_text(client) {
@@ -192,11 +179,9 @@ pub fn decode_record(text: Option<&str>, parsed: Option<&Value>, client: &Client
         Some(Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => Some(*n as u64),
         _ => None,
     };
-    let (Some(access_token), Some(token_type), Some(obtained_at)) = (
-        text_field("accessToken").filter(|t| !t.is_empty()),
-        text_field("tokenType"),
-        number("obtainedAt"),
-    ) else {
+    let (Some(access_token), Some(token_type), Some(obtained_at)) =
+        (text_field("accessToken").filter(|t| !t.is_empty()), text_field("tokenType"), number("obtainedAt"))
+    else {
         return Stored::Corrupt;
     };
     if v.field("expiresAt").is_some() && number("expiresAt").is_none() {
@@ -207,9 +192,7 @@ pub fn decode_record(text: Option<&str>, parsed: Option<&Value>, client: &Client
         token_type,
         obtained_at,
         expires_at: number("expiresAt"),
-        refresh_token: text_field("refreshToken")
-            .filter(|t| !t.is_empty())
-            .map(Secret::new),
+        refresh_token: text_field("refreshToken").filter(|t| !t.is_empty()).map(Secret::new),
         scope: text_field("scope"),
     })
 }
@@ -231,9 +214,7 @@ pub enum Next {
 /// [`DEFAULT_SKEW_SECS`]; never more than a tenth of the token's lifetime (half of it
 /// when set explicitly), so a short-lived token is not renewed on every call.
 pub fn effective_skew_ms(record: &TokenRecord, skew_secs: Option<u64>) -> u64 {
-    let lifetime = record
-        .expires_at
-        .map_or(0, |at| at.saturating_sub(record.obtained_at));
+    let lifetime = record.expires_at.map_or(0, |at| at.saturating_sub(record.obtained_at));
     match skew_secs {
         Some(s) => s.saturating_mul(1000).min(lifetime / 2),
         None => (DEFAULT_SKEW_SECS * 1000).min(lifetime / SKEW_LIFETIME_DIVISOR),
@@ -242,12 +223,7 @@ pub fn effective_skew_ms(record: &TokenRecord, skew_secs: Option<u64>) -> u64 {
 
 /// The refresh decision, from the clock alone: no timers. A token with no known lifetime
 /// is used until a 401 says otherwise.
-pub fn next(
-    record: Option<&TokenRecord>,
-    now: u64,
-    skew_secs: Option<u64>,
-    can_reacquire: bool,
-) -> Next {
+pub fn next(record: Option<&TokenRecord>, now: u64, skew_secs: Option<u64>, can_reacquire: bool) -> Next {
     match record {
         None => renewal(None, can_reacquire),
         Some(r) => match r.expires_at {
@@ -279,11 +255,7 @@ pub fn is_fresh(record: &TokenRecord, now: u64, skew_secs: Option<u64>) -> bool 
 /// failure that ends a session (`invalid_grant`; Teen Quotes says `invalid_refresh`).
 /// Network, CORS, timeout, 5xx and everything else keep the tokens.
 pub fn refresh_refused(e: &OAuthError) -> bool {
-    e.kind == ErrorKind::OAuth
-        && matches!(
-            e.error.as_deref(),
-            Some("invalid_grant" | "invalid_refresh")
-        )
+    e.kind == ErrorKind::OAuth && matches!(e.error.as_deref(), Some("invalid_grant" | "invalid_refresh"))
 }
 
 /// The `login_required` error that replaces a refused refresh, keeping the server's words.

@@ -48,7 +48,9 @@ pub fn fault_error(fault: &TransportFault, runtime: Runtime) -> OAuthError {
             cat(&["no answer from the token endpoint within ", &digits(*ms as u64), " ms"]),
         )
         .with_hint("raise timeoutMs if the server is slow; otherwise check that tokenEndpoint is reachable"),
-        TransportFault::Aborted => OAuthError::new(ErrorKind::Aborted, "the token request was aborted by its AbortSignal"),
+        TransportFault::Aborted => {
+            OAuthError::new(ErrorKind::Aborted, "the token request was aborted by its AbortSignal")
+        }
         TransportFault::Network { code, during_body } => {
             let mut message = String::from(if *during_body {
                 "the connection to the token endpoint broke while reading the response"
@@ -76,27 +78,17 @@ pub fn fault_error(fault: &TransportFault, runtime: Runtime) -> OAuthError {
 /// The error for a redirect, which is never followed: it could carry the credentials to
 /// another origin (RFC 9700 §4.12). `status` is 0 for a browser's opaque redirect.
 pub fn redirect_error(status: u16, location: Option<&str>) -> OAuthError {
-    let mut message =
-        String::from("the token endpoint answered with a redirect, which is not followed");
+    let mut message = String::from("the token endpoint answered with a redirect, which is not followed");
     if status != 0 {
-        message = cat(&[
-            "the token endpoint answered HTTP ",
-            &digits(status as u64),
-            " (a redirect, not followed)",
-        ]);
+        message = cat(&["the token endpoint answered HTTP ", &digits(status as u64), " (a redirect, not followed)"]);
     }
-    let mut e = OAuthError::new(ErrorKind::Http, message).with_hint(
-        "set tokenEndpoint to the final URL; credentials are never sent on to a redirect target",
-    );
+    let mut e = OAuthError::new(ErrorKind::Http, message)
+        .with_hint("set tokenEndpoint to the final URL; credentials are never sent on to a redirect target");
     if status != 0 {
         e.status = Some(status);
     }
     if let Some(l) = location {
-        e.hint = Some(cat(&[
-            "set tokenEndpoint to the final URL (the server points to ",
-            l,
-            ")",
-        ]));
+        e.hint = Some(cat(&["set tokenEndpoint to the final URL (the server points to ", l, ")"]));
     }
     e
 }
@@ -110,20 +102,10 @@ pub fn is_redirect(status: u16) -> bool {
 pub fn oversized_error(status: u16, content_type: Option<&str>) -> OAuthError {
     let limit = digits((MAX_RESPONSE_BYTES / 1024) as u64);
     let success = (200..300).contains(&status);
-    let kind = if success {
-        ErrorKind::InvalidResponse
-    } else {
-        ErrorKind::Http
-    };
+    let kind = if success { ErrorKind::InvalidResponse } else { ErrorKind::Http };
     let mut e = OAuthError::new(
         kind,
-        cat(&[
-            "token endpoint answered HTTP ",
-            &digits(status as u64),
-            " with a body over ",
-            &limit,
-            " KiB; not read",
-        ]),
+        cat(&["token endpoint answered HTTP ", &digits(status as u64), " with a body over ", &limit, " KiB; not read"]),
     )
     .with_hint("a token response is small: check tokenEndpoint");
     e.status = Some(status);
@@ -134,9 +116,7 @@ pub fn oversized_error(status: u16, content_type: Option<&str>) -> OAuthError {
 /// A sharper hint for `invalid_client` when Basic credentials change under form-encoding:
 /// servers that do not decode them (against RFC 6749 §2.3.1) then see other values.
 pub fn invalid_client_hint(client: &ClientConfig, error: &OAuthError) -> Option<&'static str> {
-    if error.error.as_deref() != Some("invalid_client")
-        || client.effective_auth() != ClientAuth::Basic
-    {
+    if error.error.as_deref() != Some("invalid_client") || client.effective_auth() != ClientAuth::Basic {
         return None;
     }
     let id = match &client.client_id {

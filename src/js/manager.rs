@@ -32,18 +32,13 @@ impl JsTokenManager {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsTokenManager, JsValue> {
         if !options.is_object() {
-            return Err(config_error(
-                "options",
-                "must be an object with at least client",
-            ));
+            return Err(config_error("options", "must be an object with at least client"));
         }
-        let client = ClientConfig::from_value(&arg(&get(&options, "client"), "client")?)
-            .map_err(|e| to_js(e, None))?;
+        let client = ClientConfig::from_value(&arg(&get(&options, "client"), "client")?).map_err(|e| to_js(e, None))?;
         let mut opts = ManagerOptions::new(client);
         let grant = get(&options, "grant");
         if !grant.is_undefined() && !grant.is_null() {
-            opts.grant =
-                Some(Grant::from_value(&arg(&grant, "grant")?).map_err(|e| to_js(e, None))?);
+            opts.grant = Some(Grant::from_value(&arg(&grant, "grant")?).map_err(|e| to_js(e, None))?);
         }
         let storage = get(&options, "storage");
         opts.storage = match storage.as_string().as_deref() {
@@ -51,19 +46,9 @@ impl JsTokenManager {
             Some("local") => Some(StorageChoice::Local),
             Some("session") => Some(StorageChoice::Session),
             Some("memory") => Some(StorageChoice::Memory),
-            Some(_) => {
-                return Err(config_error(
-                    "storage",
-                    "must be \"local\", \"session\", \"memory\" or an adapter",
-                ))
-            }
+            Some(_) => return Err(config_error("storage", "must be \"local\", \"session\", \"memory\" or an adapter")),
             None if storage.is_object() => Some(StorageChoice::Adapter(storage)),
-            None => {
-                return Err(config_error(
-                    "storage",
-                    "must be \"local\", \"session\", \"memory\" or an adapter",
-                ))
-            }
+            None => return Err(config_error("storage", "must be \"local\", \"session\", \"memory\" or an adapter")),
         };
         let key = get(&options, "storageKey");
         if !key.is_undefined() {
@@ -75,18 +60,16 @@ impl JsTokenManager {
         }
         let skew = get(&options, "refreshSkewSeconds");
         if !skew.is_undefined() {
-            opts.refresh_skew_seconds =
-                Some(skew.as_f64().and_then(whole_number).ok_or_else(|| {
-                    config_error("refreshSkewSeconds", "must be a whole number of seconds")
-                })?);
+            opts.refresh_skew_seconds = Some(
+                skew.as_f64()
+                    .and_then(whole_number)
+                    .ok_or_else(|| config_error("refreshSkewSeconds", "must be a whole number of seconds"))?,
+            );
         }
         for (name, slot) in [("now", &mut opts.now), ("fetch", &mut opts.fetch)] {
             let f = get(&options, name);
             if !f.is_undefined() {
-                *slot = Some(
-                    f.dyn_into::<Function>()
-                        .map_err(|_| config_error(name, "must be a function"))?,
-                );
+                *slot = Some(f.dyn_into::<Function>().map_err(|_| config_error(name, "must be a function"))?);
             }
         }
         let manager = TokenManager::new(opts).map_err(|e| to_js(e, None))?;
@@ -108,10 +91,7 @@ impl JsTokenManager {
     pub fn get_access_token(&self) -> Promise {
         let manager = self.manager.clone();
         future_to_promise(async move {
-            let token = manager
-                .get_access_token()
-                .await
-                .map_err(|e| to_js(e, None))?;
+            let token = manager.get_access_token().await.map_err(|e| to_js(e, None))?;
             Ok(JsValue::from_str(&token))
         })
     }
@@ -119,10 +99,7 @@ impl JsTokenManager {
     /// The stored `TokenSet`, or `null`; no network, no storage.
     #[wasm_bindgen(js_name = getTokens)]
     pub fn get_tokens(&self) -> JsValue {
-        self.manager
-            .get_tokens()
-            .map(|t| convert::token_set(&t, None))
-            .unwrap_or(JsValue::NULL)
+        self.manager.get_tokens().map(|t| convert::token_set(&t, None)).unwrap_or(JsValue::NULL)
     }
 
     /// Renews now; resolves to the new `TokenSet`.
@@ -146,21 +123,14 @@ impl JsTokenManager {
     /// `fetch` with `Authorization: Bearer …`; on a 401, renews once and retries.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
         let manager = self.manager.clone();
-        future_to_promise(async move {
-            manager
-                .fetch(&input, &init)
-                .await
-                .map_err(|e| to_js(e, None))
-        })
+        future_to_promise(async move { manager.fetch(&input, &init).await.map_err(|e| to_js(e, None)) })
     }
 
     /// Calls `listener(tokens | null, { reason, error? })` on every change; returns a
     /// function that removes it.
     #[wasm_bindgen(js_name = onChange)]
     pub fn on_change(&self, listener: JsValue) -> Result<JsValue, JsValue> {
-        let listener: Function = listener
-            .dyn_into()
-            .map_err(|_| config_error("listener", "must be a function"))?;
+        let listener: Function = listener.dyn_into().map_err(|_| config_error("listener", "must be a function"))?;
         let id = self.manager.on_change_js(listener);
         let manager = self.manager.clone();
         Ok(Closure::once_into_js(move || manager.off(id)))

@@ -30,15 +30,8 @@ fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
 
 /// A JavaScript argument as a [`Value`]; `what` names it in the error.
 fn arg(js: &JsValue, what: &str) -> Result<Value, JsValue> {
-    json::to_value(js).ok_or_else(|| {
-        to_js(
-            OAuthError::config(
-                what,
-                "must be a plain object of strings, numbers and booleans",
-            ),
-            None,
-        )
-    })
+    json::to_value(js)
+        .ok_or_else(|| to_js(OAuthError::config(what, "must be a plain object of strings, numbers and booleans"), None))
 }
 
 /// Builds the token request for `grant`: `{ url, method, headers, body }`, ready for
@@ -63,44 +56,25 @@ pub fn build_token_request_js(client: &JsValue, grant: &JsValue) -> Result<JsVal
 /// Parses a token endpoint response into a `TokenSet`, or throws an `OAuthError` of kind
 /// `oauth`, `http`, `invalid_response` (or `config` for bad arguments).
 #[wasm_bindgen(js_name = parseTokenResponse, skip_typescript)]
-pub fn parse_token_response_js(
-    status: &JsValue,
-    body: &JsValue,
-    options: &JsValue,
-) -> Result<JsValue, JsValue> {
+pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
     let status = status
         .as_f64()
         .and_then(config::whole_number)
         .filter(|s| (100..=599).contains(s))
-        .ok_or_else(|| {
-            to_js(
-                OAuthError::config("status", "must be an HTTP status code (100 to 599)"),
-                None,
-            )
-        })? as u16;
+        .ok_or_else(|| to_js(OAuthError::config("status", "must be an HTTP status code (100 to 599)"), None))?
+        as u16;
     let body = match body.as_string() {
         Some(b) => b,
         None if body.is_undefined() || body.is_null() => String::new(),
-        None => {
-            return Err(to_js(
-                OAuthError::config("bodyText", "must be a string"),
-                None,
-            ))
-        }
+        None => return Err(to_js(OAuthError::config("bodyText", "must be a string"), None)),
     };
-    let opts = if options.is_undefined() || options.is_null() {
-        Object::new().into()
-    } else {
-        options.clone()
-    };
+    let opts = if options.is_undefined() || options.is_null() { Object::new().into() } else { options.clone() };
     let now = match Some(get(&opts, "now")).filter(|v| !v.is_undefined()) {
         None => js_sys::Date::now() as u64,
-        Some(v) => v.as_f64().and_then(config::whole_number).ok_or_else(|| {
-            to_js(
-                OAuthError::config("now", "must be milliseconds since the epoch"),
-                None,
-            )
-        })?,
+        Some(v) => v
+            .as_f64()
+            .and_then(config::whole_number)
+            .ok_or_else(|| to_js(OAuthError::config("now", "must be milliseconds since the epoch"), None))?,
     };
     let headers = headers(&opts)?;
     let strict = get(&opts, "strict").as_bool() == Some(true);
@@ -112,10 +86,7 @@ pub fn parse_token_response_js(
         headers: &headers,
         strict,
         human_fields: (title.is_some() || message.is_some()).then(|| {
-            (
-                title.as_deref().unwrap_or("error_human_title"),
-                message.as_deref().unwrap_or("error_human_message"),
-            )
+            (title.as_deref().unwrap_or("error_human_title"), message.as_deref().unwrap_or("error_human_message"))
         }),
     };
     parse_to_js(status, &body, &cx).map_err(|(e, raw)| to_js(e, raw))
@@ -123,11 +94,7 @@ pub fn parse_token_response_js(
 
 /// Parses with `JSON.parse`, keeping the parsed object as the result's `raw`. The error
 /// comes back with that object, for the JavaScript error's `raw`.
-fn parse_to_js(
-    status: u16,
-    body: &str,
-    cx: &ResponseContext,
-) -> Result<JsValue, (OAuthError, Option<JsValue>)> {
+fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue, (OAuthError, Option<JsValue>)> {
     let mut parsed: Option<JsValue> = None;
     let result = response::parse_token_response(status, body, cx, |text| {
         let js = json::parse(text)?;
@@ -144,17 +111,11 @@ fn parse_to_js(
 /// Requests a token: builds the request, sends it with `fetch`, parses the answer.
 /// Options: `signal` (an `AbortSignal`), `timeoutMs`, `fetch`.
 #[wasm_bindgen(js_name = requestToken, skip_typescript)]
-pub async fn request_token_js(
-    client: JsValue,
-    grant: JsValue,
-    options: JsValue,
-) -> Result<JsValue, JsValue> {
+pub async fn request_token_js(client: JsValue, grant: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(|e| to_js(e, None))?;
     let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(|e| to_js(e, None))?;
     let options = request_options(&options)?;
-    let response = fetch::exchange(&client, &grant, &options)
-        .await
-        .map_err(|e| to_js(e, None))?;
+    let response = fetch::exchange(&client, &grant, &options).await.map_err(|e| to_js(e, None))?;
     parse_to_js(response.status, &response.body, &response.context(&client))
         .map_err(|(e, raw)| to_js(fetch::refine(&client, e), raw))
 }
@@ -168,32 +129,17 @@ fn request_options(options: &JsValue) -> Result<RequestOptions, JsValue> {
     Ok(RequestOptions {
         signal: match signal.is_undefined() || signal.is_null() {
             true => None,
-            false if get(&signal, "aborted").is_undefined() => {
-                return Err(bad("signal", "must be an AbortSignal"))
-            }
+            false if get(&signal, "aborted").is_undefined() => return Err(bad("signal", "must be an AbortSignal")),
             false => Some(signal.unchecked_into()),
         },
         timeout_ms: match timeout.as_f64() {
             None if timeout.is_undefined() || timeout.is_null() => None,
-            Some(ms)
-                if config::whole_number(ms).is_some_and(|ms| ms > 0 && ms <= u32::MAX as u64) =>
-            {
-                Some(ms as u32)
-            }
-            _ => {
-                return Err(bad(
-                    "timeoutMs",
-                    "must be a positive whole number of milliseconds",
-                ))
-            }
+            Some(ms) if config::whole_number(ms).is_some_and(|ms| ms > 0 && ms <= u32::MAX as u64) => Some(ms as u32),
+            _ => return Err(bad("timeoutMs", "must be a positive whole number of milliseconds")),
         },
         fetch: match fetch.is_undefined() || fetch.is_null() {
             true => None,
-            false => Some(
-                fetch
-                    .dyn_into::<Function>()
-                    .map_err(|_| bad("fetch", "must be a function"))?,
-            ),
+            false => Some(fetch.dyn_into::<Function>().map_err(|_| bad("fetch", "must be a function"))?),
         },
     })
 }

@@ -39,19 +39,11 @@ pub fn quirks(q: &[Quirk]) -> Array {
 /// caller has it; otherwise it is rebuilt from the parsed value.
 pub fn token_set(t: &TokenSet, raw: Option<JsValue>) -> JsValue {
     let out = Object::new();
-    set(
-        &out,
-        "accessToken",
-        &JsValue::from_str(t.access_token.expose()),
-    );
+    set(&out, "accessToken", &JsValue::from_str(t.access_token.expose()));
     set(&out, "tokenType", &JsValue::from_str(&t.token_type));
     set_opt(&out, "expiresIn", t.expires_in.map(|s| s as f64));
     set_opt(&out, "expiresAt", t.expires_at.map(|s| s as f64));
-    set_opt(
-        &out,
-        "refreshToken",
-        t.refresh_token.as_ref().map(|r| r.expose()),
-    );
+    set_opt(&out, "refreshToken", t.refresh_token.as_ref().map(|r| r.expose()));
     set_opt(&out, "scope", t.scope.as_deref());
     set(&out, "raw", &raw.unwrap_or_else(|| json::to_js(&t.raw)));
     set(&out, "quirks", &quirks(&t.quirks));

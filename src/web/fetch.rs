@@ -57,10 +57,7 @@ impl HttpResponse {
             now_ms: self.sent_at_ms,
             headers: &self.headers,
             strict: false,
-            human_fields: client
-                .human_fields
-                .as_ref()
-                .map(|(t, m)| (t.as_str(), m.as_str())),
+            human_fields: client.human_fields.as_ref().map(|(t, m)| (t.as_str(), m.as_str())),
         }
     }
 }
@@ -87,17 +84,8 @@ pub async fn exchange(
     if runtime() == Runtime::Browser {
         warn_once(transport::browser_secret_warning(client, grant));
     }
-    let timeout = options
-        .timeout_ms
-        .or(client.timeout_ms)
-        .unwrap_or(transport::DEFAULT_TIMEOUT_MS);
-    send(
-        &request,
-        timeout,
-        options.signal.as_ref(),
-        options.fetch.as_ref(),
-    )
-    .await
+    let timeout = options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS);
+    send(&request, timeout, options.signal.as_ref(), options.fetch.as_ref()).await
 }
 
 /// Adds what only the client configuration can tell to an error from the response.
@@ -150,8 +138,7 @@ impl Drop for Guard {
     fn drop(&mut self) {
         clear_timeout(&self.timer);
         if let Some((signal, callback)) = &self.listener {
-            let _ = signal
-                .remove_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
+            let _ = signal.remove_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
         }
     }
 }
@@ -173,10 +160,7 @@ pub async fn send(
             .ok()
             .and_then(|f| f.dyn_into::<Function>().ok())
             .ok_or_else(|| {
-                OAuthError::config(
-                    "fetch",
-                    "is not available here: pass a fetch function in the options",
-                )
+                OAuthError::config("fetch", "is not available here: pass a fetch function in the options")
             })?,
     };
     let controller = AbortController::new().ok();
@@ -202,18 +186,11 @@ pub async fn send(
         let _ = s.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
         (s.clone(), callback)
     });
-    let _guard = Guard {
-        timer,
-        _on_timeout: on_timeout,
-        listener,
-    };
+    let _guard = Guard { timer, _on_timeout: on_timeout, listener };
     let failed = |e: JsValue, during_body: bool| match cut.get() {
         Cut::Timeout => fault(TransportFault::Timeout(timeout_ms)),
         Cut::Aborted => fault(TransportFault::Aborted),
-        Cut::None => fault(TransportFault::Network {
-            code: error_code(&e),
-            during_body,
-        }),
+        Cut::None => fault(TransportFault::Network { code: error_code(&e), during_body }),
     };
 
     let init = init(request, controller.as_ref().map(AbortController::signal));
@@ -226,25 +203,16 @@ pub async fn send(
     let status = get(&response, "status")
         .as_f64()
         .filter(|s| (0.0..=999.0).contains(s))
-        .ok_or_else(|| {
-            OAuthError::new(
-                ErrorKind::Network,
-                "fetch resolved to something that is not a Response",
-            )
-        })? as u16;
+        .ok_or_else(|| OAuthError::new(ErrorKind::Network, "fetch resolved to something that is not a Response"))?
+        as u16;
     let headers = get(&response, "headers");
     let header = |name: &str| -> Option<String> {
         let get = get(&headers, "get").dyn_into::<Function>().ok()?;
-        get.call1(&headers, &JsValue::from_str(name))
-            .ok()?
-            .as_string()
+        get.call1(&headers, &JsValue::from_str(name)).ok()?.as_string()
     };
     if transport::is_redirect(status) {
         cancel(&get(&response, "body"));
-        return Err(transport::redirect_error(
-            status,
-            header("location").as_deref(),
-        ));
+        return Err(transport::redirect_error(status, header("location").as_deref()));
     }
     let mut kept = Vec::with_capacity(4);
     for name in ["content-type", "retry-after", "date", "www-authenticate"] {
@@ -260,33 +228,21 @@ pub async fn send(
     }
     // With a length and no content coding the body cannot grow past it: read it whole.
     // Otherwise stream it and stop at the bound (a compressed body can inflate without one).
-    let identity =
-        header("content-encoding").is_none_or(|c| c.trim().eq_ignore_ascii_case("identity"));
+    let identity = header("content-encoding").is_none_or(|c| c.trim().eq_ignore_ascii_case("identity"));
     let stream = get(&response, "body");
     let body = if (length.is_some() && identity) || !stream.is_object() {
         let text = call0(&response, "text").map_err(|e| failed(e, true))?;
-        let text = JsFuture::from(Promise::resolve(&text))
-            .await
-            .map_err(|e| failed(e, true))?;
+        let text = JsFuture::from(Promise::resolve(&text)).await.map_err(|e| failed(e, true))?;
         let text = text.as_string().unwrap_or_default();
         if text.len() > MAX_RESPONSE_BYTES {
             return Err(oversized());
         }
         text
     } else {
-        let bytes = read_bounded(&stream)
-            .await
-            .map_err(|e| failed(e, true))?
-            .ok_or_else(oversized)?;
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        let bytes = read_bounded(&stream).await.map_err(|e| failed(e, true))?.ok_or_else(oversized)?;
+        String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     };
-    Ok(HttpResponse {
-        sent_at_ms,
-        status,
-        headers: kept,
-        body,
-    })
+    Ok(HttpResponse { sent_at_ms, status, headers: kept, body })
 }
 
 /// The fetch options: POST, the headers and body, no redirects, no cookies.

@@ -129,9 +129,7 @@ pub struct TokenManager {
 
 impl core::fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("TokenManager")
-            .field("key", &self.inner.key)
-            .finish_non_exhaustive()
+        f.debug_struct("TokenManager").field("key", &self.inner.key).finish_non_exhaustive()
     }
 }
 
@@ -190,12 +188,7 @@ impl TokenManager {
     /// is replaced by memory, reported to listeners as a `StorageError` event.
     pub fn new(options: ManagerOptions) -> Result<TokenManager, OAuthError> {
         if let Some(g) = &options.grant {
-            if matches!(
-                g,
-                Grant::Password { .. }
-                    | Grant::RefreshToken { .. }
-                    | Grant::AuthorizationCode { .. }
-            ) {
+            if matches!(g, Grant::Password { .. } | Grant::RefreshToken { .. } | Grant::AuthorizationCode { .. }) {
                 return Err(OAuthError::config(
                     "grant",
                     "must be a grant the manager can repeat by itself (client_credentials, partner or an extension \
@@ -203,30 +196,17 @@ impl TokenManager {
                 ));
             }
         }
-        crate::core::endpoint::check(
-            &options.client.token_endpoint,
-            options.client.allow_insecure_http,
-        )?;
-        let key = options
-            .storage_key
-            .clone()
-            .unwrap_or_else(|| session::storage_key(&options.client));
+        crate::core::endpoint::check(&options.client.token_endpoint, options.client.allow_insecure_http)?;
+        let key = options.storage_key.clone().unwrap_or_else(|| session::storage_key(&options.client));
         let global = js_sys::global();
         let in_window = Reflect::has(&global, &"document".into()).unwrap_or(false);
-        let choice = options.storage.clone().unwrap_or(if in_window {
-            StorageChoice::Local
-        } else {
-            StorageChoice::Memory
-        });
+        let choice =
+            options.storage.clone().unwrap_or(if in_window { StorageChoice::Local } else { StorageChoice::Memory });
         let (store, store_error) = Store::open(&choice);
         let shared = store.shared();
         // Tabs tell each other through a BroadcastChannel; in Node one would only keep the
         // process alive (processes share through the store and its lock instead).
-        let channel = if shared && runtime() == Runtime::Browser {
-            broadcast_channel(&key)
-        } else {
-            None
-        };
+        let channel = if shared && runtime() == Runtime::Browser { broadcast_channel(&key) } else { None };
         let inner = Rc::new(Inner {
             client: options.client,
             grant: options.grant,
@@ -282,18 +262,9 @@ impl TokenManager {
         let now = self.now();
         let decision = {
             let state = self.inner.state.borrow();
-            match session::next(
-                state.record.as_ref(),
-                now,
-                self.inner.skew,
-                self.inner.grant.is_some(),
-            ) {
+            match session::next(state.record.as_ref(), now, self.inner.skew, self.inner.grant.is_some()) {
                 Next::Use => {
-                    return Ok(state
-                        .record
-                        .as_ref()
-                        .map(|r| r.access_token.expose().to_owned())
-                        .unwrap_or_default())
+                    return Ok(state.record.as_ref().map(|r| r.access_token.expose().to_owned()).unwrap_or_default())
                 }
                 other => other,
             }
@@ -301,9 +272,7 @@ impl TokenManager {
         // LoginRequired too goes through renew(): it re-reads shared storage first, where
         // another tab may have logged in meanwhile.
         let _ = decision;
-        self.renew(false)
-            .await
-            .map(|r| r.access_token.expose().to_owned())
+        self.renew(false).await.map(|r| r.access_token.expose().to_owned())
     }
 
     /// The stored tokens, without any network or storage access.
@@ -320,8 +289,7 @@ impl TokenManager {
     pub async fn refresh(&self) -> Result<TokenSet, OAuthError> {
         self.ensure_loaded().await;
         self.renew(true).await?;
-        self.get_tokens()
-            .ok_or_else(|| session::login_required(None))
+        self.get_tokens().ok_or_else(|| session::login_required(None))
     }
 
     /// Forgets the tokens, in storage too (other tabs see it).
@@ -334,19 +302,14 @@ impl TokenManager {
     /// when the request can be sent again (no one-shot stream body).
     pub async fn fetch(&self, input: &JsValue, init: &JsValue) -> Result<JsValue, OAuthError> {
         let token = self.get_access_token().await?;
-        let spare = if get(input, "clone").is_function() {
-            super::call0(input, "clone").ok()
-        } else {
-            None
-        };
+        let spare = if get(input, "clone").is_function() { super::call0(input, "clone").ok() } else { None };
         let response = self.authorized_fetch(input, init, &token).await?;
         if get(&response, "status").as_f64() != Some(401.0) || !replayable(init) {
             return Ok(response);
         }
         let renewed = self.renew_after_rejection(&token).await?;
         let retry_input = spare.unwrap_or_else(|| input.clone());
-        self.authorized_fetch(&retry_input, init, renewed.access_token.expose())
-            .await
+        self.authorized_fetch(&retry_input, init, renewed.access_token.expose()).await
     }
 
     /// Adds a listener for token changes; returns its id for [`TokenManager::off`].
@@ -372,12 +335,8 @@ impl TokenManager {
     }
 
     fn now(&self) -> u64 {
-        let from_clock = self
-            .inner
-            .clock
-            .as_ref()
-            .and_then(|c| c.call0(&JsValue::UNDEFINED).ok())
-            .and_then(|v| v.as_f64());
+        let from_clock =
+            self.inner.clock.as_ref().and_then(|c| c.call0(&JsValue::UNDEFINED).ok()).and_then(|v| v.as_f64());
         from_clock.unwrap_or_else(js_sys::Date::now).max(0.0) as u64
     }
 
@@ -425,19 +384,13 @@ impl TokenManager {
             Stored::Corrupt | Stored::Foreign | Stored::Future if self.already_reported(text) => {}
             Stored::Corrupt | Stored::Foreign => {
                 let what = "the stored token record is corrupt or belongs to another client; it is ignored";
-                self.later(
-                    ChangeReason::Discarded,
-                    Some(OAuthError::new(ErrorKind::Storage, what)),
-                );
+                self.later(ChangeReason::Discarded, Some(OAuthError::new(ErrorKind::Storage, what)));
             }
             Stored::Future => {
                 self.inner.state.borrow_mut().frozen = true;
                 let what = "the stored token record was written by a newer version of oauth2-wasm; it is left \
                             untouched and tokens are kept in memory";
-                self.later(
-                    ChangeReason::Discarded,
-                    Some(OAuthError::new(ErrorKind::Storage, what)),
-                );
+                self.later(ChangeReason::Discarded, Some(OAuthError::new(ErrorKind::Storage, what)));
             }
         }
     }
@@ -452,13 +405,7 @@ impl TokenManager {
 
     /// Renews the tokens once for every concurrent caller.
     async fn renew(&self, force: bool) -> Result<TokenRecord, OAuthError> {
-        let before = self
-            .inner
-            .state
-            .borrow()
-            .record
-            .as_ref()
-            .map(|r| r.access_token.clone());
+        let before = self.inner.state.borrow().record.as_ref().map(|r| r.access_token.clone());
         let flight = {
             let mut state = self.inner.state.borrow_mut();
             match &state.flight {
@@ -525,12 +472,7 @@ impl TokenManager {
             })
         };
         let request = get(&locks, "request").unchecked_into::<Function>();
-        let first = request.call3(
-            &locks,
-            &JsValue::from_str(&self.inner.key),
-            &options,
-            &callback,
-        );
+        let first = request.call3(&locks, &JsValue::from_str(&self.inner.key), &options, &callback);
         if let Ok(p) = first {
             let _ = JsFuture::from(Promise::resolve(&p)).await;
         }
@@ -538,12 +480,8 @@ impl TokenManager {
             return r;
         }
         // Contended: wait for the lock, boundedly, then re-check before renewing.
-        let wait_ms = self
-            .inner
-            .client
-            .timeout_ms
-            .unwrap_or(transport::DEFAULT_TIMEOUT_MS)
-            .saturating_add(LOCK_GRACE_MS);
+        let wait_ms =
+            self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).saturating_add(LOCK_GRACE_MS);
         let controller = web_sys::AbortController::new().ok();
         let options = Object::new();
         if let Some(c) = &controller {
@@ -556,12 +494,7 @@ impl TokenManager {
         });
         let result = self
             .run_in_js_lock(force, before.clone(), |callback| {
-                request.call3(
-                    &locks,
-                    &JsValue::from_str(&self.inner.key),
-                    &options,
-                    &callback,
-                )
+                request.call3(&locks, &JsValue::from_str(&self.inner.key), &options, &callback)
             })
             .await;
         if let Some(t) = timer {
@@ -601,14 +534,10 @@ impl TokenManager {
             return r;
         }
         match outcome {
-            Ok(()) => Err(OAuthError::new(
-                ErrorKind::Storage,
-                "the storage adapter's lock() did not call its function",
-            )),
-            Err(e) => Err(OAuthError::new(
-                ErrorKind::Aborted,
-                super::js_error_message(&e),
-            )),
+            Ok(()) => {
+                Err(OAuthError::new(ErrorKind::Storage, "the storage adapter's lock() did not call its function"))
+            }
+            Err(e) => Err(OAuthError::new(ErrorKind::Aborted, super::js_error_message(&e))),
         }
     }
 
@@ -647,18 +576,11 @@ impl TokenManager {
         let decision = session::renewal(current.as_ref(), self.inner.grant.is_some());
         match decision {
             Next::Refresh => {
-                let refresh_token = current
-                    .as_ref()
-                    .and_then(|r| r.refresh_token.clone())
-                    .unwrap_or_default();
-                let grant = Grant::RefreshToken {
-                    refresh_token: refresh_token.clone(),
-                    scope: None,
-                };
+                let refresh_token = current.as_ref().and_then(|r| r.refresh_token.clone()).unwrap_or_default();
+                let grant = Grant::RefreshToken { refresh_token: refresh_token.clone(), scope: None };
                 match self.obtain(&grant, current.as_ref()).await {
                     Ok((_, record)) => {
-                        self.commit(Some(record.clone()), ChangeReason::Refresh)
-                            .await;
+                        self.commit(Some(record.clone()), ChangeReason::Refresh).await;
                         Ok(record)
                     }
                     Err(e) if session::refresh_refused(&e) => {
@@ -669,12 +591,7 @@ impl TokenManager {
                             Some(r) if r.refresh_token.as_ref() != Some(&refresh_token) => Ok(r),
                             _ => {
                                 let ended = session::login_required(Some(&e));
-                                self.commit_with(
-                                    None,
-                                    ChangeReason::LoginRequired,
-                                    Some(ended.clone()),
-                                )
-                                .await;
+                                self.commit_with(None, ChangeReason::LoginRequired, Some(ended.clone())).await;
                                 Err(ended)
                             }
                         }
@@ -683,14 +600,9 @@ impl TokenManager {
                 }
             }
             Next::Reacquire => {
-                let grant = self
-                    .inner
-                    .grant
-                    .clone()
-                    .ok_or_else(|| session::login_required(None))?;
+                let grant = self.inner.grant.clone().ok_or_else(|| session::login_required(None))?;
                 let (_, record) = self.obtain(&grant, None).await?;
-                self.commit(Some(record.clone()), ChangeReason::Reacquire)
-                    .await;
+                self.commit(Some(record.clone()), ChangeReason::Reacquire).await;
                 Ok(record)
             }
             Next::Use => current.ok_or_else(|| session::login_required(None)),
@@ -717,10 +629,7 @@ impl TokenManager {
         previous: Option<&TokenRecord>,
     ) -> Result<(TokenSet, TokenRecord), OAuthError> {
         let sent_at = self.now();
-        let options = RequestOptions {
-            fetch: self.inner.fetch.clone(),
-            ..RequestOptions::default()
-        };
+        let options = RequestOptions { fetch: self.inner.fetch.clone(), ..RequestOptions::default() };
         let response = exchange(&self.inner.client, grant, &options).await?;
         let mut cx: ResponseContext = response.context(&self.inner.client);
         cx.now_ms = sent_at;
@@ -737,15 +646,8 @@ impl TokenManager {
 
     /// Makes `record` current, stores it (unless a newer version's record must be left
     /// alone), tells sibling tabs, then listeners. Storage failure falls back to memory.
-    async fn commit_with(
-        &self,
-        record: Option<TokenRecord>,
-        reason: ChangeReason,
-        error: Option<OAuthError>,
-    ) {
-        let text = record
-            .as_ref()
-            .map(|r| session::encode_record(r, &self.inner.client));
+    async fn commit_with(&self, record: Option<TokenRecord>, reason: ChangeReason, error: Option<OAuthError>) {
+        let text = record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
         let frozen = {
             let mut state = self.inner.state.borrow_mut();
             state.record = record;
@@ -766,23 +668,10 @@ impl TokenManager {
 
     /// Replaces a failing store with memory, keeping the current record, and says so.
     fn fall_back_to_memory(&self, why: &str) {
-        let text = self
-            .inner
-            .state
-            .borrow()
-            .record
-            .as_ref()
-            .map(|r| session::encode_record(r, &self.inner.client));
+        let text = self.inner.state.borrow().record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
         *self.inner.store.borrow_mut() = Store::Memory(Rc::new(RefCell::new(text)));
-        let message = crate::core::error::cat(&[
-            "token storage failed (",
-            why,
-            "); tokens are kept in memory",
-        ]);
-        self.later(
-            ChangeReason::StorageError,
-            Some(OAuthError::new(ErrorKind::Storage, message)),
-        );
+        let message = crate::core::error::cat(&["token storage failed (", why, "); tokens are kept in memory"]);
+        self.later(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
     }
 
     fn broadcast(&self, text: Option<&str>) {
@@ -798,13 +687,7 @@ impl TokenManager {
     fn notify(&self, reason: ChangeReason, error: Option<OAuthError>) {
         let tokens = self.get_tokens();
         let event = ChangeEvent { reason, error };
-        let ids: Vec<u32> = self
-            .inner
-            .listeners
-            .borrow()
-            .iter()
-            .map(|(i, _)| *i)
-            .collect();
+        let ids: Vec<u32> = self.inner.listeners.borrow().iter().map(|(i, _)| *i).collect();
         let mut js_args: Option<(JsValue, JsValue)> = None;
         for id in ids {
             let rust = {
@@ -815,10 +698,7 @@ impl TokenManager {
                         let f = f.clone();
                         drop(listeners);
                         let (t, e) = js_args.get_or_insert_with(|| {
-                            (
-                                tokens.as_ref().map(token_set_js).unwrap_or(JsValue::NULL),
-                                event_js(&event),
-                            )
+                            (tokens.as_ref().map(token_set_js).unwrap_or(JsValue::NULL), event_js(&event))
                         });
                         if let Err(err) = f.call2(&JsValue::UNDEFINED, t, e) {
                             web_sys::console::error_2(
@@ -879,32 +759,16 @@ impl TokenManager {
             return;
         };
         let callback = Closure::<dyn FnMut(JsValue)>::new(f);
-        if add
-            .call2(target, &JsValue::from_str(event), callback.as_ref())
-            .is_ok()
-        {
-            self.inner
-                .hooks
-                .borrow_mut()
-                .push((target.clone(), event, callback));
+        if add.call2(target, &JsValue::from_str(event), callback.as_ref()).is_ok() {
+            self.inner.hooks.borrow_mut().push((target.clone(), event, callback));
         }
     }
 
-    async fn authorized_fetch(
-        &self,
-        input: &JsValue,
-        init: &JsValue,
-        token: &str,
-    ) -> Result<JsValue, OAuthError> {
+    async fn authorized_fetch(&self, input: &JsValue, init: &JsValue, token: &str) -> Result<JsValue, OAuthError> {
         let global = js_sys::global();
         let network = |e: JsValue| {
-            let mut err = transport::fault_error(
-                &TransportFault::Network {
-                    code: None,
-                    during_body: false,
-                },
-                runtime(),
-            );
+            let mut err =
+                transport::fault_error(&TransportFault::Network { code: None, during_body: false }, runtime());
             err.message = crate::core::error::cat(&["the request failed: ", &js_error_message(&e)]);
             err
         };
@@ -921,31 +785,16 @@ impl TokenManager {
         let headers = Reflect::construct(&headers_class, &args).map_err(network)?;
         let set: Function = get(&headers, "set").dyn_into().map_err(network)?;
         let bearer = crate::core::error::cat(&["Bearer ", token]);
-        set.call2(
-            &headers,
-            &"Authorization".into(),
-            &JsValue::from_str(&bearer),
-        )
-        .map_err(network)?;
-        let init2 = Object::assign(
-            &Object::new(),
-            &if init.is_object() {
-                Object::from(init.clone())
-            } else {
-                Object::new()
-            },
-        );
+        set.call2(&headers, &"Authorization".into(), &JsValue::from_str(&bearer)).map_err(network)?;
+        let init2 =
+            Object::assign(&Object::new(), &if init.is_object() { Object::from(init.clone()) } else { Object::new() });
         super::set(&init2, "headers", &headers);
         let fetch = match &self.inner.fetch {
             Some(f) => f.clone(),
             None => get(&global, "fetch").dyn_into().map_err(network)?,
         };
-        let promise = fetch
-            .call2(&JsValue::UNDEFINED, input, &init2)
-            .map_err(network)?;
-        JsFuture::from(Promise::resolve(&promise))
-            .await
-            .map_err(network)
+        let promise = fetch.call2(&JsValue::UNDEFINED, input, &init2).map_err(network)?;
+        JsFuture::from(Promise::resolve(&promise)).await.map_err(network)
     }
 }
 
@@ -953,11 +802,7 @@ impl TokenManager {
 /// stream.
 fn replayable(init: &JsValue) -> bool {
     let body = get(init, "body");
-    let body = if body.is_undefined() {
-        JsValue::NULL
-    } else {
-        body
-    };
+    let body = if body.is_undefined() { JsValue::NULL } else { body };
     if body.is_null() {
         // A Request's own body is a stream; it was cloned before sending when it had one.
         return true;
@@ -965,9 +810,7 @@ fn replayable(init: &JsValue) -> bool {
     if body.is_string() {
         return true;
     }
-    ["URLSearchParams", "Blob", "FormData", "ArrayBuffer"]
-        .iter()
-        .any(|c| instance_of(&body, c))
+    ["URLSearchParams", "Blob", "FormData", "ArrayBuffer"].iter().any(|c| instance_of(&body, c))
         || js_sys::ArrayBuffer::is_view(&body)
 }
 

@@ -34,9 +34,7 @@ pub(crate) fn js_error_message(e: &JsValue) -> String {
     let text = match (get(e, "name").as_string(), get(e, "message").as_string()) {
         (Some(n), Some(m)) => crate::core::error::cat(&[&n, ": ", &m]),
         (None, Some(m)) => m,
-        _ => e
-            .as_string()
-            .unwrap_or_else(|| String::from("a non-Error value")),
+        _ => e.as_string().unwrap_or_else(|| String::from("a non-Error value")),
     };
     text.chars().take(200).collect()
 }

@@ -50,34 +50,20 @@ impl Store {
         match choice {
             StorageChoice::Memory => (Store::memory(), None),
             StorageChoice::Adapter(a) => {
-                let missing = ["get", "set", "remove"]
-                    .into_iter()
-                    .find(|m| !get(a, m).is_function());
+                let missing = ["get", "set", "remove"].into_iter().find(|m| !get(a, m).is_function());
                 match missing {
                     None => (Store::Adapter(a.clone()), None),
                     Some(m) => (
                         Store::memory(),
-                        Some(storage_error(&cat(&[
-                            "the storage adapter has no ",
-                            m,
-                            "() method; using memory",
-                        ]))),
+                        Some(storage_error(&cat(&["the storage adapter has no ", m, "() method; using memory"]))),
                     ),
                 }
             }
             StorageChoice::Local | StorageChoice::Session => {
                 let shared = matches!(choice, StorageChoice::Local);
-                match probe(if shared {
-                    "localStorage"
-                } else {
-                    "sessionStorage"
-                }) {
+                match probe(if shared { "localStorage" } else { "sessionStorage" }) {
                     Ok(()) => {
-                        let storage = if shared {
-                            LocalStorage::raw()
-                        } else {
-                            SessionStorage::raw()
-                        };
+                        let storage = if shared { LocalStorage::raw() } else { SessionStorage::raw() };
                         (Store::Web { storage, shared }, None)
                     }
                     Err(why) => (Store::memory(), Some(storage_error(&why))),
@@ -99,10 +85,7 @@ impl Store {
     /// Whether this is `localStorage` (its changes arrive as `storage` events).
     pub fn storage_object(&self) -> Option<&web_sys::Storage> {
         match self {
-            Store::Web {
-                storage,
-                shared: true,
-            } => Some(storage),
+            Store::Web { storage, shared: true } => Some(storage),
             _ => None,
         }
     }
@@ -110,10 +93,7 @@ impl Store {
     /// The adapter's `lock(name, fn)`, if it has one.
     pub fn adapter_lock(&self) -> Option<(JsValue, Function)> {
         match self {
-            Store::Adapter(a) => get(a, "lock")
-                .dyn_into::<Function>()
-                .ok()
-                .map(|f| (a.clone(), f)),
+            Store::Adapter(a) => get(a, "lock").dyn_into::<Function>().ok().map(|f| (a.clone(), f)),
             _ => None,
         }
     }
@@ -123,9 +103,7 @@ impl Store {
 pub async fn read(store: &Store, key: &str) -> Result<Option<String>, OAuthError> {
     match store {
         Store::Memory(v) => Ok(v.borrow().clone()),
-        Store::Web { storage, .. } => storage
-            .get_item(key)
-            .map_err(|e| storage_failure("read", &e)),
+        Store::Web { storage, .. } => storage.get_item(key).map_err(|e| storage_failure("read", &e)),
         Store::Adapter(a) => {
             let v = call_adapter(a, "get", &[JsValue::from_str(key)]).await?;
             Ok(v.as_string())
@@ -141,17 +119,11 @@ pub async fn write(store: &Store, key: &str, value: Option<&str>) -> Result<(), 
             Ok(())
         }
         Store::Web { storage, .. } => match value {
-            Some(v) => storage
-                .set_item(key, v)
-                .map_err(|e| storage_failure("write", &e)),
-            None => storage
-                .remove_item(key)
-                .map_err(|e| storage_failure("remove", &e)),
+            Some(v) => storage.set_item(key, v).map_err(|e| storage_failure("write", &e)),
+            None => storage.remove_item(key).map_err(|e| storage_failure("remove", &e)),
         },
         Store::Adapter(a) => match value {
-            Some(v) => {
-                call_adapter(a, "set", &[JsValue::from_str(key), JsValue::from_str(v)]).await
-            }
+            Some(v) => call_adapter(a, "set", &[JsValue::from_str(key), JsValue::from_str(v)]).await,
             None => call_adapter(a, "remove", &[JsValue::from_str(key)]).await,
         }
         .map(|_| ()),
@@ -159,22 +131,14 @@ pub async fn write(store: &Store, key: &str, value: Option<&str>) -> Result<(), 
 }
 
 /// Calls `adapter[method](...args)`, awaiting a returned Promise.
-async fn call_adapter(
-    adapter: &JsValue,
-    method: &str,
-    args: &[JsValue],
-) -> Result<JsValue, OAuthError> {
+async fn call_adapter(adapter: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, OAuthError> {
     let f: Function = get(adapter, method)
         .dyn_into()
         .map_err(|_| storage_error(&cat(&["the storage adapter has no ", method, "() method"])))?;
     let array: js_sys::Array = args.iter().collect();
-    let value = f
-        .apply(adapter, &array)
-        .map_err(|e| storage_failure(method, &e))?;
+    let value = f.apply(adapter, &array).map_err(|e| storage_failure(method, &e))?;
     if get(&value, "then").is_function() {
-        JsFuture::from(Promise::resolve(&value))
-            .await
-            .map_err(|e| storage_failure(method, &e))
+        JsFuture::from(Promise::resolve(&value)).await.map_err(|e| storage_failure(method, &e))
     } else {
         Ok(value)
     }
@@ -183,14 +147,8 @@ async fn call_adapter(
 /// Checks that `window[name]` can be read, is not null, and takes a write.
 fn probe(name: &str) -> Result<(), String> {
     let global = js_sys::global();
-    let storage = Reflect::get(&global, &JsValue::from_str(name)).map_err(|e| {
-        cat(&[
-            name,
-            " is not accessible (",
-            &js_error_message(&e),
-            "); using memory",
-        ])
-    })?;
+    let storage = Reflect::get(&global, &JsValue::from_str(name))
+        .map_err(|e| cat(&[name, " is not accessible (", &js_error_message(&e), "); using memory"]))?;
     if storage.is_undefined() || storage.is_null() {
         return Err(cat(&[name, " is not available here; using memory"]));
     }
@@ -199,14 +157,7 @@ fn probe(name: &str) -> Result<(), String> {
     storage
         .set_item(PROBE, "1")
         .and_then(|_| storage.remove_item(PROBE))
-        .map_err(|e| {
-            cat(&[
-                name,
-                " refuses writes (",
-                &js_error_message(&e),
-                "); using memory",
-            ])
-        })
+        .map_err(|e| cat(&[name, " refuses writes (", &js_error_message(&e), "); using memory"]))
 }
 
 fn storage_error(message: &str) -> OAuthError {
@@ -214,11 +165,5 @@ fn storage_error(message: &str) -> OAuthError {
 }
 
 fn storage_failure(what: &str, e: &JsValue) -> OAuthError {
-    storage_error(&cat(&[
-        "token storage failed to ",
-        what,
-        " (",
-        &js_error_message(e),
-        "); using memory",
-    ]))
+    storage_error(&cat(&["token storage failed to ", what, " (", &js_error_message(e), "); using memory"]))
 }

@@ -14,7 +14,7 @@ const cjs = require("oauth2-wasm");
 const pkgDir = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "node_modules/oauth2-wasm");
 
 test("import and require give the same functions and one OAuthError class", () => {
-  for (const name of ["buildTokenRequest", "parseTokenResponse", "requestToken", "OAuthError"]) {
+  for (const name of ["buildTokenRequest", "parseTokenResponse", "requestToken", "TokenManager", "OAuthError"]) {
     assert.equal(typeof esm[name], "function", name);
     assert.equal(esm[name], cjs[name], name);
   }
@@ -52,7 +52,8 @@ test("the tarball ships only what a user needs", () => {
   };
   walk(pkgDir);
   assert.deepEqual(files.sort(), [
-    "README.md", "js/browser.mjs", "js/error.mjs", "js/index.cjs", "js/index.d.ts", "js/index.mjs",
+    "README.md", "js/browser.mjs", "js/error.mjs", "js/file-store.d.ts", "js/file-store.mjs",
+    "js/index.cjs", "js/index.d.ts", "js/index.mjs",
     "package.json", "pkg/node/error.cjs", "pkg/node/oauth2_wasm.js", "pkg/node/oauth2_wasm_bg.wasm",
     "pkg/web/oauth2_wasm.js", "pkg/web/oauth2_wasm_bg.wasm",
   ]);

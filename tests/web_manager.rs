@@ -1,0 +1,194 @@
+//! The Rust `TokenManager` in wasm — Node, headless Chromium (page and worker) and
+//! Firefox — against the OLX-like provider of the test servers: storage per runtime,
+//! single-flight refresh, persistence, sessionStorage, corrupt records, failing storage.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Function, Promise, Reflect, JSON};
+use oauth2_wasm::web::manager::{ChangeReason, ManagerOptions, TokenManager};
+use oauth2_wasm::web::storage::StorageChoice;
+use oauth2_wasm::{ClientConfig, ErrorKind, Grant, ResourceOwner};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn provider() -> String {
+    let Some(json) = option_env!("OAUTH2_WASM_TEST_SERVERS") else {
+        panic!("run through `npm test`, which starts the test servers and sets OAUTH2_WASM_TEST_SERVERS")
+    };
+    let servers = JSON::parse(json).unwrap();
+    Reflect::get(&servers, &"providers".into()).unwrap().as_string().unwrap()
+}
+
+fn in_window() -> bool {
+    Reflect::has(&js_sys::global(), &"document".into()).unwrap()
+}
+
+fn olx() -> ClientConfig {
+    let mut c = ClientConfig::new(provider() + "/api/open/oauth/token");
+    c.client_id = Some(123u64.into());
+    c.client_secret = Some("02468abcdef".into());
+    c.acknowledge_browser_secrets = true;
+    c
+}
+
+fn login() -> Grant {
+    Grant::Password {
+        owner: ResourceOwner::Username("user@sneaky.domain".into()),
+        password: "gimmeaccess".into(),
+        scope: None,
+    }
+}
+
+/// A clock the test moves, and a fetch that counts token requests.
+struct Harness {
+    offset: Rc<Cell<f64>>,
+    requests: Rc<Cell<u32>>,
+    clock: Closure<dyn Fn() -> f64>,
+    fetch: Closure<dyn Fn(JsValue, JsValue) -> JsValue>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let offset = Rc::new(Cell::new(0.0));
+        let requests = Rc::new(Cell::new(0));
+        let o = offset.clone();
+        let clock = Closure::<dyn Fn() -> f64>::new(move || js_sys::Date::now() + o.get());
+        let r = requests.clone();
+        let fetch = Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |url: JsValue, init: JsValue| {
+            r.set(r.get() + 1);
+            let global_fetch: Function = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap().unchecked_into();
+            global_fetch.call2(&JsValue::UNDEFINED, &url, &init).unwrap()
+        });
+        Harness { offset, requests, clock, fetch }
+    }
+
+    fn options(&self, storage: Option<StorageChoice>, key: &str) -> ManagerOptions {
+        let mut o = ManagerOptions::new(olx());
+        o.storage = storage;
+        o.storage_key = Some(key.to_owned());
+        o.now = Some(self.clock.as_ref().unchecked_ref::<Function>().clone());
+        o.fetch = Some(self.fetch.as_ref().unchecked_ref::<Function>().clone());
+        o
+    }
+
+    fn advance(&self, secs: f64) {
+        self.offset.set(self.offset.get() + secs * 1000.0);
+    }
+}
+
+fn key(name: &str) -> String {
+    format!("oauth2-wasm-test:{name}:{}", js_sys::Math::random())
+}
+
+fn reasons(manager: &TokenManager) -> Rc<RefCell<Vec<ChangeReason>>> {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    manager.on_change(Rc::new(move |_, event| s.borrow_mut().push(event.reason)));
+    seen
+}
+
+async fn tick() {
+    let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
+    let _ = JsFuture::from(Promise::resolve(&JsValue::UNDEFINED)).await;
+}
+
+#[wasm_bindgen_test]
+async fn fifty_concurrent_callers_after_expiry_make_one_refresh() {
+    let h = Harness::new();
+    let m = TokenManager::new(h.options(Some(StorageChoice::Memory), &key("flight"))).unwrap();
+    let first = m.login(&login()).await.unwrap();
+    assert_eq!(h.requests.get(), 1);
+    assert_eq!(m.get_access_token().await.unwrap(), first.access_token.expose());
+    h.advance(43_200.0);
+    let calls: js_sys::Array = (0..50)
+        .map(|_| {
+            let m = m.clone();
+            JsValue::from(future_to_promise(async move {
+                m.get_access_token().await.map(|t| JsValue::from_str(&t)).map_err(|e| JsValue::from_str(&e.message))
+            }))
+        })
+        .collect();
+    let tokens = JsFuture::from(Promise::all(&calls)).await.unwrap();
+    let tokens: Vec<String> = js_sys::Array::from(&tokens).iter().map(|t| t.as_string().unwrap()).collect();
+    assert_eq!(h.requests.get(), 2, "one refresh for fifty callers");
+    assert!(tokens.iter().all(|t| t == &tokens[0]) && tokens[0] != first.access_token.expose());
+}
+
+#[wasm_bindgen_test]
+async fn storage_defaults_to_local_in_a_window_and_memory_elsewhere() {
+    let h = Harness::new();
+    let k = key("default");
+    let a = TokenManager::new(h.options(None, &k)).unwrap();
+    let tokens = a.login(&login()).await.unwrap();
+    let b = TokenManager::new(h.options(None, &k)).unwrap();
+    if in_window() {
+        let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap().get_item(&k).unwrap().unwrap();
+        assert!(stored.contains(tokens.access_token.expose()) && !stored.contains("02468abcdef"));
+        assert_eq!(b.get_tokens().unwrap().access_token, tokens.access_token, "a reload finds the session");
+        a.logout().await;
+        assert!(web_sys::window().unwrap().local_storage().unwrap().unwrap().get_item(&k).unwrap().is_none());
+    } else {
+        assert!(b.get_tokens().is_none(), "workers and Node keep tokens in memory");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn session_storage_survives_a_new_manager_in_the_same_tab() {
+    if !in_window() {
+        let h = Harness::new();
+        let m = TokenManager::new(h.options(Some(StorageChoice::Session), &key("nosession"))).unwrap();
+        let seen = reasons(&m);
+        tick().await;
+        assert_eq!(*seen.borrow(), vec![ChangeReason::StorageError], "no sessionStorage here: memory, with an event");
+        return;
+    }
+    let h = Harness::new();
+    let k = key("session");
+    let a = TokenManager::new(h.options(Some(StorageChoice::Session), &k)).unwrap();
+    let tokens = a.login(&login()).await.unwrap();
+    let b = TokenManager::new(h.options(Some(StorageChoice::Session), &k)).unwrap();
+    assert_eq!(b.get_tokens().unwrap().access_token, tokens.access_token);
+    let local = TokenManager::new(h.options(Some(StorageChoice::Local), &k)).unwrap();
+    assert!(local.get_tokens().is_none(), "sessionStorage is not localStorage");
+}
+
+#[wasm_bindgen_test]
+async fn a_corrupt_record_is_discarded_with_an_event() {
+    if !in_window() {
+        return;
+    }
+    let h = Harness::new();
+    let k = key("corrupt");
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item(&k, "{not a record").unwrap();
+    let m = TokenManager::new(h.options(Some(StorageChoice::Local), &k)).unwrap();
+    let seen = reasons(&m);
+    tick().await;
+    assert_eq!(*seen.borrow(), vec![ChangeReason::Discarded]);
+    assert!(m.get_tokens().is_none());
+    assert_eq!(m.get_access_token().await.unwrap_err().kind, ErrorKind::LoginRequired);
+}
+
+#[wasm_bindgen_test]
+async fn storage_that_throws_on_set_item_falls_back_to_memory() {
+    if !in_window() {
+        return;
+    }
+    let proto =
+        Reflect::get(&Reflect::get(&js_sys::global(), &"Storage".into()).unwrap(), &"prototype".into()).unwrap();
+    let original = Reflect::get(&proto, &"setItem".into()).unwrap();
+    let h = Harness::new();
+    let m = TokenManager::new(h.options(Some(StorageChoice::Local), &key("quota"))).unwrap();
+    let seen = reasons(&m);
+    let thrower = Function::new_no_args("throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')");
+    Reflect::set(&proto, &"setItem".into(), &thrower).unwrap();
+    let result = m.login(&login()).await;
+    Reflect::set(&proto, &"setItem".into(), &original).unwrap();
+    let tokens = result.unwrap();
+    tick().await;
+    assert_eq!(m.get_access_token().await.unwrap(), tokens.access_token.expose());
+    assert!(seen.borrow().contains(&ChangeReason::StorageError), "{:?}", seen.borrow());
+}
