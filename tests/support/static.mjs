@@ -2,7 +2,7 @@
 // scripts and wasm need. Serves one directory, nothing above it.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize, sep } from "node:path";
+import { extname, join, normalize, resolve, sep } from "node:path";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -14,7 +14,8 @@ const TYPES = {
 };
 
 /** Serves `root`; resolves to `{ url, close() }`. */
-export async function startStaticServer(root) {
+export async function startStaticServer(dir) {
+  const root = resolve(dir);
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
     const file = join(root, path.endsWith("/") ? path + "index.html" : path);
