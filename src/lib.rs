@@ -53,6 +53,23 @@
 //! ```ignore
 //! let tokens = oauth2_wasm::request_token(&client, &grant, &RequestOptions::default()).await?;
 //! ```
+//!
+//! ## Keeping a session (wasm)
+//!
+//! `TokenManager` (wasm32 only) stores the tokens (`localStorage` by default in a window,
+//! memory elsewhere), hands out a valid access token — cached, refreshed with the refresh
+//! token, or re-acquired with its own `client_credentials` grant — with one request for
+//! any number of concurrent callers, and refreshes once between tabs (Web Locks, storage
+//! events, a BroadcastChannel). Only the server's `invalid_grant` (or `invalid_refresh`)
+//! ends a session; network, timeout and 5xx failures keep the tokens. The decisions live
+//! in [`core::session`].
+//!
+//! ```ignore
+//! let mut options = ManagerOptions::new(client);
+//! options.grant = Some(Grant::ClientCredentials { scope: None });
+//! let manager = TokenManager::new(options)?;
+//! let token = manager.get_access_token().await?;
+//! ```
 
 pub mod core;
 #[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
@@ -70,6 +87,10 @@ pub use crate::core::response::{Quirk, ResponseContext, TokenSet};
 pub use crate::core::transport::{DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::fetch::{request_token, RequestOptions};
+#[cfg(target_arch = "wasm32")]
+pub use crate::web::manager::{ChangeEvent, ChangeReason, ManagerOptions, TokenManager};
+#[cfg(target_arch = "wasm32")]
+pub use crate::web::storage::StorageChoice;
 
 /// Parses a token endpoint response (RFC 6749 §5.1, §5.2) into a [`TokenSet`], or an
 /// [`OAuthError`] of kind `oauth`, `http` or `invalid_response`.
