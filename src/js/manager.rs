@@ -132,7 +132,7 @@ impl JsTokenManager {
     pub fn on_change(&self, listener: JsValue) -> Result<JsValue, JsValue> {
         let listener: Function = listener.dyn_into().map_err(|_| config_error("listener", "must be a function"))?;
         let id = self.manager.on_change_js(listener);
-        let manager = self.manager.clone();
-        Ok(Closure::once_into_js(move || manager.off(id)))
+        let off: Box<dyn Fn()> = Box::new(self.manager.unsubscriber(id));
+        Ok(Closure::wrap(off).into_js_value())
     }
 }

@@ -2,7 +2,7 @@
 //! one the caller injects, with a time limit, the caller's `AbortSignal`, no redirects,
 //! and a bounded body read.
 
-use super::{call0, get, set};
+use super::{call0, clear_timeout, get, set, set_timeout};
 use crate::core::config::ClientConfig;
 use crate::core::error::{ErrorKind, OAuthError};
 use crate::core::grant::Grant;
@@ -16,14 +16,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal};
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
-}
 
 /// How to send one token request.
 #[derive(Debug, Default, Clone)]
@@ -165,6 +157,10 @@ pub async fn send(
     };
     let controller = AbortController::new().ok();
     let cut = Rc::new(Cell::new(Cut::None));
+    // Rejects when the request is cut short, so a fetch that ignores its signal (an
+    // injected one) cannot keep the caller waiting past the time limit.
+    let mut reject_cut: Option<Function> = None;
+    let cut_short = Promise::new(&mut |_, reject| reject_cut = Some(reject));
     let abort = {
         let (cut, controller) = (cut.clone(), controller.clone());
         move |why: Cut| {
@@ -174,13 +170,23 @@ pub async fn send(
             if let Some(c) = &controller {
                 c.abort();
             }
+            if let Some(reject) = &reject_cut {
+                let _ = reject.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
+            }
         }
     };
+    // Nobody may be waiting on it when it rejects: keep that rejection quiet with a native
+    // no-op (`Function.prototype`), which needs no Rust closure kept alive.
+    let noop = get(&get(&js_sys::global(), "Function"), "prototype");
+    if let Ok(catch) = get(&cut_short, "catch").dyn_into::<Function>() {
+        let _ = catch.call1(&cut_short, &noop);
+    }
+    let race = |p: &JsValue| JsFuture::from(Promise::race(&js_sys::Array::of2(&Promise::resolve(p), &cut_short)));
     let on_timeout = Closure::<dyn FnMut()>::new({
         let abort = abort.clone();
         move || abort(Cut::Timeout)
     });
-    let timer = set_timeout(on_timeout.as_ref().unchecked_ref(), timeout_ms as f64);
+    let timer = set_timeout(on_timeout.as_ref(), timeout_ms as f64);
     let listener = signal.map(|s| {
         let callback = Closure::<dyn FnMut()>::new(move || abort(Cut::Aborted));
         let _ = s.add_event_listener_with_callback("abort", callback.as_ref().unchecked_ref());
@@ -197,7 +203,7 @@ pub async fn send(
     let sent_at_ms = js_sys::Date::now() as u64;
     let promise = fetch.call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init);
     let response = match promise.map(|p| Promise::resolve(&p)) {
-        Ok(p) => JsFuture::from(p).await.map_err(|e| failed(e, false))?,
+        Ok(p) => race(&p).await.map_err(|e| failed(e, false))?,
         Err(e) => return Err(failed(e, false)),
     };
     let status = get(&response, "status")
@@ -232,14 +238,14 @@ pub async fn send(
     let stream = get(&response, "body");
     let body = if (length.is_some() && identity) || !stream.is_object() {
         let text = call0(&response, "text").map_err(|e| failed(e, true))?;
-        let text = JsFuture::from(Promise::resolve(&text)).await.map_err(|e| failed(e, true))?;
+        let text = race(&text).await.map_err(|e| failed(e, true))?;
         let text = text.as_string().unwrap_or_default();
         if text.len() > MAX_RESPONSE_BYTES {
             return Err(oversized());
         }
         text
     } else {
-        let bytes = read_bounded(&stream).await.map_err(|e| failed(e, true))?.ok_or_else(oversized)?;
+        let bytes = read_bounded(&stream, race).await.map_err(|e| failed(e, true))?.ok_or_else(oversized)?;
         String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     };
     Ok(HttpResponse { sent_at_ms, status, headers: kept, body })
@@ -263,13 +269,13 @@ fn init(request: &TokenRequest, signal: Option<AbortSignal>) -> Object {
     init
 }
 
-/// Reads a `ReadableStream` of bytes; `Ok(None)` once it passes [`MAX_RESPONSE_BYTES`]
-/// (the stream is then cancelled).
-async fn read_bounded(stream: &JsValue) -> Result<Option<Vec<u8>>, JsValue> {
+/// Reads a `ReadableStream` of bytes, each read raced against the request being cut
+/// short; `Ok(None)` once it passes [`MAX_RESPONSE_BYTES`] (the stream is then cancelled).
+async fn read_bounded(stream: &JsValue, race: impl Fn(&JsValue) -> JsFuture) -> Result<Option<Vec<u8>>, JsValue> {
     let reader = call0(stream, "getReader")?;
     let mut bytes = Vec::new();
     loop {
-        let chunk = JsFuture::from(Promise::resolve(&call0(&reader, "read")?)).await?;
+        let chunk = race(&call0(&reader, "read")?).await?;
         if get(&chunk, "done").is_truthy() {
             return Ok(Some(bytes));
         }

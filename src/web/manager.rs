@@ -8,8 +8,8 @@
 
 use super::fetch::{exchange, refine, runtime, RequestOptions};
 use super::storage::{self, StorageChoice, Store};
-use super::{get, js_error_message, json};
-use crate::core::config::ClientConfig;
+use super::{clear_timeout, get, js_error_message, json, set_timeout};
+use crate::core::config::{ClientConfig, Secret};
 use crate::core::error::{ErrorKind, OAuthError};
 use crate::core::grant::Grant;
 use crate::core::response::{ResponseContext, TokenSet};
@@ -144,6 +144,8 @@ struct Inner {
     state: RefCell<State>,
     /// Bumped whenever another tab's change is adopted (for the contended-lock wait).
     changes: Cell<u64>,
+    /// Bumped by login, logout and a sibling's clear: a renewal begun before is stale.
+    generation: Cell<u64>,
     loaded: Cell<bool>,
     listeners: RefCell<Vec<(u32, Subscriber)>>,
     next_listener: Cell<u32>,
@@ -217,6 +219,7 @@ impl TokenManager {
             store: RefCell::new(store),
             state: RefCell::new(State::default()),
             changes: Cell::new(0),
+            generation: Cell::new(0),
             loaded: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(1),
@@ -250,6 +253,7 @@ impl TokenManager {
 
     /// Requests tokens with `grant` (password, code, partner …), stores and returns them.
     pub async fn login(&self, grant: &Grant) -> Result<TokenSet, OAuthError> {
+        self.ensure_loaded().await;
         let (tokens, record) = self.obtain(grant, None).await?;
         self.commit(Some(record), ChangeReason::Login).await;
         Ok(tokens)
@@ -327,6 +331,17 @@ impl TokenManager {
         self.inner.listeners.borrow_mut().retain(|(i, _)| *i != id);
     }
 
+    /// A function that removes listener `id`; it does not keep the manager alive, and
+    /// calling it twice is harmless.
+    pub fn unsubscriber(&self, id: u32) -> impl Fn() + 'static {
+        let weak = Rc::downgrade(&self.inner);
+        move || {
+            if let Some(me) = upgrade(&weak) {
+                me.off(id);
+            }
+        }
+    }
+
     fn add_listener(&self, s: Subscriber) -> u32 {
         let id = self.inner.next_listener.get();
         self.inner.next_listener.set(id.wrapping_add(1));
@@ -365,19 +380,30 @@ impl TokenManager {
         let parsed = text.and_then(json::parse_value);
         match session::decode_record(text, parsed.as_ref(), &self.inner.client) {
             Stored::Record(r) => {
-                let changed = self.inner.state.borrow().record.as_ref() != Some(&r);
-                if changed {
-                    self.inner.state.borrow_mut().record = Some(r);
-                    if external {
-                        self.inner.changes.set(self.inner.changes.get() + 1);
-                        self.notify(ChangeReason::External, None);
-                    }
+                let mut state = self.inner.state.borrow_mut();
+                state.frozen = false;
+                // Broadcasts and storage events are not ordered with each other: a late
+                // message must not bring back a record older than the one held.
+                let older = external && state.record.as_ref().is_some_and(|c| c.obtained_at > r.obtained_at);
+                if older || state.record.as_ref() == Some(&r) {
+                    return;
+                }
+                state.record = Some(r);
+                drop(state);
+                if external {
+                    self.inner.changes.set(self.inner.changes.get() + 1);
+                    self.notify(ChangeReason::External, None);
                 }
             }
             Stored::Absent => {
-                let had = self.inner.state.borrow_mut().record.take().is_some();
+                let had = {
+                    let mut state = self.inner.state.borrow_mut();
+                    state.frozen = false;
+                    state.record.take().is_some()
+                };
                 if had && external {
                     self.inner.changes.set(self.inner.changes.get() + 1);
+                    self.inner.generation.set(self.inner.generation.get() + 1);
                     self.notify(ChangeReason::External, None);
                 }
             }
@@ -436,109 +462,91 @@ impl TokenManager {
     }
 
     /// Runs the renewal under the cross-tab or cross-process lock, where there is one.
-    async fn locked(
-        &self,
-        force: bool,
-        before: Option<crate::core::config::Secret>,
-    ) -> Result<TokenRecord, OAuthError> {
+    async fn locked(&self, force: bool, before: Option<Secret>) -> Result<TokenRecord, OAuthError> {
+        let key = JsValue::from_str(&self.inner.key);
         let adapter_lock = self.inner.store.borrow().adapter_lock();
         if let Some((adapter, lock)) = adapter_lock {
-            return self
-                .run_in_js_lock(force, before, |callback| {
-                    lock.call2(&adapter, &JsValue::from_str(&self.inner.key), &callback)
-                })
-                .await;
+            // The adapter's store is read inside its lock: nothing can be late there.
+            let (result, outcome) =
+                self.run_in_js_lock(force, before, false, |cb| lock.call2(&adapter, &key, cb)).await;
+            return result.unwrap_or_else(|| {
+                let why = match outcome {
+                    Ok(()) => String::from("it did not call its function"),
+                    Err(e) => js_error_message(&e),
+                };
+                let message = crate::core::error::cat(&["the storage adapter's lock() failed: ", &why]);
+                Err(OAuthError::new(ErrorKind::Storage, message))
+            });
         }
         let locks = get(&get(&js_sys::global(), "navigator"), "locks");
-        if !self.inner.store.borrow().shared() || !get(&locks, "request").is_function() {
+        let Ok(request) = get(&locks, "request").dyn_into::<Function>() else {
+            return self.renew_inside(force, before, false).await;
+        };
+        if !self.inner.store.borrow().shared() {
             return self.renew_inside(force, before, false).await;
         }
         // First without waiting: a granted lock means no sibling is renewing.
         let options = Object::new();
         super::set(&options, "ifAvailable", &JsValue::TRUE);
-        let slot: Slot = Rc::new(RefCell::new(None));
-        let callback = {
-            let (me, slot, before) = (self.clone(), slot.clone(), before.clone());
-            Closure::once_into_js(move |lock: JsValue| -> JsValue {
-                if lock.is_null() {
-                    return Promise::resolve(&JsValue::UNDEFINED).into();
-                }
-                future_to_promise(async move {
-                    let r = me.renew_inside(force, before, false).await;
-                    *slot.borrow_mut() = Some(r);
-                    Ok(JsValue::UNDEFINED)
-                })
-                .into()
-            })
-        };
-        let request = get(&locks, "request").unchecked_into::<Function>();
-        let first = request.call3(&locks, &JsValue::from_str(&self.inner.key), &options, &callback);
-        if let Ok(p) = first {
-            let _ = JsFuture::from(Promise::resolve(&p)).await;
-        }
-        if let Some(r) = slot.borrow_mut().take() {
+        let (result, _) =
+            self.run_in_js_lock(force, before.clone(), false, |cb| request.call3(&locks, &key, &options, cb)).await;
+        if let Some(r) = result {
             return r;
         }
         // Contended: wait for the lock, boundedly, then re-check before renewing.
         let wait_ms =
             self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).saturating_add(LOCK_GRACE_MS);
-        let controller = web_sys::AbortController::new().ok();
         let options = Object::new();
+        let controller = web_sys::AbortController::new().ok();
+        let abort = controller.clone().map(|c| Closure::once(move || c.abort()));
+        let timer = abort.as_ref().map(|a| set_timeout(a.as_ref(), wait_ms as f64));
         if let Some(c) = &controller {
             super::set(&options, "signal", &c.signal());
         }
-        let timer = controller.as_ref().map(|c| {
-            let c = c.clone();
-            let abort = Closure::once_into_js(move || c.abort());
-            set_timeout(&abort, wait_ms)
-        });
-        let result = self
-            .run_in_js_lock(force, before.clone(), |callback| {
-                request.call3(&locks, &JsValue::from_str(&self.inner.key), &options, &callback)
-            })
-            .await;
+        let (result, _) =
+            self.run_in_js_lock(force, before.clone(), true, |cb| request.call3(&locks, &key, &options, cb)).await;
         if let Some(t) = timer {
             clear_timeout(&t);
         }
+        drop(abort);
         match result {
-            Err(e) if e.kind == ErrorKind::Aborted => self.renew_inside(force, before, true).await,
-            other => other,
+            Some(r) => r,
+            // The wait ran out (a stuck sibling): go on without the lock.
+            None => self.renew_inside(force, before, true).await,
         }
     }
 
-    /// Calls `request(callback)` where `callback` runs the renewal (as a contended one) and
-    /// returns its promise; a lock request that fails is `Aborted`.
+    /// Calls `request(callback)`. `callback(lock)` runs the renewal and returns its promise,
+    /// unless `lock` is `null` (a lock that was not available). Returns the renewal's result
+    /// if it ran, and how the request itself ended. The callback lives until then.
     async fn run_in_js_lock(
         &self,
         force: bool,
-        before: Option<crate::core::config::Secret>,
-        request: impl FnOnce(JsValue) -> Result<JsValue, JsValue>,
-    ) -> Result<TokenRecord, OAuthError> {
+        before: Option<Secret>,
+        contended: bool,
+        request: impl FnOnce(&JsValue) -> Result<JsValue, JsValue>,
+    ) -> (Option<Result<TokenRecord, OAuthError>>, Result<(), JsValue>) {
         let slot: Slot = Rc::new(RefCell::new(None));
         let callback = {
             let (me, slot) = (self.clone(), slot.clone());
-            Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+            Closure::once(move |lock: JsValue| -> JsValue {
+                if lock.is_null() {
+                    return Promise::resolve(&JsValue::UNDEFINED).into();
+                }
                 future_to_promise(async move {
-                    let r = me.renew_inside(force, before, true).await;
+                    let r = me.renew_inside(force, before, contended).await;
                     *slot.borrow_mut() = Some(r);
                     Ok(JsValue::UNDEFINED)
                 })
                 .into()
             })
         };
-        let outcome = match request(callback) {
+        let outcome = match request(callback.as_ref()) {
             Ok(p) => JsFuture::from(Promise::resolve(&p)).await.map(|_| ()),
             Err(e) => Err(e),
         };
-        if let Some(r) = slot.borrow_mut().take() {
-            return r;
-        }
-        match outcome {
-            Ok(()) => {
-                Err(OAuthError::new(ErrorKind::Storage, "the storage adapter's lock() did not call its function"))
-            }
-            Err(e) => Err(OAuthError::new(ErrorKind::Aborted, super::js_error_message(&e))),
-        }
+        let result = slot.borrow_mut().take();
+        (result, outcome)
     }
 
     /// The renewal itself, holding the lock: re-read, maybe wait for a sibling, then refresh
@@ -546,9 +554,11 @@ impl TokenManager {
     async fn renew_inside(
         &self,
         force: bool,
-        before: Option<crate::core::config::Secret>,
+        before: Option<Secret>,
         contended: bool,
     ) -> Result<TokenRecord, OAuthError> {
+        // A login, logout or a sibling's clear while this runs makes its answer stale.
+        let generation = self.inner.generation.get();
         self.reread().await;
         let settled = |me: &TokenManager| -> Option<TokenRecord> {
             let current = me.inner.state.borrow().record.clone()?;
@@ -559,42 +569,50 @@ impl TokenManager {
         if let Some(r) = settled(self) {
             return Ok(r);
         }
-        if contended && self.inner.store.borrow().shared() {
+        if contended && self.waits_for_siblings() {
             // The sibling that held the lock may have renewed without its write showing yet.
-            let seen = self.inner.changes.get();
-            let mut waited = 0;
-            while waited < SIBLING_WAIT_MS && self.inner.changes.get() == seen {
-                sleep(25).await;
-                waited += 25;
-                self.reread().await;
-            }
+            self.wait_for_sibling().await;
             if let Some(r) = settled(self) {
                 return Ok(r);
             }
         }
         let current = self.inner.state.borrow().record.clone();
-        let decision = session::renewal(current.as_ref(), self.inner.grant.is_some());
-        match decision {
+        match session::renewal(current.as_ref(), self.inner.grant.is_some()) {
             Next::Refresh => {
                 let refresh_token = current.as_ref().and_then(|r| r.refresh_token.clone()).unwrap_or_default();
                 let grant = Grant::RefreshToken { refresh_token: refresh_token.clone(), scope: None };
                 match self.obtain(&grant, current.as_ref()).await {
-                    Ok((_, record)) => {
-                        self.commit(Some(record.clone()), ChangeReason::Refresh).await;
-                        Ok(record)
-                    }
+                    Ok((_, record)) => self.commit_renewal(record, ChangeReason::Refresh, generation).await,
                     Err(e) if session::refresh_refused(&e) => {
-                        // Another tab or process may have rotated the token meanwhile.
+                        // Another tab or process may have rotated the token meanwhile, its
+                        // write not yet visible here: look again, boundedly, before ending.
+                        let rotated = |me: &TokenManager| {
+                            me.inner
+                                .state
+                                .borrow()
+                                .record
+                                .clone()
+                                .filter(|r| r.refresh_token.as_ref() != Some(&refresh_token))
+                        };
                         self.reread().await;
-                        let now_stored = self.inner.state.borrow().record.clone();
-                        match now_stored {
-                            Some(r) if r.refresh_token.as_ref() != Some(&refresh_token) => Ok(r),
-                            _ => {
-                                let ended = session::login_required(Some(&e));
-                                self.commit_with(None, ChangeReason::LoginRequired, Some(ended.clone())).await;
-                                Err(ended)
-                            }
+                        if rotated(self).is_none() && self.waits_for_siblings() {
+                            self.wait_for_sibling().await;
                         }
+                        if let Some(r) = rotated(self) {
+                            return Ok(r);
+                        }
+                        if self.inner.generation.get() != generation {
+                            return self.current_or_login_required();
+                        }
+                        if let Some(grant) = self.inner.grant.clone() {
+                            // A client_credentials session (Teen Quotes sends refresh tokens
+                            // for it) simply starts over.
+                            let (_, record) = self.obtain(&grant, None).await?;
+                            return self.commit_renewal(record, ChangeReason::Reacquire, generation).await;
+                        }
+                        let ended = session::login_required(Some(&e));
+                        self.commit_with(None, ChangeReason::LoginRequired, Some(ended.clone())).await;
+                        Err(ended)
                     }
                     Err(e) => Err(e),
                 }
@@ -602,11 +620,47 @@ impl TokenManager {
             Next::Reacquire => {
                 let grant = self.inner.grant.clone().ok_or_else(|| session::login_required(None))?;
                 let (_, record) = self.obtain(&grant, None).await?;
-                self.commit(Some(record.clone()), ChangeReason::Reacquire).await;
-                Ok(record)
+                self.commit_renewal(record, ChangeReason::Reacquire, generation).await
             }
             Next::Use => current.ok_or_else(|| session::login_required(None)),
             Next::LoginRequired => Err(session::login_required(None)),
+        }
+    }
+
+    /// Stores a renewal's record — unless a login, logout or a sibling's clear happened
+    /// while it was under way: then that newer state stands and the answer is dropped.
+    async fn commit_renewal(
+        &self,
+        record: TokenRecord,
+        reason: ChangeReason,
+        generation: u64,
+    ) -> Result<TokenRecord, OAuthError> {
+        if self.inner.generation.get() != generation {
+            return self.current_or_login_required();
+        }
+        self.commit(Some(record.clone()), reason).await;
+        Ok(record)
+    }
+
+    fn current_or_login_required(&self) -> Result<TokenRecord, OAuthError> {
+        self.inner.state.borrow().record.clone().ok_or_else(|| session::login_required(None))
+    }
+
+    /// Whether siblings' writes can arrive late here: browser tabs sharing localStorage
+    /// (or an adapter) do; a file or other store read inside its own lock does not.
+    fn waits_for_siblings(&self) -> bool {
+        self.inner.store.borrow().shared() && self.inner.channel.is_some()
+    }
+
+    /// Waits up to [`SIBLING_WAIT_MS`] for a sibling's storage event or broadcast,
+    /// re-reading storage meanwhile.
+    async fn wait_for_sibling(&self) {
+        let seen = self.inner.changes.get();
+        let mut waited = 0;
+        while waited < SIBLING_WAIT_MS && self.inner.changes.get() == seen {
+            sleep(25).await;
+            waited += 25;
+            self.reread().await;
         }
     }
 
@@ -647,6 +701,11 @@ impl TokenManager {
     /// Makes `record` current, stores it (unless a newer version's record must be left
     /// alone), tells sibling tabs, then listeners. Storage failure falls back to memory.
     async fn commit_with(&self, record: Option<TokenRecord>, reason: ChangeReason, error: Option<OAuthError>) {
+        if matches!(reason, ChangeReason::Login | ChangeReason::Logout | ChangeReason::LoginRequired) {
+            self.inner.generation.set(self.inner.generation.get() + 1);
+        }
+        // What this manager commits is newer than a first read still under way.
+        self.inner.loaded.set(true);
         let text = record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
         let frozen = {
             let mut state = self.inner.state.borrow_mut();
@@ -734,21 +793,30 @@ impl TokenManager {
             let key = self.inner.key.clone();
             let weak = weak.clone();
             self.listen(&global, "storage", move |event: JsValue| {
-                if get(&event, "key").as_string().as_deref() != Some(key.as_str()) {
-                    return;
-                }
                 if !Object::is(&get(&event, "storageArea"), &storage_object) {
                     return;
                 }
-                if let Some(me) = upgrade(&weak) {
-                    me.adopt(get(&event, "newValue").as_string().as_deref(), true);
+                let Some(me) = upgrade(&weak) else { return };
+                match get(&event, "key").as_string() {
+                    Some(k) if k == key => me.adopt(get(&event, "newValue").as_string().as_deref(), true),
+                    Some(_) => {}
+                    // `localStorage.clear()` in another tab: look at the key again.
+                    None => {
+                        let text = storage_object.get_item(&key).ok().flatten();
+                        me.adopt(text.as_deref(), true);
+                    }
                 }
             });
         }
         if let Some(channel) = self.inner.channel.clone() {
             self.listen(&channel, "message", move |event: JsValue| {
+                // A record's text, or null for a clear; anything else is not ours.
+                let data = get(&event, "data");
+                if !(data.is_string() || data.is_null()) {
+                    return;
+                }
                 if let Some(me) = upgrade(&weak) {
-                    me.adopt(get(&event, "data").as_string().as_deref(), true);
+                    me.adopt(data.as_string().as_deref(), true);
                 }
             });
         }
@@ -844,21 +912,9 @@ fn broadcast_channel(key: &str) -> Option<JsValue> {
     Reflect::construct(&class, &args).ok()
 }
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_raw(handler: &JsValue, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
-}
-
-fn set_timeout(handler: &JsValue, ms: u32) -> JsValue {
-    set_timeout_raw(handler, ms as f64)
-}
-
 async fn sleep(ms: u32) {
     let promise = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms);
+        set_timeout(&resolve, ms as f64);
     });
     let _ = JsFuture::from(promise).await;
 }

@@ -7,11 +7,22 @@ pub mod manager;
 pub mod storage;
 
 use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// `obj[key]`, or `undefined` when `obj` is not an object.
+#[wasm_bindgen]
+extern "C" {
+    /// The global `setTimeout` (windows, workers and Node alike).
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub(crate) fn set_timeout(handler: &JsValue, ms: f64) -> JsValue;
+    /// The global `clearTimeout`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub(crate) fn clear_timeout(id: &JsValue);
+}
+
+/// `obj[key]`, or `undefined` when `obj` is not an object or a function.
 pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
-    if obj.is_object() {
+    if obj.is_object() || obj.is_function() {
         Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
     } else {
         JsValue::UNDEFINED

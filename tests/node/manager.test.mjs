@@ -100,6 +100,31 @@ test("a network error, a timeout or a 5xx during refresh keeps the tokens and su
   assert.deepEqual(events.map((e) => e.reason), ["login", "refresh"]);
 });
 
+test("a logout while a refresh is under way is not undone by the refresh's answer", async () => {
+  const c = clock();
+  let release;
+  const gate = new Promise((resolve) => (release = resolve));
+  let holdRefresh = false;
+  const slow = async (url, init) => {
+    if (holdRefresh) await gate;
+    return fetch(url, init);
+  };
+  const map = new Map();
+  const adapter = { get: (k) => map.get(k) ?? null, set: (k, v) => void map.set(k, v), remove: (k) => void map.delete(k) };
+  const manager = new TokenManager({ client: olxClient(), now: c.now, fetch: slow, storage: adapter });
+  await manager.login(olxLogin);
+  c.advance(43200);
+  holdRefresh = true;
+  const pending = manager.getAccessToken().then((v) => ({ v }), (e) => ({ e }));
+  await tick();
+  await manager.logout();
+  release();
+  const outcome = await pending;
+  assert.equal(outcome.e?.kind, "login_required", "the refresh's answer is dropped");
+  assert.equal(manager.getTokens(), null);
+  assert.equal(map.size, 0, "storage stays empty");
+});
+
 test("invalid_grant ends the session as login_required, with the server's words", async () => {
   const c = clock();
   const manager = new TokenManager({ client: olxClient(), now: c.now });
@@ -260,6 +285,31 @@ test("bad manager options are config errors", () => {
   throws({ client: olxClient(), now: 5 }, "now");
   throws({ client: { tokenEndpoint: "http://example.com/token" } }, "tokenEndpoint");
   throws(undefined, "options");
+});
+
+test("a file store loses no write when writers of different keys overlap", async () => {
+  const store = fileStorage(join(mkdtempSync(join(tmpdir(), "oauth2-wasm-writes-")), "tokens.json"));
+  await Promise.all(Array.from({ length: 20 }, (_, i) => store.set(`k${i}`, `v${i}`)));
+  for (let i = 0; i < 20; i++) assert.equal(await store.get(`k${i}`), `v${i}`);
+  await Promise.all(Array.from({ length: 10 }, (_, i) => store.remove(`k${i}`)));
+  assert.equal(await store.get("k3"), null);
+  assert.equal(await store.get("k13"), "v13");
+});
+
+test("a file lock left by a crashed process is taken over; a live one is waited for", async () => {
+  const file = join(mkdtempSync(join(tmpdir(), "oauth2-wasm-lock-")), "tokens.json");
+  writeFileSync(`${file}.lock`, "crashed-holder");
+  const { utimesSync } = await import("node:fs");
+  utimesSync(`${file}.lock`, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  const store = fileStorage(file, { staleLockMs: 60_000 });
+  assert.equal(await store.lock("x", async () => "ran"), "ran");
+  const order = [];
+  const slow = fileStorage(file);
+  await Promise.all([
+    slow.lock("x", async () => { order.push("a+"); await new Promise((r) => setTimeout(r, 100)); order.push("a-"); }),
+    new Promise((r) => setTimeout(r, 10)).then(() => slow.lock("x", async () => order.push("b"))),
+  ]);
+  assert.deepEqual(order, ["a+", "a-", "b"], "the second holder waited for the first");
 });
 
 test("several Node processes sharing a file store refresh an expired token once between them", async () => {

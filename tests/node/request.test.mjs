@@ -242,6 +242,17 @@ test("a broken injected fetch is an OAuthError, never a crash", async () => {
   assert.deepEqual([badOption.kind, badOption.field], ["config", "fetch"]);
 });
 
+test("an injected fetch that ignores the signal still times out", async () => {
+  const never = () => new Promise(() => {});
+  const start = performance.now();
+  const err = await rejection(requestToken({ tokenEndpoint: "https://as.example/token" }, cc, { fetch: never, timeoutMs: 200 }));
+  assert.equal(err.kind, "timeout");
+  assert.ok(performance.now() - start < 1500);
+  const stuckBody = async () => ({ status: 200, headers: new Headers(), body: null, text: () => new Promise(() => {}) });
+  const late = await rejection(requestToken({ tokenEndpoint: "https://as.example/token" }, cc, { fetch: stuckBody, timeoutMs: 200 }));
+  assert.equal(late.kind, "timeout");
+});
+
 test("bad configuration rejects before any request", async () => {
   const count = servers.providers.requests.length;
   const err = await rejection(requestToken({ tokenEndpoint: urls.providers.replace("127.0.0.1", "example.com") }, cc));
