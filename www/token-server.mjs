@@ -36,11 +36,16 @@ export const PROVIDERS = {
 const MAX_BODY = 64 * 1024;
 const token = () => randomBytes(20).toString("hex");
 
-/** Starts the server; resolves to `{ url, port, requests, close() }`. */
-export async function startTokenServer({ port = 0 } = {}) {
+/**
+ * The providers as a request handler `(req, res) => void`, with `.requests` (what it
+ * received) and `.handles(path)`. With `demo: true` (the www demo only) a request header
+ * `X-Demo-Lifetime: <seconds>` shortens the lifetime of the tokens it issues, so refreshes
+ * can be watched.
+ */
+export function createTokenHandler({ demo = false } = {}) {
   const requests = [];
   const refreshTokens = new Map(); // refresh token -> provider
-  const server = createServer((req, res) => {
+  const serve = (req, res) => {
     const chunks = [];
     let size = 0;
     req.on("data", (c) => {
@@ -50,9 +55,20 @@ export async function startTokenServer({ port = 0 } = {}) {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+      const lifetime = Number(req.headers["x-demo-lifetime"]);
+      if (demo && Number.isInteger(lifetime) && lifetime >= 5 && lifetime <= 86400) res.demoLifetime = lifetime;
       handle(req, res, body, refreshTokens);
     });
-  });
+  };
+  serve.requests = requests;
+  serve.handles = (path) => Object.values(PROVIDERS).some((p) => p.path === path);
+  return serve;
+}
+
+/** Starts the server; resolves to `{ url, port, requests, close() }`. */
+export async function startTokenServer({ port = 0 } = {}) {
+  const serve = createTokenHandler();
+  const server = createServer(serve);
   await new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", resolve);
@@ -61,7 +77,7 @@ export async function startTokenServer({ port = 0 } = {}) {
   return {
     url: `http://127.0.0.1:${actual}`,
     port: actual,
-    requests,
+    requests: serve.requests,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();
@@ -71,6 +87,10 @@ export async function startTokenServer({ port = 0 } = {}) {
 }
 
 function send(res, status, obj, headers = {}) {
+  if (res.demoLifetime && obj?.expires_in !== undefined) {
+    obj = { ...obj, expires_in: res.demoLifetime };
+    if (obj.expires !== undefined) obj.expires = Math.floor(Date.now() / 1000) + res.demoLifetime;
+  }
   const text = obj === undefined ? "" : JSON.stringify(obj, null, 4);
   res.writeHead(status, {
     "Content-Type": "application/json",
@@ -121,7 +141,7 @@ function handle(req, res, body, refreshTokens) {
     res.writeHead(204, {
       "Access-Control-Allow-Origin": "*",
       "Access-Control-Allow-Methods": "POST",
-      "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept",
+      "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept, X-Demo-Lifetime",
       "Access-Control-Max-Age": "600",
     });
     return res.end();

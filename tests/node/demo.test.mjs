@@ -1,0 +1,107 @@
+// The www demo in headless Chromium (Playwright with the system Chromium): every preset
+// sends its documented grant to the local demo token server and shows what a user checks;
+// secrets are masked in the request preview; the session refreshes by itself and a second
+// tab follows it. Saves a screenshot to target/demo.png.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { startDemo } from "../../www/serve.mjs";
+
+let demo;
+let browser;
+before(async () => {
+  demo = await startDemo();
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+async function open(context, hash = "") {
+  const page = await context.newPage();
+  page.on("pageerror", (e) => assert.fail(`page error: ${e}`));
+  await page.goto(demo.url + hash);
+  await page.waitForSelector("body[data-ready=true]");
+  return page;
+}
+
+const SECRETS = {
+  "olx-password": ["02468abcdef", "gimmeaccess"],
+  "olx-partner": ["02468abcdef", "secret-code"],
+  socialid: ["e8b9ca24f1b590af67e6271297d6e1f7226625d61c5b5daa1b2f215464e292cf", "john_doe_secret"],
+  autograb: ["autograb-secret"],
+  teenquotes: ["IZgwaBTZ2EdtT3hT7UzG2rLQ8S0Vmu9GDxeHwcPz"],
+};
+
+test("every provider preset: masked request, token shown, session stored", async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 1500 } });
+  try {
+    const page = await open(context);
+    for (const [preset, secrets] of Object.entries(SECRETS)) {
+      await page.selectOption("#preset", preset);
+      const request = await page.textContent("#request");
+      assert.match(request, /^POST http:\/\/127\.0\.0\.1:\d+\//, preset);
+      for (const s of secrets) assert.ok(!request.includes(s), `${preset}: the preview shows a secret`);
+      await page.click("#send");
+      await page.waitForSelector("#result.ok", { timeout: 10_000 });
+      assert.match(await page.textContent("#result strong"), /TokenSet: bearer token, expires in 30 s/, preset);
+      assert.notEqual(await page.textContent("#stored-token"), "—", `${preset}: stored`);
+      assert.match(await page.textContent("#events"), /login — token/, preset);
+    }
+    mkdirSync(new URL("../../target", import.meta.url), { recursive: true });
+    await page.screenshot({ path: new URL("../../target/demo.png", import.meta.url).pathname, fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test("an OLX error shows its human-readable Polish title; a bad endpoint is caught before sending", async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await open(context);
+    await page.selectOption("#preset", "olx-partner");
+    await page.fill("#grant", JSON.stringify({ grantType: "partner", partnerCode: "partner-name", partnerSecret: "nope-nope" }));
+    await page.click("#send");
+    await page.waitForSelector("#result.error");
+    assert.equal(await page.textContent('#result [data-field="humanTitle"]'), "Niepoprawna wartość");
+    assert.equal(await page.textContent('#result [data-field="error"]'), "invalid_grant");
+    assert.ok(!(await page.textContent("#result")).includes("nope-nope"));
+    await page.selectOption("#preset", "custom");
+    await page.fill("#client", JSON.stringify({ tokenEndpoint: "http://auth.example.com/token", clientId: "x" }));
+    assert.match(await page.textContent("#request"), /config: tokenEndpoint must use https/);
+  } finally {
+    await context.close();
+  }
+});
+
+test("the session refreshes by itself, once, and a second tab follows it", async () => {
+  const context = await browser.newContext();
+  try {
+    const first = await open(context);
+    await first.selectOption("#lifetime", "10");
+    await first.click("#send");
+    await first.waitForSelector("#result.ok");
+    const token = await first.textContent("#stored-token");
+    const second = await open(context, "#preset=olx-password&storage=local");
+    assert.equal(await second.textContent("#stored-token"), token, "the second tab reads the stored session");
+    const refreshes = () => demo.tokenRequests.filter((r) => new URLSearchParams(r.body).get("grant_type") === "refresh_token").length;
+    const before = refreshes();
+    await first.waitForFunction((t) => document.getElementById("stored-token").textContent !== t, token, { timeout: 20_000 });
+    const renewed = await first.textContent("#stored-token");
+    await second.waitForFunction((t) => document.getElementById("stored-token").textContent === t, renewed, { timeout: 5_000 });
+    assert.equal(refreshes() - before, 1, "one refresh for both tabs");
+    const events = [await first.textContent("#events"), await second.textContent("#events")];
+    assert.equal(events.filter((e) => /refresh — token/.test(e)).length, 1, "one tab refreshed");
+    assert.equal(events.filter((e) => /external — token/.test(e)).length, 1, "the other adopted it");
+    await second.selectOption("#storage", "session");
+    assert.equal(await second.textContent("#stored-token"), "—", "sessionStorage is this tab's own");
+  } finally {
+    await context.close();
+  }
+});
