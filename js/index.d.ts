@@ -212,7 +212,7 @@ export class TokenManager {
   /** Forget the tokens, in storage too; other tabs see it. */
   logout(): Promise<void>;
   /** fetch with Authorization: Bearer <token>; on a 401, renews once and retries when the body can be replayed. */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** Calls `listener` on every change; returns a function that removes it. */
   onChange(listener: (tokens: TokenSet | null, event: ChangeEvent) => void): () => void;
   /** Frees the wasm memory behind the manager. */

@@ -41,6 +41,10 @@ step "wasm-pack test --headless --firefox"
 OAUTH2_WASM_EXPECT=browser WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --firefox
 kill $servers_pid 2>/dev/null || true
 
-step "node --test: the packed package in Node, and its JS API in Chromium and Firefox pages and workers"
-bash scripts/pack.sh tests/node tests/browser www
+bash scripts/pack.sh tests/node tests/browser www tests/consumers tests/consumers/vite-app tests/consumers/webpack-app
+
+step "consumers: Vite and webpack apps in Chromium, Node ESM and CJS, tsc --strict, a Rust wasm app"
+OAUTH2_WASM_PACKED=1 bash tests/consumers/run.sh
+
+step "node --test: the packed package in Node, its JS API in browser pages, workers and tabs, the demo, the CLI"
 node --test tests/node/

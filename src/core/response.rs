@@ -162,7 +162,8 @@ pub fn parse_token_response(
     if status != 200 {
         quirks.push(Quirk::SuccessStatusNot200);
     }
-    if !failure.content_type.is_some_and(is_json_media_type) {
+    // Without any headers (a caller that did not pass them) nothing can be said of the type.
+    if !cx.headers.is_empty() && !failure.content_type.is_some_and(is_json_media_type) {
         quirks.push(Quirk::ContentTypeNotJson);
     }
     if cx.header("www-authenticate").is_some() {
