@@ -89,6 +89,9 @@ impl JsTokenManager {
     /// Resolves to a valid access token: cached, refreshed or re-acquired.
     #[wasm_bindgen(js_name = getAccessToken)]
     pub fn get_access_token(&self) -> Promise {
+        if let Some(token) = self.manager.fresh_token() {
+            return Promise::resolve(&JsValue::from_str(&token));
+        }
         let manager = self.manager.clone();
         future_to_promise(async move {
             let token = manager.get_access_token().await.map_err(|e| to_js(e, None))?;

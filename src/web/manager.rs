@@ -279,6 +279,17 @@ impl TokenManager {
         self.renew(false).await.map(|r| r.access_token.expose().to_owned())
     }
 
+    /// The access token when it can be handed out at once — loaded, fresh — else `None`
+    /// (then [`TokenManager::get_access_token`] decides). The hot path: no storage, no future.
+    pub fn fresh_token(&self) -> Option<String> {
+        if !self.inner.loaded.get() {
+            return None;
+        }
+        let state = self.inner.state.borrow();
+        let record = state.record.as_ref()?;
+        session::is_fresh(record, self.now(), self.inner.skew).then(|| record.access_token.expose().to_owned())
+    }
+
     /// The stored tokens, without any network or storage access.
     pub fn get_tokens(&self) -> Option<TokenSet> {
         let state = self.inner.state.borrow();
