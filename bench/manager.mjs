@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as badgateway from "@badgateway/oauth2-client";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../tests/support/chromium.mjs";
 import * as lib from "../js/index.mjs";
 import { hotPath } from "./hot-path.mjs";
 import { startStaticServer } from "../tests/support/static.mjs";
@@ -28,10 +28,7 @@ const node = await hotPath(lib, badgateway);
 table(`Node ${process.version}`, node);
 
 const site = await startStaticServer(fileURLToPath(new URL("..", import.meta.url)));
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-});
+const browser = await launchChromium();
 let chrome;
 try {
   const page = await browser.newPage();

@@ -19,7 +19,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/chromium.mjs";
 import { startTokenServer, PROVIDERS } from "../../www/token-server.mjs";
 import { startStaticServer } from "../support/static.mjs";
 
@@ -106,12 +106,7 @@ function filesUnder(dir) {
 }
 
 async function launchBrowser() {
-  browser ??= await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run"],
-    timeout: 30_000,
-  });
+  browser ??= await launchChromium();
   return browser;
 }
 

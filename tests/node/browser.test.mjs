@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/chromium.mjs";
 import { startServers } from "../support/servers.mjs";
 import { startStaticServer } from "../support/static.mjs";
 import { firefoxEvaluate } from "../support/webdriver.mjs";
@@ -30,11 +30,7 @@ function assertAll(results, where) {
 }
 
 test("Chromium: page and module worker", async () => {
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors = [];

@@ -5,18 +5,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/chromium.mjs";
 import { startDemo } from "../../www/serve.mjs";
 
 let demo;
 let browser;
 before(async () => {
   demo = await startDemo();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

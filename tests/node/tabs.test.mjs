@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/chromium.mjs";
 import { startServers } from "../support/servers.mjs";
 import { startStaticServer } from "../support/static.mjs";
 
@@ -16,11 +16,7 @@ let browser;
 before(async () => {
   servers = await startServers();
   site = await startStaticServer(fileURLToPath(new URL("../browser", import.meta.url)));
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
