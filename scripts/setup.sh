@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, idempotently, everything this project needs on a fresh machine:
-# the wasm32 target, wasm-pack, wasm-bindgen-cli at the Cargo.lock version, Chromium and
-# chromedriver, Firefox ESR and geckodriver, and the npm dependencies.
+# the wasm32 target, the nightly toolchain and cargo-fuzz, wasm-pack, wasm-bindgen-cli at
+# the Cargo.lock version, Chromium and chromedriver, Firefox ESR and geckodriver, and the
+# npm dependencies.
 # Skips whatever is already there; fails with a clear message when something cannot be had.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,16 @@ have npm || die "npm is missing"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown || die "rustup could not add wasm32-unknown-unknown"
+fi
+
+# Nightly (for cargo-fuzz's sanitizer builds) and cargo-fuzz.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  say "installing the nightly toolchain (for cargo-fuzz)"
+  rustup toolchain install nightly --profile minimal || die "rustup could not install the nightly toolchain"
+fi
+if ! have cargo-fuzz; then
+  say "installing cargo-fuzz (a few minutes)"
+  cargo install -q cargo-fuzz || die "cargo install cargo-fuzz failed"
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.

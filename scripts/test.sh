@@ -18,8 +18,10 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D w
 step "crate docs, warnings denied"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --target wasm32-unknown-unknown
-step "cargo test (the core on the host)"
+step "cargo test (the core on the host, property tests included)"
 cargo test
+step "fuzz smoke run: 10 s per target (FUZZ_SECONDS=… bash scripts/fuzz.sh for long runs)"
+bash scripts/fuzz.sh
 
 # The wasm suites reach real servers on loopback: start them for the whole wasm stage.
 servers_json=$(mktemp)

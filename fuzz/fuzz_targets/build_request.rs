@@ -1,0 +1,34 @@
+//! The request builder on arbitrary client and grant objects (JSON text split in two):
+//! a request or a `config` error naming a field, never a panic; a request never puts a
+//! secret in the URL.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use oauth2_wasm::core::json::parse;
+use oauth2_wasm::{build_token_request, ClientConfig, ErrorKind, Grant};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let (client, grant) = text.split_once('\u{1f}').unwrap_or((&text, r#"{"grantType":"client_credentials"}"#));
+    let (Some(client), Some(grant)) = (parse(client), parse(grant)) else { return };
+    let (client, grant) = match (ClientConfig::from_value(&client), Grant::from_value(&grant)) {
+        (Ok(c), Ok(g)) => (c, g),
+        (Err(e), _) | (_, Err(e)) => {
+            assert_eq!(e.kind, ErrorKind::Config);
+            assert!(e.field.is_some());
+            return;
+        }
+    };
+    match build_token_request(&client, &grant) {
+        Ok(request) => {
+            assert_eq!(request.url, client.token_endpoint);
+            if let Some(secret) = client.secret().filter(|s| s.len() > 3) {
+                assert!(!request.url.contains(secret) || client.token_endpoint.contains(secret));
+            }
+        }
+        Err(e) => {
+            assert_eq!(e.kind, ErrorKind::Config);
+            assert!(e.field.is_some());
+        }
+    }
+});

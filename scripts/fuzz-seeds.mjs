@@ -1,0 +1,24 @@
+// Seeds the fuzz corpora from the conformance vectors: every documented and quirky
+// response (status + header flags + body), every client/grant pair, and stored records.
+//   node scripts/fuzz-seeds.mjs DIR     writes DIR/<target>/seed-N
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const dir = process.argv[2];
+const vectors = JSON.parse(readFileSync(new URL("../tests/vectors/conformance.json", import.meta.url), "utf8"));
+const write = (target, i, bytes) => {
+  mkdirSync(join(dir, target), { recursive: true });
+  writeFileSync(join(dir, target, `seed-${i}`), bytes);
+};
+
+vectors.responses.forEach((v, i) => {
+  const ct = String(v.headers["Content-Type"] ?? v.headers["content-type"] ?? "").toLowerCase();
+  const flags = (ct.includes("json") ? 0 : ct.includes("html") ? 1 : ct ? 2 : 4) | (v.headers["Retry-After"] ? 8 : 0)
+    | (v.headers.Date ? 16 : 0) | (v.strict ? 32 : 0);
+  write("parse_response", i, Buffer.concat([Buffer.from([v.status & 255, v.status >> 8, flags]), Buffer.from(v.body)]));
+});
+vectors.requests.forEach((v, i) => write("build_request", i, `${JSON.stringify(v.client)}\u001f${JSON.stringify(v.grant)}`));
+const record = (extra) => JSON.stringify({ v: 1, kind: "oauth2-wasm/token", endpoint: "https://www.autovit.ro/api/open/oauth/token",
+  clientId: "123", accessToken: "4df20e702bfaeee96ecd6cbbc4ff384c166f5567", tokenType: "bearer", obtainedAt: 1700000000000, ...extra });
+[record({ expiresAt: 1700043200000, refreshToken: "3901415998eb583aedabd027b93578df25ef93c6", scope: "adverts-write read" }),
+  record({}), record({ v: 2 }), "{corrupt", JSON.stringify({ theme: "dark" })].forEach((r, i) => write("decode_record", i, r));
