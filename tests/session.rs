@@ -135,3 +135,12 @@ fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
     let r = TokenRecord::from_response(&kept, 1_000, Some(&old));
     assert_eq!((r.refresh_token.unwrap().expose(), r.scope.as_deref()), ("rt-old", Some("adverts-write read")));
 }
+
+#[test]
+fn a_late_sibling_message_never_brings_back_an_older_record() {
+    use oauth2_wasm::core::session::supersedes;
+    let (old, new) = (record(1_000, Some(60), Some("rt-1")), record(2_000, Some(60), Some("rt-2")));
+    assert!(supersedes(None, &old));
+    assert!(supersedes(Some(&old), &new));
+    assert!(!supersedes(Some(&new), &old));
+}

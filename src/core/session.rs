@@ -82,12 +82,7 @@ impl TokenRecord {
 /// The default storage key: namespaced by token endpoint and client id, so several
 /// clients coexist in one storage.
 pub fn storage_key(client: &ClientConfig) -> String {
-    let id = match &client.client_id {
-        Some(ClientId::Text(s)) => s.clone(),
-        Some(ClientId::Number(n)) => digits(*n),
-        None => String::new(),
-    };
-    cat(&["oauth2-wasm:", &client.token_endpoint, "#", &id])
+    cat(&["oauth2-wasm:", &client.token_endpoint, "#", &client_id_text(client)])
 }
 
 /// The client id as stored in the record (a number as its digits).
@@ -232,6 +227,13 @@ pub fn next(record: Option<&TokenRecord>, now: u64, skew_secs: Option<u64>, can_
             Some(_) => renewal(Some(r), can_reacquire),
         },
     }
+}
+
+/// Whether a record another tab or process wrote should replace `current`. Storage events
+/// and broadcasts are not ordered with each other, so a late message must not bring back a
+/// record older than the one held.
+pub fn supersedes(current: Option<&TokenRecord>, incoming: &TokenRecord) -> bool {
+    current.is_none_or(|c| incoming.obtained_at >= c.obtained_at)
 }
 
 /// What renewing means for `record`, fresh or not (an explicit refresh, or after a 401):

@@ -78,18 +78,16 @@ pub fn fault_error(fault: &TransportFault, runtime: Runtime) -> OAuthError {
 /// The error for a redirect, which is never followed: it could carry the credentials to
 /// another origin (RFC 9700 §4.12). `status` is 0 for a browser's opaque redirect.
 pub fn redirect_error(status: u16, location: Option<&str>) -> OAuthError {
-    let mut message = String::from("the token endpoint answered with a redirect, which is not followed");
-    if status != 0 {
-        message = cat(&["the token endpoint answered HTTP ", &digits(status as u64), " (a redirect, not followed)"]);
-    }
-    let mut e = OAuthError::new(ErrorKind::Http, message)
-        .with_hint("set tokenEndpoint to the final URL; credentials are never sent on to a redirect target");
-    if status != 0 {
-        e.status = Some(status);
-    }
-    if let Some(l) = location {
-        e.hint = Some(cat(&["set tokenEndpoint to the final URL (the server points to ", l, ")"]));
-    }
+    let message = match status {
+        0 => String::from("the token endpoint answered with a redirect, which is not followed"),
+        _ => cat(&["the token endpoint answered HTTP ", &digits(status as u64), " (a redirect, not followed)"]),
+    };
+    let hint = match location {
+        Some(l) => cat(&["set tokenEndpoint to the final URL (the server points to ", l, ")"]),
+        None => String::from("set tokenEndpoint to the final URL; credentials are never sent on to a redirect target"),
+    };
+    let mut e = OAuthError::new(ErrorKind::Http, message).with_hint(&hint);
+    e.status = (status != 0).then_some(status);
     e
 }
 

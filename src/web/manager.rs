@@ -263,19 +263,11 @@ impl TokenManager {
     /// re-acquired (the manager's grant), with one request for all concurrent callers.
     pub async fn get_access_token(&self) -> Result<String, OAuthError> {
         self.ensure_loaded().await;
-        let now = self.now();
-        let decision = {
-            let state = self.inner.state.borrow();
-            match session::next(state.record.as_ref(), now, self.inner.skew, self.inner.grant.is_some()) {
-                Next::Use => {
-                    return Ok(state.record.as_ref().map(|r| r.access_token.expose().to_owned()).unwrap_or_default())
-                }
-                other => other,
-            }
-        };
-        // LoginRequired too goes through renew(): it re-reads shared storage first, where
-        // another tab may have logged in meanwhile.
-        let _ = decision;
+        if let Some(token) = self.fresh_token() {
+            return Ok(token);
+        }
+        // Everything else, LoginRequired too, goes through renew(): it re-reads shared
+        // storage first, where another tab may have logged in meanwhile.
         self.renew(false).await.map(|r| r.access_token.expose().to_owned())
     }
 
@@ -393,10 +385,7 @@ impl TokenManager {
             Stored::Record(r) => {
                 let mut state = self.inner.state.borrow_mut();
                 state.frozen = false;
-                // Broadcasts and storage events are not ordered with each other: a late
-                // message must not bring back a record older than the one held.
-                let older = external && state.record.as_ref().is_some_and(|c| c.obtained_at > r.obtained_at);
-                if older || state.record.as_ref() == Some(&r) {
+                if external && !session::supersedes(state.record.as_ref(), &r) || state.record.as_ref() == Some(&r) {
                     return;
                 }
                 state.record = Some(r);

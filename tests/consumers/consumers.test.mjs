@@ -110,16 +110,19 @@ async function launchBrowser() {
   return browser;
 }
 
+/** The AutoGrab request every consumer builds, byte for byte. */
+const expectedRequest = () => ({
+  url: endpoint,
+  method: "POST",
+  headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded", Authorization: AUTOGRAB_BASIC },
+  body: "grant_type=client_credentials",
+});
+
 /** What both bundled apps must show: the same checks for Vite and webpack. */
 function checkPageResult(result, bundler) {
   assert.equal(result.ok, true, `the page failed: ${result.error}\n${result.stack}`);
   assert.equal(result.bundler, bundler);
-  assert.deepEqual(result.request, {
-    url: endpoint,
-    method: "POST",
-    headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded", Authorization: AUTOGRAB_BASIC },
-    body: "grant_type=client_credentials",
-  });
+  assert.deepEqual(result.request, expectedRequest());
   assert.deepEqual(result.token, { tokenType: "bearer", expiresIn: 3599, accessTokenLength: 40, quirks: [] });
   assert.deepEqual(result.refusal, { isOAuthError: true, name: "OAuthError", kind: "oauth", status: 401, error: "invalid_client" });
   assert.equal(result.configError?.isOAuthError, true);
@@ -218,12 +221,7 @@ for (const [script, condition] of [["node-esm.mjs", "index.mjs"], ["node-cjs.cjs
     const { stdout } = await mustRun(process.execPath, [join(here, script), endpoint], { timeoutMs: 30_000 });
     const result = JSON.parse(stdout.trim().split("\n").at(-1));
     assert.equal(result.resolved, join(here, "node_modules", "oauth2-wasm", "js", condition), "resolved to the packed package");
-    assert.deepEqual(result.request, {
-      url: endpoint,
-      method: "POST",
-      headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded", Authorization: AUTOGRAB_BASIC },
-      body: "grant_type=client_credentials",
-    });
+    assert.deepEqual(result.request, expectedRequest());
     assert.deepEqual(result.token, { tokenType: "bearer", expiresIn: 3599, accessTokenLength: 40, quirks: [] });
     assert.deepEqual(result.refusal, { isOAuthError: true, isError: true, kind: "oauth", status: 401, error: "invalid_client" });
     if (script.endsWith(".mjs")) {
