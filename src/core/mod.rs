@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod error;
 pub mod grant;
 pub mod json;
+pub mod renewal;
 pub mod request;
 pub mod response;
 pub mod session;

@@ -18,6 +18,10 @@ pub const DEFAULT_SKEW_SECS: u64 = 60;
 /// …but never more than this fraction of the token's lifetime (1/10), so short-lived tokens
 /// are not refreshed on every call.
 const SKEW_LIFETIME_DIVISOR: u64 = 10;
+/// A token younger than this is used, not renewed again, whatever its lifetime: a server
+/// that hands out tokens already expired (`expires_in: 0`, an `expires` in the past) gets
+/// at most one renewal per second per session, not one per call.
+pub const MIN_RENEW_INTERVAL_MS: u64 = 1_000;
 
 /// The token data that is stored: never a client secret, password or partner secret.
 #[derive(Clone, PartialEq)]
@@ -217,13 +221,15 @@ pub fn effective_skew_ms(record: &TokenRecord, skew_secs: Option<u64>) -> u64 {
 }
 
 /// The refresh decision, from the clock alone: no timers. A token with no known lifetime
-/// is used until a 401 says otherwise.
+/// is used until a 401 says otherwise; a token obtained less than
+/// [`MIN_RENEW_INTERVAL_MS`] ago is used too.
 pub fn next(record: Option<&TokenRecord>, now: u64, skew_secs: Option<u64>, can_reacquire: bool) -> Next {
     match record {
         None => renewal(None, can_reacquire),
         Some(r) => match r.expires_at {
             None => Next::Use,
             Some(at) if now.saturating_add(effective_skew_ms(r, skew_secs)) < at => Next::Use,
+            Some(_) if now < r.obtained_at.saturating_add(MIN_RENEW_INTERVAL_MS) => Next::Use,
             Some(_) => renewal(Some(r), can_reacquire),
         },
     }

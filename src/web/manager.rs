@@ -12,8 +12,9 @@ use super::{clear_timeout, get, js_error_message, json, set_timeout};
 use crate::core::config::{ClientConfig, Secret};
 use crate::core::error::{ErrorKind, OAuthError};
 use crate::core::grant::Grant;
+use crate::core::renewal::{self, Cause, Event, Renewal, Request, Setup, Step, View};
 use crate::core::response::{ResponseContext, TokenSet};
-use crate::core::session::{self, Next, Stored, TokenRecord};
+use crate::core::session::{self, Stored, TokenRecord};
 use crate::core::transport::{self, Runtime, TransportFault};
 use js_sys::{Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
@@ -254,8 +255,9 @@ impl TokenManager {
     /// Requests tokens with `grant` (password, code, partner …), stores and returns them.
     pub async fn login(&self, grant: &Grant) -> Result<TokenSet, OAuthError> {
         self.ensure_loaded().await;
-        let (tokens, record) = self.obtain(grant, None).await?;
-        self.commit(Some(record), ChangeReason::Login).await;
+        let sent_at = self.now();
+        let tokens = self.obtain(grant, sent_at).await?;
+        self.commit(Some(TokenRecord::from_response(&tokens, sent_at, None)), ChangeReason::Login).await;
         Ok(tokens)
     }
 
@@ -548,102 +550,67 @@ impl TokenManager {
         let result = slot.borrow_mut().take();
         (result, outcome)
     }
-
-    /// The renewal itself, holding the lock: re-read, maybe wait for a sibling, then refresh
-    /// or re-acquire.
+    /// The renewal itself, holding the lock: `core::renewal` decides; this re-reads,
+    /// waits, sends and stores as it says.
     async fn renew_inside(
         &self,
         force: bool,
         before: Option<Secret>,
         contended: bool,
     ) -> Result<TokenRecord, OAuthError> {
-        // A login, logout or a sibling's clear while this runs makes its answer stale.
-        let generation = self.inner.generation.get();
-        self.reread().await;
-        let settled = |me: &TokenManager| -> Option<TokenRecord> {
-            let current = me.inner.state.borrow().record.clone()?;
-            let sibling_renewed = before.as_ref() != Some(&current.access_token);
-            let fresh = session::is_fresh(&current, me.now(), me.inner.skew);
-            (fresh && (!force || sibling_renewed)).then_some(current)
-        };
-        if let Some(r) = settled(self) {
-            return Ok(r);
-        }
-        if contended && self.waits_for_siblings() {
-            // The sibling that held the lock may have renewed without its write showing yet.
-            self.wait_for_sibling().await;
-            if let Some(r) = settled(self) {
-                return Ok(r);
-            }
-        }
-        let current = self.inner.state.borrow().record.clone();
-        match session::renewal(current.as_ref(), self.inner.grant.is_some()) {
-            Next::Refresh => {
-                let refresh_token = current.as_ref().and_then(|r| r.refresh_token.clone()).unwrap_or_default();
-                let grant = Grant::RefreshToken { refresh_token: refresh_token.clone(), scope: None };
-                match self.obtain(&grant, current.as_ref()).await {
-                    Ok((_, record)) => self.commit_renewal(record, ChangeReason::Refresh, generation).await,
-                    Err(e) if session::refresh_refused(&e) => {
-                        // Another tab or process may have rotated the token meanwhile, its
-                        // write not yet visible here: look again, boundedly, before ending.
-                        let rotated = |me: &TokenManager| {
-                            me.inner
-                                .state
-                                .borrow()
-                                .record
-                                .clone()
-                                .filter(|r| r.refresh_token.as_ref() != Some(&refresh_token))
-                        };
-                        self.reread().await;
-                        if rotated(self).is_none() && self.waits_for_siblings() {
-                            self.wait_for_sibling().await;
-                        }
-                        if let Some(r) = rotated(self) {
-                            return Ok(r);
-                        }
-                        if self.inner.generation.get() != generation {
-                            return self.current_or_login_required();
-                        }
-                        if let Some(grant) = self.inner.grant.clone() {
-                            // A client_credentials session (Teen Quotes sends refresh tokens
-                            // for it) simply starts over.
-                            let (_, record) = self.obtain(&grant, None).await?;
-                            return self.commit_renewal(record, ChangeReason::Reacquire, generation).await;
-                        }
-                        let ended = session::login_required(Some(&e));
-                        self.commit_with(None, ChangeReason::LoginRequired, Some(ended.clone())).await;
-                        Err(ended)
-                    }
-                    Err(e) => Err(e),
+        let mut renewal = Renewal::new(Setup {
+            force,
+            before,
+            contended,
+            waits_for_siblings: self.waits_for_siblings(),
+            can_reacquire: self.inner.grant.is_some(),
+            skew_secs: self.inner.skew,
+        });
+        let mut event = Event::Begin;
+        for _ in 0..renewal::MAX_STEPS {
+            let now = self.now();
+            let step = {
+                let state = self.inner.state.borrow();
+                let view = View { record: state.record.as_ref(), generation: self.inner.generation.get(), now };
+                renewal.resume(view, event)
+            };
+            event = match step {
+                Step::Reread => {
+                    self.reread().await;
+                    Event::Read
                 }
-            }
-            Next::Reacquire => {
-                let grant = self.inner.grant.clone().ok_or_else(|| session::login_required(None))?;
-                let (_, record) = self.obtain(&grant, None).await?;
-                self.commit_renewal(record, ChangeReason::Reacquire, generation).await
-            }
-            Next::Use => current.ok_or_else(|| session::login_required(None)),
-            Next::LoginRequired => Err(session::login_required(None)),
+                Step::WaitForSibling => {
+                    self.wait_for_sibling().await;
+                    Event::Waited
+                }
+                Step::Send(request) => {
+                    let grant = match request {
+                        Request::Refresh(refresh_token) => Some(Grant::RefreshToken { refresh_token, scope: None }),
+                        Request::Reacquire => self.inner.grant.clone(),
+                    };
+                    let sent_at = self.now();
+                    let result = match grant {
+                        Some(g) => self.obtain(&g, sent_at).await,
+                        None => Err(session::login_required(None)),
+                    };
+                    Event::Answered { sent_at, result }
+                }
+                Step::Commit(record, cause) => {
+                    let reason = match cause {
+                        Cause::Refresh => ChangeReason::Refresh,
+                        Cause::Reacquire => ChangeReason::Reacquire,
+                    };
+                    self.commit(Some(record.clone()), reason).await;
+                    return Ok(record);
+                }
+                Step::End(ended) => {
+                    self.commit_with(None, ChangeReason::LoginRequired, Some(ended.clone())).await;
+                    return Err(ended);
+                }
+                Step::Finish(result) => return result,
+            };
         }
-    }
-
-    /// Stores a renewal's record — unless a login, logout or a sibling's clear happened
-    /// while it was under way: then that newer state stands and the answer is dropped.
-    async fn commit_renewal(
-        &self,
-        record: TokenRecord,
-        reason: ChangeReason,
-        generation: u64,
-    ) -> Result<TokenRecord, OAuthError> {
-        if self.inner.generation.get() != generation {
-            return self.current_or_login_required();
-        }
-        self.commit(Some(record.clone()), reason).await;
-        Ok(record)
-    }
-
-    fn current_or_login_required(&self) -> Result<TokenRecord, OAuthError> {
-        self.inner.state.borrow().record.clone().ok_or_else(|| session::login_required(None))
+        Err(OAuthError::new(ErrorKind::Storage, "the token renewal did not settle"))
     }
 
     /// Whether siblings' writes can arrive late here: browser tabs sharing localStorage
@@ -675,23 +642,16 @@ impl TokenManager {
         }
     }
 
-    /// Sends `grant` and turns the answer into a record (keeping `previous`'s refresh token
-    /// when the answer has none).
-    async fn obtain(
-        &self,
-        grant: &Grant,
-        previous: Option<&TokenRecord>,
-    ) -> Result<(TokenSet, TokenRecord), OAuthError> {
-        let sent_at = self.now();
+    /// Sends `grant` now (`sent_at`, from which expiry counts) and parses the answer.
+    async fn obtain(&self, grant: &Grant, sent_at: u64) -> Result<TokenSet, OAuthError> {
         let options = RequestOptions { fetch: self.inner.fetch.clone(), ..RequestOptions::default() };
         let response = exchange(&self.inner.client, grant, &options).await?;
         let mut cx: ResponseContext = response.context(&self.inner.client);
         cx.now_ms = sent_at;
         let tokens = crate::parse_token_response(response.status, &response.body, &cx)
             .map_err(|e| refine(&self.inner.client, e))?;
-        let record = TokenRecord::from_response(&tokens, sent_at, previous);
         self.inner.state.borrow_mut().last = Some(tokens.clone());
-        Ok((tokens, record))
+        Ok(tokens)
     }
 
     async fn commit(&self, record: Option<TokenRecord>, reason: ChangeReason) {
