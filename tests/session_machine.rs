@@ -40,6 +40,9 @@ fn fault(kind: ErrorKind, status: Option<u16>) -> Result<oauth2_wasm::TokenSet, 
     Err(e)
 }
 
+/// Something that happens while a request is out (a login or logout).
+type Meanwhile = Box<dyn FnMut(&mut World)>;
+
 /// A scripted world around one renewal: the held record, the generation, the clock, what
 /// a re-read or a wait reveals (a sibling's write), and the server's answers in order.
 struct World {
@@ -50,7 +53,7 @@ struct World {
     on_wait: Vec<Option<Option<TokenRecord>>>,
     answers: Vec<Result<oauth2_wasm::TokenSet, OAuthError>>,
     /// Runs when a request is sent (a login or logout while it is out).
-    while_sending: Option<Box<dyn FnMut(&mut World)>>,
+    while_sending: Option<Meanwhile>,
     sent: Vec<Request>,
     steps: Vec<Step>,
 }
