@@ -22,3 +22,9 @@ const record = (extra) => JSON.stringify({ v: 1, kind: "oauth2-wasm/token", endp
   clientId: "123", accessToken: "4df20e702bfaeee96ecd6cbbc4ff384c166f5567", tokenType: "bearer", obtainedAt: 1700000000000, ...extra });
 [record({ expiresAt: 1700043200000, refreshToken: "3901415998eb583aedabd027b93578df25ef93c6", scope: "adverts-write read" }),
   record({}), record({ v: 2 }), "{corrupt", JSON.stringify({ theme: "dark" })].forEach((r, i) => write("decode_record", i, r));
+// Renewal schedules: a mode byte, then (operation, argument) pairs — calls in every tab,
+// steps, the clock past expiry, late writes arriving, a login and a logout.
+[[0, 0, 0, 0, 1, 0, 2, 5, 200, 2, 0, 1, 1, 2, 1, 6, 0, 6, 1, 6, 2, 2, 0, 2, 1, 2, 1],
+  [1, 5, 100, 0, 0, 0, 1, 0, 2, 2, 0, 2, 0, 2, 0, 2, 1, 2, 1, 2, 2, 2, 2],
+  [2, 5, 100, 0, 0, 2, 0, 7, 1, 15, 2, 5, 250, 0, 1, 2, 1, 2, 1, 2, 1, 6, 0, 0, 0, 2, 0, 2, 0]]
+  .forEach((bytes, i) => write("renewal", i, Buffer.from(bytes)));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the pure core with cargo-fuzz (libFuzzer, nightly): the response parser, the
-# request builder and the stored-record decoder, each seeded from the conformance vectors.
+# request builder, the stored-record decoder (each seeded from the conformance vectors) and
+# the renewal state machine among simulated tabs, storage and a rotating server.
 #   bash scripts/fuzz.sh                  a smoke run, 10 s per target (what npm test runs)
 #   FUZZ_SECONDS=3600 bash scripts/fuzz.sh   a long run; crashes land in fuzz/artifacts/
 set -euo pipefail
@@ -11,7 +12,7 @@ corpus=target/fuzz-corpus
 node scripts/fuzz-seeds.mjs "$corpus"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for target in parse_response build_request decode_record; do
+for target in parse_response build_request decode_record renewal; do
   echo "fuzz: $target for ${seconds} s" >&2
   if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- \
     -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
@@ -21,4 +22,4 @@ for target in parse_response build_request decode_record; do
   fi
   grep -E "^stat::(number_of_executed_units|new_units_added)" "$log" >&2 || true
 done
-echo "fuzz: 3 targets, no crash" >&2
+echo "fuzz: 4 targets, no crash" >&2

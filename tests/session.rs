@@ -140,7 +140,8 @@ fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
 fn a_late_sibling_message_never_brings_back_an_older_record() {
     use oauth2_wasm::core::session::supersedes;
     let (old, new) = (record(1_000, Some(60), Some("rt-1")), record(2_000, Some(60), Some("rt-2")));
-    assert!(supersedes(None, &old));
-    assert!(supersedes(Some(&old), &new));
-    assert!(!supersedes(Some(&new), &old));
+    assert!(supersedes(None, 0, &old));
+    assert!(!supersedes(None, old.obtained_at + 1, &old), "not older than the last clear");
+    assert!(supersedes(Some(&old), 0, &new));
+    assert!(!supersedes(Some(&new), 0, &old));
 }

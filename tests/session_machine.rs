@@ -374,3 +374,18 @@ fn an_event_out_of_order_answers_with_what_is_held_instead_of_panicking() {
     assert!(m.is_done());
     assert_eq!(m.resume(view, Event::Begin), Step::Finish(Ok(held)));
 }
+
+#[test]
+fn t15_a_login_while_the_renewal_waited_for_the_lock_is_the_session_it_renews() {
+    // Found by the renewal fuzzer: the generation must be the one the request was sent
+    // in. A login between the renewal's start and its request, then a successful
+    // rotation: dropping that answer would leave the rotated-out token in storage.
+    let old = record("a1", T0 - 4_000_000, 3600, Some("r1"));
+    let login = record("login", T0 - 3_900_000, 3600, Some("login-r"));
+    let mut m = Renewal::new(Setup::default());
+    assert_eq!(m.resume(View { record: Some(&old), generation: 7, now: T0 }, Event::Begin), Step::Reread);
+    let view = View { record: Some(&login), generation: 8, now: T0 };
+    assert_eq!(m.resume(view, Event::Read), Step::Send(Request::Refresh(Secret::new("login-r"))));
+    let last = m.resume(view, Event::Answered { sent_at: T0, result: tokens("a2", Some("r2"), 3600) });
+    assert_eq!(last, Step::Commit(record("a2", T0, 3600, Some("r2")), Cause::Refresh));
+}

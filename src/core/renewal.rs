@@ -17,7 +17,7 @@
 //! - the refresh token sent is the one the view holds at that moment, so a token rotated
 //!   out by a sibling whose write is visible is never reused;
 //! - an answer that arrives after a login, a logout or a sibling's clear (the view's
-//!   generation moved) is dropped rather than stored;
+//!   generation moved since the request was sent) is dropped rather than stored;
 //! - it finishes within [`MAX_STEPS`] steps.
 
 use super::config::Secret;
@@ -162,10 +162,7 @@ impl Renewal {
     pub fn resume(&mut self, view: View<'_>, event: Event) -> Step {
         let phase = std::mem::replace(&mut self.phase, Phase::Done);
         match (phase, event) {
-            (Phase::Start, Event::Begin) => {
-                self.generation = view.generation;
-                self.then(Phase::Reading, Step::Reread)
-            }
+            (Phase::Start, Event::Begin) => self.then(Phase::Reading, Step::Reread),
             (Phase::Reading, Event::Read) => match self.settled(view) {
                 Some(r) => Step::Finish(Ok(r)),
                 None if self.setup.contended && self.setup.waits_for_siblings => {
@@ -215,6 +212,15 @@ impl Renewal {
         step
     }
 
+    /// Asks for `request`, remembering the generation it was decided in: an answer that
+    /// comes back after a login, logout or sibling's clear belongs to a session gone by.
+    /// (Not the generation the renewal began in — a login while it waited for the lock is
+    /// the session this request renews, and dropping its answer would lose a rotation.)
+    fn send(&mut self, view: View<'_>, phase: Phase, request: Request) -> Step {
+        self.generation = view.generation;
+        self.then(phase, Step::Send(request))
+    }
+
     /// The held record, when it makes renewing unnecessary: fresh, and — for a forced
     /// renewal — renewed by a sibling since the caller asked.
     fn settled(&self, view: View<'_>) -> Option<TokenRecord> {
@@ -230,13 +236,12 @@ impl Renewal {
         match (session::renewal(view.record, self.setup.can_reacquire), view.record) {
             (Next::Refresh, Some(r)) => match &r.refresh_token {
                 Some(sent) => {
-                    let sent = sent.clone();
-                    let step = Step::Send(Request::Refresh(sent.clone()));
-                    self.then(Phase::Refreshing { previous: r.clone(), sent }, step)
+                    let phase = Phase::Refreshing { previous: r.clone(), sent: sent.clone() };
+                    self.send(view, phase, Request::Refresh(sent.clone()))
                 }
                 None => Step::Finish(Err(session::login_required(None))),
             },
-            (Next::Reacquire, _) => self.then(Phase::Reacquiring, Step::Send(Request::Reacquire)),
+            (Next::Reacquire, _) => self.send(view, Phase::Reacquiring, Request::Reacquire),
             _ => Step::Finish(Err(session::login_required(None))),
         }
     }
@@ -259,7 +264,7 @@ impl Renewal {
         if self.setup.can_reacquire {
             // A client_credentials session (Teen Quotes sends refresh tokens for it)
             // simply starts over.
-            return self.then(Phase::Reacquiring, Step::Send(Request::Reacquire));
+            return self.send(view, Phase::Reacquiring, Request::Reacquire);
         }
         Step::End(session::login_required(Some(&refusal)))
     }

@@ -237,9 +237,10 @@ pub fn next(record: Option<&TokenRecord>, now: u64, skew_secs: Option<u64>, can_
 
 /// Whether a record another tab or process wrote should replace `current`. Storage events
 /// and broadcasts are not ordered with each other, so a late message must not bring back a
-/// record older than the one held.
-pub fn supersedes(current: Option<&TokenRecord>, incoming: &TokenRecord) -> bool {
-    current.is_none_or(|c| incoming.obtained_at >= c.obtained_at)
+/// record older than the one held — nor one older than this tab's last clear
+/// (`cleared_at`, ms; 0 if never), which would bring back a logged-out session.
+pub fn supersedes(current: Option<&TokenRecord>, cleared_at: u64, incoming: &TokenRecord) -> bool {
+    incoming.obtained_at >= cleared_at && current.is_none_or(|c| incoming.obtained_at >= c.obtained_at)
 }
 
 /// What renewing means for `record`, fresh or not (an explicit refresh, or after a 401):

@@ -171,6 +171,9 @@ struct State {
     frozen: bool,
     /// The unusable stored value last reported, so it is reported once.
     discarded: Option<String>,
+    /// When the record was last cleared here (ms): a sibling's older record arriving late
+    /// must not bring the session back.
+    cleared_at: u64,
 }
 
 impl Drop for Inner {
@@ -387,7 +390,8 @@ impl TokenManager {
             Stored::Record(r) => {
                 let mut state = self.inner.state.borrow_mut();
                 state.frozen = false;
-                if external && !session::supersedes(state.record.as_ref(), &r) || state.record.as_ref() == Some(&r) {
+                let stale = external && !session::supersedes(state.record.as_ref(), state.cleared_at, &r);
+                if stale || state.record.as_ref() == Some(&r) {
                     return;
                 }
                 state.record = Some(r);
@@ -398,10 +402,15 @@ impl TokenManager {
                 }
             }
             Stored::Absent => {
+                let now = self.now();
                 let had = {
                     let mut state = self.inner.state.borrow_mut();
                     state.frozen = false;
-                    state.record.take().is_some()
+                    let had = state.record.take().is_some();
+                    if had {
+                        state.cleared_at = now;
+                    }
+                    had
                 };
                 if had && external {
                     self.inner.changes.set(self.inner.changes.get() + 1);
@@ -667,11 +676,13 @@ impl TokenManager {
         // What this manager commits is newer than a first read still under way.
         self.inner.loaded.set(true);
         let text = record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
+        let now = self.now();
         let frozen = {
             let mut state = self.inner.state.borrow_mut();
             state.record = record;
             if state.record.is_none() {
                 state.last = None;
+                state.cleared_at = now;
             }
             state.frozen
         };
