@@ -142,6 +142,12 @@ fn scope(v: &Value) -> Result<Option<String>, OAuthError> {
                 let s = item
                     .as_str()
                     .ok_or_else(|| OAuthError::config("scope", "must be a string or an array of strings"))?;
+                if s.is_empty() || s.contains(' ') {
+                    return Err(OAuthError::config(
+                        "scope",
+                        "has an array element that is empty or holds a space: give one scope token per element",
+                    ));
+                }
                 if !joined.is_empty() {
                     joined.push(' ');
                 }

@@ -5,6 +5,8 @@ use super::config::Secret;
 use super::error::{cat, digits, ErrorKind, OAuthError};
 use super::json::Value;
 
+/// What replaces a token or secret in an error.
+const REDACTED: &str = "[redacted]";
 /// Longest response excerpt attached to an error, in bytes.
 pub const MAX_BODY_EXCERPT: usize = 2048;
 /// Longest lifetime used to compute `expires_at`: ten years. Longer `expires_in` values
@@ -12,8 +14,10 @@ pub const MAX_BODY_EXCERPT: usize = 2048;
 pub const MAX_LIFETIME_SECS: u64 = 10 * 366 * 24 * 3600;
 /// Longest `error_description` quoted in an error message, in characters.
 const MAX_QUOTED: usize = 200;
-/// Response members whose values are never copied into an error.
-const TOKEN_FIELDS: &[&str] = &["access_token", "refresh_token", "id_token"];
+/// Members whose values are never copied into an error: tokens, and the request's secrets
+/// should a server echo them back.
+const TOKEN_FIELDS: &[&str] =
+    &["access_token", "refresh_token", "id_token", "password", "client_secret", "partner_secret", "assertion"];
 
 /// A non-standard thing a server did that the parser tolerated (and that `strict` refuses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -335,7 +339,7 @@ impl Failure<'_> {
         match obj {
             Some(obj) => {
                 self.human_fields(&mut e, &obj);
-                e.raw = Some(obj);
+                e.raw = Some(redact_members(obj));
             }
             None if !self.text.trim().is_empty() => e.body = Some(excerpt(self.text)),
             None => {}
@@ -364,7 +368,7 @@ impl Failure<'_> {
             );
         }
         e.error = Some(code);
-        e.raw = Some(obj);
+        e.raw = Some(redact_members(obj));
         e
     }
 
@@ -414,6 +418,23 @@ pub fn excerpt(text: &str) -> String {
     redacted
 }
 
+/// An error object as kept in `raw`: token members (anywhere in it) say `[redacted]`.
+fn redact_members(v: Value) -> Value {
+    match v {
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .map(|(k, v)| match TOKEN_FIELDS.contains(&k.as_str()) {
+                    true => (k, Value::String(REDACTED.to_owned())),
+                    false => (k, redact_members(v)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact_members).collect()),
+        other => other,
+    }
+}
+
 /// Replaces the values of token members — `"access_token": "…"` in JSON, even truncated
 /// JSON, and `access_token=…` in form bodies — with `[redacted]`.
 pub fn redact_tokens(text: &str) -> String {
@@ -456,7 +477,7 @@ fn redact_json_member(text: &str, key: &str) -> String {
         } else {
             value.find([',', '}', ']']).unwrap_or(value.len())
         };
-        out.push_str("[redacted]");
+        out.push_str(REDACTED);
         rest = value.get(end..).unwrap_or_default();
     }
     out.push_str(rest);
@@ -472,7 +493,8 @@ fn redact_form_member(text: &str, key: &str) -> String {
         match part.strip_prefix(key).and_then(|p| p.strip_prefix('=')) {
             Some(_) => {
                 out.push_str(key);
-                out.push_str("=[redacted]");
+                out.push('=');
+                out.push_str(REDACTED);
             }
             None => out.push_str(part),
         }

@@ -179,7 +179,7 @@ pub fn decode_record(text: Option<&str>, parsed: Option<&Value>, client: &Client
         _ => None,
     };
     let (Some(access_token), Some(token_type), Some(obtained_at)) =
-        (text_field("accessToken").filter(|t| !t.is_empty()), text_field("tokenType"), number("obtainedAt"))
+        (text_field("accessToken").filter(|t| header_safe(t)), text_field("tokenType"), number("obtainedAt"))
     else {
         return Stored::Corrupt;
     };
@@ -194,6 +194,12 @@ pub fn decode_record(text: Option<&str>, parsed: Option<&Value>, client: &Client
         refresh_token: text_field("refreshToken").filter(|t| !t.is_empty()).map(Secret::new),
         scope: text_field("scope"),
     })
+}
+
+/// Whether a stored token could have come from a server: printable ASCII (RFC 6749 A.12),
+/// as the parser requires, so a tampered record cannot inject into `Authorization`.
+fn header_safe(t: &str) -> bool {
+    !t.is_empty() && t.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 /// What the manager must do to hand out an access token.

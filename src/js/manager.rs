@@ -23,7 +23,7 @@ pub struct JsTokenManager {
 }
 
 fn config_error(field: &str, problem: &str) -> JsValue {
-    to_js(OAuthError::config(field, problem), None)
+    to_js(OAuthError::config(field, problem))
 }
 
 #[wasm_bindgen(js_class = TokenManager)]
@@ -34,11 +34,11 @@ impl JsTokenManager {
         if !options.is_object() {
             return Err(config_error("options", "must be an object with at least client"));
         }
-        let client = ClientConfig::from_value(&arg(&get(&options, "client"), "client")?).map_err(|e| to_js(e, None))?;
+        let client = ClientConfig::from_value(&arg(&get(&options, "client"), "client")?).map_err(to_js)?;
         let mut opts = ManagerOptions::new(client);
         let grant = get(&options, "grant");
         if !grant.is_undefined() && !grant.is_null() {
-            opts.grant = Some(Grant::from_value(&arg(&grant, "grant")?).map_err(|e| to_js(e, None))?);
+            opts.grant = Some(Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?);
         }
         let storage = get(&options, "storage");
         opts.storage = match storage.as_string().as_deref() {
@@ -72,7 +72,7 @@ impl JsTokenManager {
                 *slot = Some(f.dyn_into::<Function>().map_err(|_| config_error(name, "must be a function"))?);
             }
         }
-        let manager = TokenManager::new(opts).map_err(|e| to_js(e, None))?;
+        let manager = TokenManager::new(opts).map_err(to_js)?;
         Ok(JsTokenManager { manager })
     }
 
@@ -80,8 +80,8 @@ impl JsTokenManager {
     pub fn login(&self, grant: JsValue) -> Promise {
         let manager = self.manager.clone();
         future_to_promise(async move {
-            let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(|e| to_js(e, None))?;
-            let tokens = manager.login(&grant).await.map_err(|e| to_js(e, None))?;
+            let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
+            let tokens = manager.login(&grant).await.map_err(to_js)?;
             Ok(convert::token_set(&tokens, None))
         })
     }
@@ -94,7 +94,7 @@ impl JsTokenManager {
         }
         let manager = self.manager.clone();
         future_to_promise(async move {
-            let token = manager.get_access_token().await.map_err(|e| to_js(e, None))?;
+            let token = manager.get_access_token().await.map_err(to_js)?;
             Ok(JsValue::from_str(&token))
         })
     }
@@ -109,7 +109,7 @@ impl JsTokenManager {
     pub fn refresh(&self) -> Promise {
         let manager = self.manager.clone();
         future_to_promise(async move {
-            let tokens = manager.refresh().await.map_err(|e| to_js(e, None))?;
+            let tokens = manager.refresh().await.map_err(to_js)?;
             Ok(convert::token_set(&tokens, None))
         })
     }
@@ -126,7 +126,7 @@ impl JsTokenManager {
     /// `fetch` with `Authorization: Bearer …`; on a 401, renews once and retries.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
         let manager = self.manager.clone();
-        future_to_promise(async move { manager.fetch(&input, &init).await.map_err(|e| to_js(e, None)) })
+        future_to_promise(async move { manager.fetch(&input, &init).await.map_err(to_js) })
     }
 
     /// Calls `listener(tokens | null, { reason, error? })` on every change; returns a

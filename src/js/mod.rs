@@ -19,8 +19,8 @@ use wasm_bindgen::JsCast;
 use crate::web::convert;
 
 /// The JavaScript error for `e`.
-fn to_js(e: OAuthError, raw: Option<JsValue>) -> JsValue {
-    convert::error(&e, raw)
+fn to_js(e: OAuthError) -> JsValue {
+    convert::error(&e)
 }
 
 /// Sets `obj[key] = value`.
@@ -31,16 +31,16 @@ fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
 /// A JavaScript argument as a [`Value`]; `what` names it in the error.
 fn arg(js: &JsValue, what: &str) -> Result<Value, JsValue> {
     json::to_value(js)
-        .ok_or_else(|| to_js(OAuthError::config(what, "must be a plain object of strings, numbers and booleans"), None))
+        .ok_or_else(|| to_js(OAuthError::config(what, "must be a plain object of strings, numbers and booleans")))
 }
 
 /// Builds the token request for `grant`: `{ url, method, headers, body }`, ready for
 /// `fetch(req.url, req)`. Throws an `OAuthError` of kind `config` naming the bad field.
 #[wasm_bindgen(js_name = buildTokenRequest, skip_typescript)]
 pub fn build_token_request_js(client: &JsValue, grant: &JsValue) -> Result<JsValue, JsValue> {
-    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(|e| to_js(e, None))?;
-    let grant = Grant::from_value(&arg(grant, "grant")?).map_err(|e| to_js(e, None))?;
-    let request = build_token_request(&client, &grant).map_err(|e| to_js(e, None))?;
+    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
+    let grant = Grant::from_value(&arg(grant, "grant")?).map_err(to_js)?;
+    let request = build_token_request(&client, &grant).map_err(to_js)?;
     let headers = Object::new();
     for (name, value) in &request.headers {
         set(&headers, name, value.as_str());
@@ -61,12 +61,12 @@ pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsVal
         .as_f64()
         .and_then(config::whole_number)
         .filter(|s| (100..=599).contains(s))
-        .ok_or_else(|| to_js(OAuthError::config("status", "must be an HTTP status code (100 to 599)"), None))?
+        .ok_or_else(|| to_js(OAuthError::config("status", "must be an HTTP status code (100 to 599)")))?
         as u16;
     let body = match body.as_string() {
         Some(b) => b,
         None if body.is_undefined() || body.is_null() => String::new(),
-        None => return Err(to_js(OAuthError::config("bodyText", "must be a string"), None)),
+        None => return Err(to_js(OAuthError::config("bodyText", "must be a string"))),
     };
     let opts = if options.is_undefined() || options.is_null() { Object::new().into() } else { options.clone() };
     let now = match Some(get(&opts, "now")).filter(|v| !v.is_undefined()) {
@@ -74,7 +74,7 @@ pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsVal
         Some(v) => v
             .as_f64()
             .and_then(config::whole_number)
-            .ok_or_else(|| to_js(OAuthError::config("now", "must be milliseconds since the epoch"), None))?,
+            .ok_or_else(|| to_js(OAuthError::config("now", "must be milliseconds since the epoch")))?,
     };
     let headers = headers(&opts)?;
     let strict = get(&opts, "strict").as_bool() == Some(true);
@@ -89,12 +89,11 @@ pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsVal
             (title.as_deref().unwrap_or("error_human_title"), message.as_deref().unwrap_or("error_human_message"))
         }),
     };
-    parse_to_js(status, &body, &cx).map_err(|(e, raw)| to_js(e, raw))
+    parse_to_js(status, &body, &cx).map_err(to_js)
 }
 
-/// Parses with `JSON.parse`, keeping the parsed object as the result's `raw`. The error
-/// comes back with that object, for the JavaScript error's `raw`.
-fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue, (OAuthError, Option<JsValue>)> {
+/// Parses with `JSON.parse`, keeping the parsed object as the result's `raw`.
+fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue, OAuthError> {
     let mut parsed: Option<JsValue> = None;
     let result = response::parse_token_response(status, body, cx, |text| {
         let js = json::parse(text)?;
@@ -102,27 +101,24 @@ fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue,
         parsed = Some(js);
         value
     });
-    match result {
-        Ok(tokens) => Ok(convert::token_set(&tokens, parsed)),
-        Err(e) => Err((e, parsed)),
-    }
+    result.map(|tokens| convert::token_set(&tokens, parsed))
 }
 
 /// Requests a token: builds the request, sends it with `fetch`, parses the answer.
 /// Options: `signal` (an `AbortSignal`), `timeoutMs`, `fetch`.
 #[wasm_bindgen(js_name = requestToken, skip_typescript)]
 pub async fn request_token_js(client: JsValue, grant: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(|e| to_js(e, None))?;
-    let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(|e| to_js(e, None))?;
+    let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(to_js)?;
+    let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
     let options = request_options(&options)?;
-    let response = fetch::exchange(&client, &grant, &options).await.map_err(|e| to_js(e, None))?;
+    let response = fetch::exchange(&client, &grant, &options).await.map_err(to_js)?;
     parse_to_js(response.status, &response.body, &response.context(&client))
-        .map_err(|(e, raw)| to_js(fetch::refine(&client, e), raw))
+        .map_err(|e| to_js(fetch::refine(&client, e)))
 }
 
 /// `{ signal, timeoutMs, fetch }` from JavaScript.
 fn request_options(options: &JsValue) -> Result<RequestOptions, JsValue> {
-    let bad = |field: &str, problem: &str| to_js(OAuthError::config(field, problem), None);
+    let bad = |field: &str, problem: &str| to_js(OAuthError::config(field, problem));
     let signal = get(options, "signal");
     let timeout = get(options, "timeoutMs");
     let fetch = get(options, "fetch");
@@ -160,5 +156,5 @@ fn headers(opts: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
         }
         return Ok(out);
     }
-    config::string_pairs(Some(&arg(&h, "headers")?), "headers").map_err(|e| to_js(e, None))
+    config::string_pairs(Some(&arg(&h, "headers")?), "headers").map_err(to_js)
 }

@@ -50,8 +50,8 @@ pub fn token_set(t: &TokenSet, raw: Option<JsValue>) -> JsValue {
     out.into()
 }
 
-/// The JavaScript error for `e`; `raw` is the parsed body as `JSON.parse` returned it.
-pub fn error(e: &OAuthError, raw: Option<JsValue>) -> JsValue {
+/// The JavaScript error for `e`.
+pub fn error(e: &OAuthError) -> JsValue {
     let fields = Object::new();
     set_opt(&fields, "status", e.status.map(f64::from));
     set_opt(&fields, "error", e.error.as_deref());
@@ -67,10 +67,11 @@ pub fn error(e: &OAuthError, raw: Option<JsValue>) -> JsValue {
     if !e.quirks.is_empty() {
         set(&fields, "quirks", &quirks(&e.quirks));
     }
-    // The raw object only where the core kept one (OAuth and vendor error bodies): a
-    // success body that failed validation holds tokens and is never attached.
+    // The raw object only where the core kept one (OAuth and vendor error bodies), with
+    // token and secret members redacted: a success body that failed validation holds
+    // tokens and is never attached.
     if let Some(value) = &e.raw {
-        set(&fields, "raw", &raw.unwrap_or_else(|| json::to_js(value)));
+        set(&fields, "raw", &json::to_js(value));
     }
     let kind = JsValue::from_str(e.kind.as_str());
     let message = JsValue::from_str(&e.message);

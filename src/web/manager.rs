@@ -292,7 +292,14 @@ impl TokenManager {
         let state = self.inner.state.borrow();
         let record = state.record.as_ref()?;
         match &state.last {
-            Some(last) if last.access_token == record.access_token => Some(last.clone()),
+            // The last answer, with what the session kept from before (a refresh answer
+            // without refresh_token or scope keeps the old ones).
+            Some(last) if last.access_token == record.access_token => {
+                let mut tokens = last.clone();
+                tokens.refresh_token = record.refresh_token.clone();
+                tokens.scope = record.scope.clone();
+                Some(tokens)
+            }
             _ => Some(record.to_token_set()),
         }
     }
@@ -314,6 +321,7 @@ impl TokenManager {
     /// when the request can be sent again (no one-shot stream body).
     pub async fn fetch(&self, input: &JsValue, init: &JsValue) -> Result<JsValue, OAuthError> {
         let token = self.get_access_token().await?;
+        self.check_bearer(&token)?;
         let spare = if get(input, "clone").is_function() { super::call0(input, "clone").ok() } else { None };
         let response = self.authorized_fetch(input, init, &token).await?;
         if get(&response, "status").as_f64() != Some(401.0) || !replayable(init) {
@@ -322,6 +330,24 @@ impl TokenManager {
         let renewed = self.renew_after_rejection(&token).await?;
         let retry_input = spare.unwrap_or_else(|| input.clone());
         self.authorized_fetch(&retry_input, init, renewed.access_token.expose()).await
+    }
+
+    /// Refuses to send a token of a type other than Bearer as one (RFC 6749 §7.1; RFC 9700
+    /// §4.10: a DPoP token must never be downgraded).
+    fn check_bearer(&self, token: &str) -> Result<(), OAuthError> {
+        let state = self.inner.state.borrow();
+        let Some(r) = state.record.as_ref().filter(|r| r.access_token.expose() == token) else {
+            return Ok(());
+        };
+        if r.token_type.trim().eq_ignore_ascii_case("bearer") {
+            return Ok(());
+        }
+        let message = crate::core::error::cat(&[
+            "the server issued a token of type \"",
+            &crate::core::response::excerpt(&r.token_type),
+            "\"; manager.fetch only sends Bearer tokens: use getAccessToken() and build the request yourself",
+        ]);
+        Err(OAuthError::new(ErrorKind::InvalidResponse, message))
     }
 
     /// Adds a listener for token changes; returns its id for [`TokenManager::off`].
@@ -479,15 +505,19 @@ impl TokenManager {
         if let Some((adapter, lock)) = adapter_lock {
             // The adapter's store is read inside its lock: nothing can be late there.
             let (result, outcome) =
-                self.run_in_js_lock(force, before, false, |cb| lock.call2(&adapter, &key, cb)).await;
-            return result.unwrap_or_else(|| {
-                let why = match outcome {
-                    Ok(()) => String::from("it did not call its function"),
-                    Err(e) => js_error_message(&e),
-                };
-                let message = crate::core::error::cat(&["the storage adapter's lock() failed: ", &why]);
-                Err(OAuthError::new(ErrorKind::Storage, message))
-            });
+                self.run_in_js_lock(force, before.clone(), false, |cb| lock.call2(&adapter, &key, cb)).await;
+            if let Some(r) = result {
+                return r;
+            }
+            // A lock that fails must not break getAccessToken(): say so, renew without it.
+            let why = match outcome {
+                Ok(()) => String::from("it did not call its function"),
+                Err(e) => js_error_message(&e),
+            };
+            let message =
+                crate::core::error::cat(&["the storage adapter's lock() failed (", &why, "); renewing without it"]);
+            self.notify(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
+            return self.renew_inside(force, before, false).await;
         }
         let locks = get(&get(&js_sys::global(), "navigator"), "locks");
         let Ok(request) = get(&locks, "request").dyn_into::<Function>() else {
@@ -872,7 +902,7 @@ fn event_js(event: &ChangeEvent) -> JsValue {
     let out = Object::new();
     super::set(&out, "reason", &JsValue::from_str(event.reason.as_str()));
     if let Some(e) = &event.error {
-        super::set(&out, "error", &super::convert::error(e, None));
+        super::set(&out, "error", &super::convert::error(e));
     }
     out.into()
 }
