@@ -183,7 +183,7 @@ export interface TokenManagerOptions {
   refreshSkewSeconds?: number;
   /** A clock in ms since the epoch, for tests. */
   now?: () => number;
-  /** Used for token requests instead of globalThis.fetch. */
+  /** Used for token requests and manager.fetch instead of globalThis.fetch (in Node, e.g. nodeHttpFetch from "oauth2-wasm/node-http"). */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
 

@@ -91,6 +91,14 @@ pub fn redirect_error(status: u16, location: Option<&str>) -> OAuthError {
     e
 }
 
+/// The error for a Response with status 0 that is not a browser's opaque redirect: a
+/// network error (`Response.error()`) or an opaque no-cors answer, from an injected fetch.
+pub fn unreadable_error(response_type: &str) -> OAuthError {
+    let message = cat(&["fetch gave no readable response (type \"", response_type, "\", status 0)"]);
+    OAuthError::new(ErrorKind::Network, message)
+        .with_hint("the fetch function failed to reach the token endpoint, or made a no-cors request")
+}
+
 /// Whether a status is a redirect (or a browser's opaque redirect, status 0).
 pub fn is_redirect(status: u16) -> bool {
     status == 0 || (300..400).contains(&status)

@@ -216,6 +216,11 @@ pub async fn send(
         let get = get(&headers, "get").dyn_into::<Function>().ok()?;
         get.call1(&headers, &JsValue::from_str(name)).ok()?.as_string()
     };
+    let kind = get(&response, "type").as_string();
+    if status == 0 && kind.as_deref() != Some("opaqueredirect") {
+        cancel(&get(&response, "body"));
+        return Err(transport::unreadable_error(kind.as_deref().unwrap_or("unknown")));
+    }
     if transport::is_redirect(status) {
         cancel(&get(&response, "body"));
         return Err(transport::redirect_error(status, header("location").as_deref()));
@@ -236,7 +241,9 @@ pub async fn send(
     // Otherwise stream it and stop at the bound (a compressed body can inflate without one).
     let identity = header("content-encoding").is_none_or(|c| c.trim().eq_ignore_ascii_case("identity"));
     let stream = get(&response, "body");
-    let body = if (length.is_some() && identity) || !stream.is_object() {
+    // A body that is not a WHATWG stream (node-fetch v2 gives a Node Readable) is read whole.
+    let streamable = get(&stream, "getReader").is_function();
+    let body = if (length.is_some() && identity) || !streamable {
         let text = call0(&response, "text").map_err(|e| failed(e, true))?;
         let text = race(&text).await.map_err(|e| failed(e, true))?;
         let text = text.as_string().unwrap_or_default();

@@ -49,7 +49,7 @@ pub struct ManagerOptions {
     pub refresh_skew_seconds: Option<u64>,
     /// A clock returning ms since the epoch (JavaScript function), for tests.
     pub now: Option<Function>,
-    /// A `fetch` for token requests instead of `globalThis.fetch`.
+    /// A `fetch` for token requests and [`TokenManager::fetch`] instead of `globalThis.fetch`.
     pub fetch: Option<Function>,
 }
 

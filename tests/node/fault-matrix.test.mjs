@@ -292,15 +292,19 @@ test("N8: in Node (no window) the global fetch is called, never a window.fetch",
   }
 });
 
-test("N9: differs by design — an opaque or error Response (status 0) is an http error, never parsed as a token", async () => {
-  // README: a browser's opaque redirect (status 0) is an `http` error; the library never asks for no-cors.
-  const opaque = () => ({ type: "opaque", status: 0, ok: false, headers: new Headers(), body: null, text: async () => "" });
-  for (const fetch of [async () => Response.error(), async () => opaque()]) {
+test("N9: an opaque or error Response (status 0) is a network error, an opaque redirect an http error; neither is parsed", async () => {
+  const opaque = (type) => ({ type, status: 0, ok: false, headers: new Headers(), body: null, text: async () => "" });
+  for (const fetch of [async () => Response.error(), async () => opaque("opaque")]) {
     const err = await rejection(requestToken(scriptedClient, cc, { fetch }));
-    assert.equal(err.kind, "http");
+    assert.equal(err.kind, "network");
     assert.equal(err.status, undefined);
+    assert.match(err.message, /no readable response/);
     assert.ok(err.hint);
   }
+  // What a browser gives for redirect: "manual".
+  const err = await rejection(requestToken(scriptedClient, cc, { fetch: async () => opaque("opaqueredirect") }));
+  assert.equal(err.kind, "http");
+  assert.match(err.message, /redirect/);
 });
 
 test("N10: token requests omit cookies and never follow redirects", async () => {

@@ -53,7 +53,7 @@ test("the tarball ships only what a user needs", () => {
   walk(pkgDir);
   assert.deepEqual(files.sort(), [
     "README.md", "bin/oauth2-wasm.mjs", "js/browser.mjs", "js/error.mjs", "js/file-store.d.ts", "js/file-store.mjs",
-    "js/index.cjs", "js/index.d.ts", "js/index.mjs",
+    "js/index.cjs", "js/index.d.ts", "js/index.mjs", "js/node-http.cjs", "js/node-http.d.ts", "js/node-http.mjs",
     "package.json", "pkg/node/error.cjs", "pkg/node/oauth2_wasm.js", "pkg/node/oauth2_wasm_bg.wasm",
     "pkg/web/oauth2_wasm.js", "pkg/web/oauth2_wasm_bg.wasm",
   ]);

@@ -1,0 +1,172 @@
+"use strict";
+// A fetch for Node built on node:http and node:https with keep-alive agents, for
+// oauth2-wasm's `fetch` option: Node's built-in fetch (undici) is most of the client CPU
+// a token request costs; this is a fraction of it (bench/node-http.mjs).
+//
+// It implements what oauth2-wasm's requestToken and TokenManager send: a string or URL,
+// `method`, `headers` (an object, a Headers or pairs), a string `body`, `signal`, and
+// `redirect: "manual"` (node:http never follows redirects). It resolves to a real `Response`
+// whose body streams from the socket, so a reader that stops early (oauth2-wasm stops at
+// 256 KiB) never downloads the rest: cancelling the body closes the connection.
+// Anything else — a Request object, another body type, redirects to follow, a non-http(s)
+// URL — goes to globalThis.fetch unchanged, so TokenManager#fetch keeps working.
+//
+// Like fetch: network errors reject with a TypeError whose `cause` is Node's error (with
+// `code`: ECONNREFUSED, ECONNRESET, ENOTFOUND …), an abort rejects with `signal.reason`
+// (a DOMException named "AbortError" by default), and gzip, deflate and br bodies are
+// decoded (it asks for `accept-encoding: identity` unless told otherwise). Unlike fetch:
+// a status outside 200–599, which a Response cannot hold, rejects with a TypeError whose
+// cause has code "HPE_INVALID_STATUS"; no cookies are kept (`credentials` is ignored);
+// `response.url` is "".
+
+const http = require("node:http");
+const https = require("node:https");
+const zlib = require("node:zlib");
+
+const DECODERS = {
+  gzip: zlib.createGunzip,
+  "x-gzip": zlib.createGunzip,
+  deflate: zlib.createInflate,
+  br: zlib.createBrotliDecompress,
+};
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
+
+/**
+ * A fetch over node:http/node:https. `agent` (an http.Agent or https.Agent used for every
+ * request, or `{ http, https }`) replaces the keep-alive agents built from `keepAlive` and
+ * `maxSockets`.
+ */
+function createNodeHttpFetch({ keepAlive = true, maxSockets = Infinity, agent } = {}) {
+  const single = agent instanceof http.Agent ? agent : undefined;
+  const agents = {
+    "http:": single ?? agent?.http ?? new http.Agent({ keepAlive, maxSockets }),
+    "https:": single ?? agent?.https ?? new https.Agent({ keepAlive, maxSockets }),
+  };
+  return function nodeHttpFetch(input, init) {
+    init ??= {};
+    const url = typeof input === "string" || input instanceof URL ? parse(input) : null;
+    const body = init.body;
+    if (
+      !url ||
+      !(url.protocol in agents) ||
+      url.username ||
+      url.password ||
+      init.redirect !== "manual" ||
+      !(body == null || typeof body === "string")
+    ) {
+      return globalThis.fetch(input, init);
+    }
+    return send(url, init, agents[url.protocol]);
+  };
+}
+
+function send(url, init, agent) {
+  return new Promise((resolve, reject) => {
+    const signal = init.signal;
+    if (signal?.aborted) return reject(abortReason(signal));
+    const transport = url.protocol === "https:" ? https : http;
+    const req = transport.request(url, { method: init.method ?? "GET", headers: requestHeaders(init.headers), agent });
+
+    let source = null; // the response body as a Node stream (decoded if need be)
+    let controller = null; // the Response body's, once the Response is out
+    let done = false;
+    const finish = () => {
+      done = true;
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const fail = (err) => {
+      if (done) return;
+      finish();
+      req.destroy(); // the connection is not reused
+      source?.destroy();
+      if (controller) controller.error(err);
+      else reject(err);
+    };
+    const onAbort = () => fail(abortReason(signal));
+    signal?.addEventListener("abort", onAbort);
+    const failWith = (message) => (cause) =>
+      fail(signal?.aborted ? abortReason(signal) : new TypeError(message, { cause }));
+
+    req.on("error", failWith("fetch failed"));
+    req.on("response", (res) => {
+      const status = res.statusCode;
+      if (status < 200 || status > 599) {
+        const cause = Object.assign(new Error(`HTTP status ${status} is outside 200–599`), { code: "HPE_INVALID_STATUS" });
+        return fail(new TypeError("fetch failed", { cause }));
+      }
+      const headers = new Headers();
+      for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+      const responseInit = { status, statusText: res.statusMessage, headers };
+      let body = null;
+      if (NULL_BODY_STATUS.has(status) || req.method === "HEAD") {
+        finish();
+        res.resume(); // nothing to read: the socket goes back to the agent
+      } else {
+        const decode = DECODERS[(res.headers["content-encoding"] ?? "").trim().toLowerCase()];
+        source = decode ? res.pipe(decode()) : res;
+        res.on("error", failWith("terminated"));
+        if (decode) source.on("error", failWith("terminated"));
+        source.on("data", (chunk) => {
+          if (done) return;
+          controller.enqueue(chunk);
+          if (controller.desiredSize <= 0) source.pause();
+        });
+        source.on("end", () => {
+          if (done) return;
+          finish();
+          controller.close();
+        });
+        body = new ReadableStream({
+          start: (c) => void (controller = c),
+          pull: () => void source.resume(),
+          cancel: () => {
+            // The reader stopped early: close the connection, so the rest is never read.
+            finish();
+            req.destroy();
+            source.destroy();
+          },
+        });
+      }
+      try {
+        resolve(new Response(body, responseInit));
+      } catch (cause) {
+        // A status text or header the Response constructor refuses.
+        controller = null;
+        done = false;
+        fail(new TypeError("fetch failed", { cause }));
+      }
+    });
+    req.end(init.body ?? undefined);
+  });
+}
+
+/** `new URL(input)`, or null when it is not a URL (fetch then rejects as fetch does). */
+function parse(input) {
+  try {
+    return new URL(input);
+  } catch {
+    return null;
+  }
+}
+
+/** The request headers as a lowercase record, from an object, a Headers or pairs. */
+function requestHeaders(source) {
+  const headers = Object.create(null);
+  if (source) {
+    const entries = typeof source[Symbol.iterator] === "function" ? source : Object.entries(source);
+    for (const [name, value] of entries) {
+      const key = String(name).toLowerCase();
+      headers[key] = key in headers ? `${headers[key]}, ${value}` : String(value);
+    }
+  }
+  headers["accept-encoding"] ??= "identity";
+  return headers;
+}
+
+function abortReason(signal) {
+  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+const nodeHttpFetch = createNodeHttpFetch();
+
+module.exports = { nodeHttpFetch, createNodeHttpFetch };
