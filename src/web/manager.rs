@@ -174,6 +174,8 @@ struct State {
     /// When the record was last cleared here (ms): a sibling's older record arriving late
     /// must not bring the session back.
     cleared_at: u64,
+    /// A write to an adapter failed: the record is written again on the next call.
+    unsaved: bool,
 }
 
 impl Drop for Inner {
@@ -257,7 +259,8 @@ impl TokenManager {
 
     /// Requests tokens with `grant` (password, code, partner …), stores and returns them.
     pub async fn login(&self, grant: &Grant) -> Result<TokenSet, OAuthError> {
-        self.ensure_loaded().await;
+        // A store that cannot be read now is overwritten by the new session anyway.
+        let _ = self.ensure_loaded().await;
         let sent_at = self.now();
         let tokens = self.obtain(grant, sent_at).await?;
         self.commit(Some(TokenRecord::from_response(&tokens, sent_at, None)), ChangeReason::Login).await;
@@ -267,8 +270,8 @@ impl TokenManager {
     /// A valid access token: the stored one while fresh, else refreshed (refresh token) or
     /// re-acquired (the manager's grant), with one request for all concurrent callers.
     pub async fn get_access_token(&self) -> Result<String, OAuthError> {
-        self.ensure_loaded().await;
-        if let Some(token) = self.fresh_token() {
+        self.ensure_loaded().await?;
+        if let Some(token) = self.fresh() {
             return Ok(token);
         }
         // Everything else, LoginRequired too, goes through renew(): it re-reads shared
@@ -279,6 +282,15 @@ impl TokenManager {
     /// The access token when it can be handed out at once — loaded, fresh — else `None`
     /// (then [`TokenManager::get_access_token`] decides). The hot path: no storage, no future.
     pub fn fresh_token(&self) -> Option<String> {
+        // A record a failed write left unsaved goes the slow way: it is written again first.
+        if self.inner.state.borrow().unsaved {
+            return None;
+        }
+        self.fresh()
+    }
+
+    /// The held access token, when loaded and fresh.
+    fn fresh(&self) -> Option<String> {
         if !self.inner.loaded.get() {
             return None;
         }
@@ -306,14 +318,14 @@ impl TokenManager {
 
     /// Renews now, even if the token is fresh (unless another tab just did).
     pub async fn refresh(&self) -> Result<TokenSet, OAuthError> {
-        self.ensure_loaded().await;
+        self.ensure_loaded().await?;
         self.renew(true).await?;
         self.get_tokens().ok_or_else(|| session::login_required(None))
     }
 
     /// Forgets the tokens, in storage too (other tabs see it).
     pub async fn logout(&self) {
-        self.ensure_loaded().await;
+        let _ = self.ensure_loaded().await;
         self.commit(None, ChangeReason::Logout).await;
     }
 
@@ -389,25 +401,59 @@ impl TokenManager {
         from_clock.unwrap_or_else(js_sys::Date::now).max(0.0) as u64
     }
 
-    /// Reads an adapter's record on first use.
-    async fn ensure_loaded(&self) {
-        if self.inner.loaded.get() {
-            return;
-        }
-        let store = self.inner.store.borrow().clone();
-        match storage::read(&store, &self.inner.key).await {
-            Ok(text) => {
-                if !self.inner.loaded.replace(true) {
-                    self.adopt(text.as_deref(), false);
+    /// Makes the store and this manager agree before acting: reads an adapter's record on
+    /// first use, and writes again what a failed write left unsaved. A failed first read is
+    /// reported (`storage_error`) and read again on the next call, so one fault does not
+    /// lose the session in the store: this call fails with it — unless the manager can get
+    /// tokens by itself (its grant), then it goes on as if the store were empty.
+    async fn ensure_loaded(&self) -> Result<(), OAuthError> {
+        if !self.inner.loaded.get() {
+            let store = self.inner.store.borrow().clone();
+            match storage::read(&store, &self.inner.key).await {
+                Ok(text) => {
+                    if !self.inner.loaded.replace(true) {
+                        self.adopt(text.as_deref(), false);
+                    }
+                }
+                Err(e) => {
+                    self.later(ChangeReason::StorageError, Some(e.clone()));
+                    if self.inner.grant.is_none() {
+                        return Err(e);
+                    }
                 }
             }
-            Err(e) => {
-                self.inner.loaded.set(true);
-                self.fall_back_to_memory(&e.message);
-            }
         }
+        if self.inner.state.borrow().unsaved {
+            self.save_again().await;
+        }
+        Ok(())
     }
 
+    /// Writes the record a failed write left unsaved — unless the store meanwhile holds a
+    /// newer one (another process renewed): then that one is adopted, never overwritten
+    /// with an older refresh token.
+    async fn save_again(&self) {
+        let store = self.inner.store.borrow().clone();
+        let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
+        let parsed = text.as_deref().and_then(json::parse_value);
+        let newer = match session::decode_record(text.as_deref(), parsed.as_ref(), &self.inner.client) {
+            Stored::Record(r) => {
+                let state = self.inner.state.borrow();
+                state.record.as_ref() != Some(&r) && session::supersedes(state.record.as_ref(), state.cleared_at, &r)
+            }
+            _ => false,
+        };
+        if newer {
+            self.inner.state.borrow_mut().unsaved = false;
+            self.adopt(text.as_deref(), true);
+            return;
+        }
+        let mine = self.inner.state.borrow().record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
+        if storage::write(&store, &self.inner.key, mine.as_deref()).await.is_ok() {
+            self.inner.state.borrow_mut().unsaved = false;
+            self.broadcast(mine.as_deref());
+        }
+    }
     /// Takes what storage (or a sibling) holds as the current record. `external` marks a
     /// change made elsewhere, reported to listeners.
     fn adopt(&self, text: Option<&str>, external: bool) {
@@ -427,6 +473,8 @@ impl TokenManager {
                     self.notify(ChangeReason::External, None);
                 }
             }
+            // The store lacks what a failed write could not put there: not a sibling's logout.
+            Stored::Absent if external && self.inner.state.borrow().unsaved => {}
             Stored::Absent => {
                 let now = self.now();
                 let had = {
@@ -719,7 +767,22 @@ impl TokenManager {
         if !frozen {
             let store = self.inner.store.borrow().clone();
             match storage::write(&store, &self.inner.key, text.as_deref()).await {
-                Ok(()) => self.broadcast(text.as_deref()),
+                Ok(()) => {
+                    self.inner.state.borrow_mut().unsaved = false;
+                    self.broadcast(text.as_deref());
+                }
+                // An adapter (a file, Redis …) is shared with other processes: keep it, and
+                // write again on the next call rather than leave it holding a rotated-out
+                // refresh token for good.
+                Err(e) if matches!(store, Store::Adapter(_)) => {
+                    self.inner.state.borrow_mut().unsaved = true;
+                    let message = crate::core::error::cat(&[
+                        "token storage failed (",
+                        &e.message,
+                        "); the tokens are kept in memory and written again on the next call",
+                    ]);
+                    self.later(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
+                }
                 Err(e) => self.fall_back_to_memory(&e.message),
             }
         }
