@@ -95,11 +95,7 @@ pub use crate::web::storage::StorageChoice;
 /// Parses a token endpoint response (RFC 6749 §5.1, §5.2) into a [`TokenSet`], or an
 /// [`OAuthError`] of kind `oauth`, `http` or `invalid_response`.
 ///
-/// JSON is read with the platform's parser: `JSON.parse` in wasm, serde_json elsewhere.
+/// JSON is read by the core's own parser, the same on every target.
 pub fn parse_token_response(status: u16, body: &str, cx: &ResponseContext) -> Result<TokenSet, OAuthError> {
-    #[cfg(target_arch = "wasm32")]
-    let parse = web::json::parse_value;
-    #[cfg(not(target_arch = "wasm32"))]
-    let parse = crate::core::json::parse;
-    crate::core::response::parse_token_response(status, body, cx, parse)
+    crate::core::response::parse_token_response(status, body, cx, crate::core::json::parse)
 }

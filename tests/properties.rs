@@ -4,6 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use oauth2_wasm::core::encode;
+use oauth2_wasm::core::json::Value;
 use oauth2_wasm::core::request::basic_credentials;
 use oauth2_wasm::{
     build_token_request, parse_token_response, BasicEncoding, ClientAuth, ClientConfig, ErrorKind, Grant,
@@ -31,6 +32,26 @@ fn base64_decode(s: &str) -> Vec<u8> {
         out.extend_from_slice(&n.to_be_bytes()[1..data.len()]);
     }
     out
+}
+
+/// Whether a serde_json value and the core's are the same JSON (numbers equal as f64, to
+/// the last bit for integers and within 2 ulp otherwise).
+fn same(a: &Json, b: &Value) -> bool {
+    match (a, b) {
+        (Json::Null, Value::Null) => true,
+        (Json::Bool(x), Value::Bool(y)) => x == y,
+        (Json::Number(x), Value::Number(y)) => {
+            let x = x.as_f64().unwrap();
+            // Subnormal numbers keep fewer bits: compare those absolutely.
+            x == *y || (x - y).abs() <= (x.abs().max(y.abs()) * 4.0 * f64::EPSILON).max(1e-320)
+        }
+        (Json::String(x), Value::String(y)) => x == y,
+        (Json::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Json::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+        }
+        _ => false,
+    }
 }
 
 fn json() -> impl Strategy<Value = Json> {
@@ -109,6 +130,34 @@ proptest! {
                 Err(e) => prop_assert_eq!(e.kind, ErrorKind::InvalidResponse),
             }
         }
+    }
+
+    #[test]
+    fn the_core_json_parser_reads_what_serde_json_reads(value in json(), pretty in any::<bool>()) {
+        let text = if pretty { serde_json::to_string_pretty(&value).unwrap() } else { value.to_string() };
+        let ours = oauth2_wasm::core::json::parse(&text).expect("valid JSON parses");
+        prop_assert!(same(&value, &ours), "{text}");
+        // Serialised back (whole numbers only: no float formatting), it is the same JSON.
+        if !text.contains('.') && !text.contains('e') {
+            let mut out = String::new();
+            oauth2_wasm::core::json::write(&mut out, &ours);
+            let back: Json = serde_json::from_str(&out).unwrap();
+            prop_assert!(same(&back, &ours));
+        }
+    }
+
+    #[test]
+    fn the_core_json_parser_refuses_what_serde_json_refuses(value in json(), cut in any::<prop::sample::Index>(), junk in "[\\\\{}\\[\\],:\"a-z0-9 .eE+-]{1,3}") {
+        let text = value.to_string();
+        let at = cut.index(text.len() + 1);
+        let mut broken = text.get(..at).unwrap_or(&text).to_owned();
+        broken.push_str(&junk);
+        broken.push_str(text.get(at..).unwrap_or(""));
+        let theirs = serde_json::from_str::<Json>(&broken).is_ok();
+        let ours = oauth2_wasm::core::json::parse(&broken).is_some();
+        // serde_json refuses numbers outside f64 and nesting past 128; ours reads both as JS does.
+        prop_assert!(!theirs || ours, "serde_json reads {broken:?}, ours does not");
+        prop_assert!(theirs || !ours || broken.contains("e") || broken.contains("E"), "ours reads {broken:?}, serde_json does not");
     }
 
     #[test]

@@ -1,11 +1,8 @@
 //! A small JSON value: what the core reads from token responses and from configuration
 //! objects handed over by JavaScript.
 //!
-//! It is filled through serde from whichever parser the platform has — `JSON.parse` plus
-//! serde-wasm-bindgen in the wasm build, serde_json on the host — so the core itself
-//! carries no JSON text parser. Numbers are kept as `f64`, as JavaScript has them.
-
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+//! The core parses JSON text itself (a small parser, no serde), the same on every target.
+//! Numbers are kept as `f64`, as JavaScript has them.
 
 /// Deeper nesting than this is refused: no token response or configuration needs it,
 /// and a recursion bound keeps hostile input from exhausting the wasm stack.
@@ -83,81 +80,281 @@ impl core::fmt::Debug for Value {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Depth(0).deserialize(deserializer)
-    }
-}
-
-/// Deserializes a [`Value`] at a given nesting depth.
-struct Depth(u32);
-
-impl<'de> DeserializeSeed<'de> for Depth {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        if self.0 > MAX_DEPTH {
-            return Err(de::Error::custom("JSON nested too deeply"));
-        }
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Depth {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v as f64))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v as f64))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Number(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Depth(self.0).deserialize(d)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(Depth(self.0 + 1))? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut members = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(Depth(self.0 + 1))?;
-            members.push((key, value));
-        }
-        Ok(Value::Object(members))
-    }
-}
-
-/// Parses JSON text with serde_json (host builds; the wasm build uses `JSON.parse`).
-#[cfg(not(target_arch = "wasm32"))]
+/// Parses JSON text (RFC 8259) into a [`Value`], or `None` when it is not JSON or nests
+/// deeper than [`MAX_DEPTH`]. One parser for every target: the wasm build reads JavaScript
+/// arguments as `JSON.stringify` text through it too, one crossing instead of one per
+/// property. Duplicate members are kept (and [`Value::get`] takes the last, as `JSON.parse`
+/// does); a lone UTF-16 surrogate escape becomes U+FFFD.
 pub fn parse(text: &str) -> Option<Value> {
-    serde_json::from_str(text).ok()
+    let mut p = Parser { bytes: text.as_bytes(), at: 0 };
+    let v = p.value(0)?;
+    p.space();
+    (p.at == p.bytes.len()).then_some(v)
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], v: Value) -> Option<Value> {
+        let end = self.at.checked_add(word.len())?;
+        (self.bytes.get(self.at..end)? == word).then(|| {
+            self.at = end;
+            v
+        })
+    }
+
+    fn value(&mut self, depth: u32) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.space();
+        match self.peek()? {
+            b'{' => {
+                self.at += 1;
+                let mut members = Vec::new();
+                self.space();
+                if self.peek() == Some(b'}') {
+                    self.at += 1;
+                    return Some(Value::Object(members));
+                }
+                loop {
+                    self.space();
+                    if self.next()? != b'"' {
+                        return None;
+                    }
+                    let key = self.string()?;
+                    self.space();
+                    if self.next()? != b':' {
+                        return None;
+                    }
+                    members.push((key, self.value(depth + 1)?));
+                    self.space();
+                    match self.next()? {
+                        b',' => continue,
+                        b'}' => return Some(Value::Object(members)),
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                let mut items = Vec::new();
+                self.space();
+                if self.peek() == Some(b']') {
+                    self.at += 1;
+                    return Some(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.space();
+                    match self.next()? {
+                        b',' => continue,
+                        b']' => return Some(Value::Array(items)),
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => {
+                self.at += 1;
+                self.string().map(Value::String)
+            }
+            b't' => self.literal(b"true", Value::Bool(true)),
+            b'f' => self.literal(b"false", Value::Bool(false)),
+            b'n' => self.literal(b"null", Value::Null),
+            _ => self.number().map(Value::Number),
+        }
+    }
+
+    /// The rest of a string whose opening quote was read.
+    fn string(&mut self) -> Option<String> {
+        let mut out = String::new();
+        loop {
+            // Copy the run up to the next quote, backslash or control character at once.
+            let start = self.at;
+            while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
+                self.at += 1;
+            }
+            out.push_str(core::str::from_utf8(self.bytes.get(start..self.at)?).ok()?);
+            match self.next()? {
+                b'"' => return Some(out),
+                b'\\' => match self.next()? {
+                    b'"' => out.push('"'),
+                    b'\\' => out.push('\\'),
+                    b'/' => out.push('/'),
+                    b'b' => out.push('\u{8}'),
+                    b'f' => out.push('\u{c}'),
+                    b'n' => out.push('\n'),
+                    b'r' => out.push('\r'),
+                    b't' => out.push('\t'),
+                    b'u' => {
+                        let unit = self.hex4()?;
+                        let c = match unit {
+                            0xd800..=0xdbff if self.bytes.get(self.at..self.at + 2) == Some(b"\\u") => {
+                                let back = self.at;
+                                self.at += 2;
+                                match self.hex4()? {
+                                    low @ 0xdc00..=0xdfff => {
+                                        char::from_u32(0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00))
+                                    }
+                                    _ => {
+                                        self.at = back;
+                                        None
+                                    }
+                                }
+                            }
+                            _ => char::from_u32(unit),
+                        };
+                        out.push(c.unwrap_or('\u{fffd}'));
+                    }
+                    _ => return None,
+                },
+                _ => return None, // a raw control character
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let d = char::from(self.next()?).to_digit(16)?;
+            n = n * 16 + d;
+        }
+        Some(n)
+    }
+
+    /// A number, by the JSON grammar. Exact for integers up to 2^53 and for short decimal
+    /// fractions (what token responses hold); no float-parsing machinery in the wasm.
+    fn number(&mut self) -> Option<f64> {
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.at += 1;
+        }
+        let mut mantissa = 0f64;
+        let mut scale = 0i32;
+        let digits = |p: &mut Self, mantissa: &mut f64, count_scale: bool, scale: &mut i32| -> usize {
+            let start = p.at;
+            while let Some(d @ b'0'..=b'9') = p.peek() {
+                *mantissa = *mantissa * 10.0 + f64::from(d - b'0');
+                if count_scale {
+                    *scale -= 1;
+                }
+                p.at += 1;
+            }
+            p.at - start
+        };
+        let int_start = self.at;
+        let int_len = digits(self, &mut mantissa, false, &mut scale);
+        if int_len == 0 || (int_len > 1 && self.bytes.get(int_start) == Some(&b'0')) {
+            return None;
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if digits(self, &mut mantissa, true, &mut scale) == 0 {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            let sign = match self.peek() {
+                Some(b'-') => {
+                    self.at += 1;
+                    -1
+                }
+                Some(b'+') => {
+                    self.at += 1;
+                    1
+                }
+                _ => 1,
+            };
+            let mut exp = 0i32;
+            let start = self.at;
+            while let Some(d @ b'0'..=b'9') = self.peek() {
+                exp = exp.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+                self.at += 1;
+            }
+            if self.at == start {
+                return None;
+            }
+            scale = scale.saturating_add(sign * exp);
+        }
+        let magnitude = match scale {
+            0 => mantissa,
+            s if s > 0 => mantissa * pow10(s),
+            // Past 10^-300 in two steps, so subnormal numbers do not become 0.
+            s if s < -300 => mantissa / pow10(300) / pow10(s.saturating_neg() - 300),
+            s => mantissa / pow10(s.saturating_neg()),
+        };
+        Some(if negative { -magnitude } else { magnitude })
+    }
+}
+
+/// 10^n for n ≥ 0 (infinite past f64's range), by squaring.
+fn pow10(mut n: i32) -> f64 {
+    let (mut result, mut base) = (1f64, 10f64);
+    while n > 0 {
+        if n & 1 == 1 {
+            result *= base;
+        }
+        base *= base;
+        n >>= 1;
+    }
+    result
+}
+
+/// Appends `v` as JSON text. Numbers are written only when whole (all the library writes);
+/// others as `null` — there is no float formatting in the wasm build.
+pub fn write(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1.844_674_407_370_955_2e19 => {
+            if *n < 0.0 {
+                out.push('-');
+            }
+            out.push_str(&super::error::digits(n.abs() as u64));
+        }
+        Value::Number(_) => out.push_str("null"),
+        Value::String(s) => super::encode::push_json_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            out.push('{');
+            for (i, (k, item)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                super::encode::push_json_string(out, k);
+                out.push(':');
+                write(out, item);
+            }
+            out.push('}');
+        }
+    }
 }

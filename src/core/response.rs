@@ -128,7 +128,7 @@ impl<'a> ResponseContext<'a> {
 }
 
 /// Parses a token endpoint response. `parse_json` turns text into a [`Value`] (or `None`
-/// when it is not JSON); the wasm build passes `JSON.parse`, the host serde_json.
+/// when it is not JSON): [`crate::core::json::parse`], or a caller's own.
 pub fn parse_token_response(
     status: u16,
     body: &str,

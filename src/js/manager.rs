@@ -82,7 +82,7 @@ impl JsTokenManager {
         future_to_promise(async move {
             let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
             let tokens = manager.login(&grant).await.map_err(to_js)?;
-            Ok(convert::token_set(&tokens, None))
+            Ok(convert::token_set(&tokens))
         })
     }
 
@@ -102,7 +102,7 @@ impl JsTokenManager {
     /// The stored `TokenSet`, or `null`; no network, no storage.
     #[wasm_bindgen(js_name = getTokens)]
     pub fn get_tokens(&self) -> JsValue {
-        self.manager.get_tokens().map(|t| convert::token_set(&t, None)).unwrap_or(JsValue::NULL)
+        self.manager.get_tokens().map(|t| convert::token_set(&t)).unwrap_or(JsValue::NULL)
     }
 
     /// Renews now; resolves to the new `TokenSet`.
@@ -110,7 +110,7 @@ impl JsTokenManager {
         let manager = self.manager.clone();
         future_to_promise(async move {
             let tokens = manager.refresh().await.map_err(to_js)?;
-            Ok(convert::token_set(&tokens, None))
+            Ok(convert::token_set(&tokens))
         })
     }
 

@@ -23,11 +23,6 @@ fn to_js(e: OAuthError) -> JsValue {
     convert::error(&e)
 }
 
-/// Sets `obj[key] = value`.
-fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    crate::web::set(obj, key, &value.into());
-}
-
 /// A JavaScript argument as a [`Value`]; `what` names it in the error.
 fn arg(js: &JsValue, what: &str) -> Result<Value, JsValue> {
     json::to_value(js)
@@ -41,16 +36,7 @@ pub fn build_token_request_js(client: &JsValue, grant: &JsValue) -> Result<JsVal
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
     let grant = Grant::from_value(&arg(grant, "grant")?).map_err(to_js)?;
     let request = build_token_request(&client, &grant).map_err(to_js)?;
-    let headers = Object::new();
-    for (name, value) in &request.headers {
-        set(&headers, name, value.as_str());
-    }
-    let out = Object::new();
-    set(&out, "url", request.url.as_str());
-    set(&out, "method", request.method);
-    set(&out, "headers", headers);
-    set(&out, "body", request.body.as_str());
-    Ok(out.into())
+    Ok(json::from_text(&convert::request_json(&request)))
 }
 
 /// Parses a token endpoint response into a `TokenSet`, or throws an `OAuthError` of kind
@@ -92,16 +78,12 @@ pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsVal
     parse_to_js(status, &body, &cx).map_err(to_js)
 }
 
-/// Parses with `JSON.parse`, keeping the parsed object as the result's `raw`.
+/// Parses with the core's parser; the `TokenSet` crosses back as one piece of JSON, its
+/// `raw` being the response text itself.
 fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue, OAuthError> {
-    let mut parsed: Option<JsValue> = None;
-    let result = response::parse_token_response(status, body, cx, |text| {
-        let js = json::parse(text)?;
-        let value = json::to_value(&js);
-        parsed = Some(js);
-        value
-    });
-    result.map(|tokens| convert::token_set(&tokens, parsed))
+    let tokens = response::parse_token_response(status, body, cx, crate::core::json::parse)?;
+    let raw = body.strip_prefix('\u{feff}').unwrap_or(body);
+    Ok(json::from_text(&convert::token_set_json(&tokens, Some(raw))))
 }
 
 /// Requests a token: builds the request, sends it with `fetch`, parses the answer.

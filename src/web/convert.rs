@@ -8,7 +8,10 @@
 //! `name = "OAuthError"` and the same fields.
 
 use super::{json, set};
+use crate::core::encode::push_json_string;
+use crate::core::error::digits;
 use crate::core::error::OAuthError;
+use crate::core::request::TokenRequest;
 use crate::core::response::{Quirk, TokenSet};
 use js_sys::{Array, Function, Object, Reflect};
 use std::cell::RefCell;
@@ -35,19 +38,73 @@ pub fn quirks(q: &[Quirk]) -> Array {
     q.iter().map(|q| JsValue::from_str(q.as_str())).collect()
 }
 
-/// A `TokenSet` as a JavaScript object. `raw` is the object `JSON.parse` returned when the
-/// caller has it; otherwise it is rebuilt from the parsed value.
-pub fn token_set(t: &TokenSet, raw: Option<JsValue>) -> JsValue {
-    let out = Object::new();
-    set(&out, "accessToken", &JsValue::from_str(t.access_token.expose()));
-    set(&out, "tokenType", &JsValue::from_str(&t.token_type));
-    set_opt(&out, "expiresIn", t.expires_in.map(|s| s as f64));
-    set_opt(&out, "expiresAt", t.expires_at.map(|s| s as f64));
-    set_opt(&out, "refreshToken", t.refresh_token.as_ref().map(|r| r.expose()));
-    set_opt(&out, "scope", t.scope.as_deref());
-    set(&out, "raw", &raw.unwrap_or_else(|| json::to_js(&t.raw)));
-    set(&out, "quirks", &quirks(&t.quirks));
-    out.into()
+/// A `TokenSet` as the JSON text of its JavaScript object. `raw_text`, when given, is the
+/// response text the set was parsed from (valid JSON), placed as `raw` verbatim; without
+/// it there is no `raw` member (see [`token_set`]).
+pub fn token_set_json(t: &TokenSet, raw_text: Option<&str>) -> String {
+    let mut out = String::with_capacity(160 + raw_text.map_or(0, str::len));
+    out.push_str("{\"accessToken\":");
+    push_json_string(&mut out, t.access_token.expose());
+    out.push_str(",\"tokenType\":");
+    push_json_string(&mut out, &t.token_type);
+    if let Some(s) = t.expires_in {
+        out.push_str(",\"expiresIn\":");
+        out.push_str(&digits(s));
+    }
+    if let Some(at) = t.expires_at {
+        out.push_str(",\"expiresAt\":");
+        out.push_str(&digits(at));
+    }
+    if let Some(r) = &t.refresh_token {
+        out.push_str(",\"refreshToken\":");
+        push_json_string(&mut out, r.expose());
+    }
+    if let Some(s) = &t.scope {
+        out.push_str(",\"scope\":");
+        push_json_string(&mut out, s);
+    }
+    if let Some(text) = raw_text {
+        out.push_str(",\"raw\":");
+        out.push_str(text);
+    }
+    out.push_str(",\"quirks\":[");
+    for (i, q) in t.quirks.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, q.as_str());
+    }
+    out.push_str("]}");
+    out
+}
+
+/// A built request as the JSON text of `{ url, method, headers, body }`.
+pub fn request_json(r: &TokenRequest) -> String {
+    let mut out = String::with_capacity(64 + r.url.len() + r.body.len());
+    out.push_str("{\"url\":");
+    push_json_string(&mut out, &r.url);
+    out.push_str(",\"method\":");
+    push_json_string(&mut out, r.method);
+    out.push_str(",\"headers\":{");
+    for (i, (name, value)) in r.headers.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(&mut out, name);
+        out.push(':');
+        push_json_string(&mut out, value);
+    }
+    out.push_str("},\"body\":");
+    push_json_string(&mut out, &r.body);
+    out.push('}');
+    out
+}
+
+/// A `TokenSet` as a JavaScript object, `raw` rebuilt from the parsed value.
+pub fn token_set(t: &TokenSet) -> JsValue {
+    let out = json::from_text(&token_set_json(t, None));
+    set(out.unchecked_ref(), "raw", &json::to_js(&t.raw));
+    out
 }
 
 /// The JavaScript error for `e`.

@@ -1,61 +1,22 @@
-//! JSON through the platform's `JSON.parse`, so the wasm build carries no JSON parser, and
-//! JavaScript values read into the core's [`Value`] by a small walker: serde-wasm-bindgen
-//! did the same but brought serde's error messages, and with them float formatting, into
-//! the wasm (about 20 KB of it).
+//! JSON across the boundary in one piece each way: a JavaScript argument crosses as the
+//! text of `JSON.stringify` and is read by the core's parser; a result is written as JSON
+//! text and crosses back through one `JSON.parse`. One crossing instead of one per
+//! property — property-by-property reads and writes were most of what a call cost.
 
-use crate::core::json::{Value, MAX_DEPTH};
-use wasm_bindgen::{JsCast, JsValue};
+use crate::core::json::{self, Value};
+use wasm_bindgen::JsValue;
 
-/// Parses `text` with `JSON.parse`, or `None` when it is not JSON.
-pub fn parse(text: &str) -> Option<JsValue> {
-    js_sys::JSON::parse(text).ok()
-}
-
-/// Converts a JavaScript value into a [`Value`], or `None` when it cannot be represented:
-/// nested deeper than [`MAX_DEPTH`], or holding a function, symbol or bigint. `undefined`
-/// is `null`; an object's own enumerable string keys are its members.
+/// Reads a JavaScript value into a [`Value`] through `JSON.stringify`, or `None` when it
+/// cannot be represented: cyclic, a bigint, nested deeper than the core allows, or a value
+/// `JSON.stringify` skips (`undefined`, a function). Getters and `toJSON` run, as they do
+/// for `JSON.stringify`; members holding `undefined` or functions are left out.
 pub fn to_value(js: &JsValue) -> Option<Value> {
-    walk(js, 0)
+    let text = js_sys::JSON::stringify(js).ok()?.as_string()?;
+    json::parse(&text)
 }
 
-fn walk(js: &JsValue, depth: u32) -> Option<Value> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    if js.is_null() || js.is_undefined() {
-        return Some(Value::Null);
-    }
-    if let Some(b) = js.as_bool() {
-        return Some(Value::Bool(b));
-    }
-    if let Some(n) = js.as_f64() {
-        return Some(Value::Number(n));
-    }
-    if let Some(s) = js.as_string() {
-        return Some(Value::String(s));
-    }
-    if js_sys::Array::is_array(js) {
-        let array: &js_sys::Array = js.unchecked_ref();
-        return array.iter().map(|item| walk(&item, depth + 1)).collect::<Option<Vec<_>>>().map(Value::Array);
-    }
-    if !js.is_object() {
-        return None;
-    }
-    let mut members = Vec::new();
-    for entry in js_sys::Object::entries(js.unchecked_ref()).iter() {
-        let entry: js_sys::Array = entry.unchecked_into();
-        let key = entry.get(0).as_string()?;
-        members.push((key, walk(&entry.get(1), depth + 1)?));
-    }
-    Some(Value::Object(members))
-}
-
-/// `JSON.parse`, then [`to_value`].
-pub fn parse_value(text: &str) -> Option<Value> {
-    parse(text).as_ref().and_then(to_value)
-}
-
-/// A [`Value`] as a JavaScript value.
+/// A [`Value`] as a JavaScript value, numbers exact (no JSON text: the wasm writes no
+/// fractions).
 pub fn to_js(v: &Value) -> JsValue {
     match v {
         Value::Null => JsValue::NULL,
@@ -71,4 +32,9 @@ pub fn to_js(v: &Value) -> JsValue {
             out.into()
         }
     }
+}
+
+/// JSON text this module wrote, as a JavaScript value.
+pub fn from_text(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
 }

@@ -8,7 +8,7 @@
 
 use super::fetch::{exchange, refine, runtime, RequestOptions};
 use super::storage::{self, StorageChoice, Store};
-use super::{clear_timeout, get, js_error_message, json, set_timeout};
+use super::{clear_timeout, get, js_error_message, set_timeout};
 use crate::core::config::{ClientConfig, Secret};
 use crate::core::error::{ErrorKind, OAuthError};
 use crate::core::grant::Grant;
@@ -435,7 +435,7 @@ impl TokenManager {
     async fn save_again(&self) {
         let store = self.inner.store.borrow().clone();
         let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
-        let parsed = text.as_deref().and_then(json::parse_value);
+        let parsed = text.as_deref().and_then(crate::core::json::parse);
         let newer = match session::decode_record(text.as_deref(), parsed.as_ref(), &self.inner.client) {
             Stored::Record(r) => {
                 let state = self.inner.state.borrow();
@@ -457,7 +457,7 @@ impl TokenManager {
     /// Takes what storage (or a sibling) holds as the current record. `external` marks a
     /// change made elsewhere, reported to listeners.
     fn adopt(&self, text: Option<&str>, external: bool) {
-        let parsed = text.and_then(json::parse_value);
+        let parsed = text.and_then(crate::core::json::parse);
         match session::decode_record(text, parsed.as_ref(), &self.inner.client) {
             Stored::Record(r) => {
                 let mut state = self.inner.state.borrow_mut();
@@ -958,7 +958,7 @@ fn upgrade(weak: &Weak<Inner>) -> Option<TokenManager> {
 }
 
 fn token_set_js(t: &TokenSet) -> JsValue {
-    super::convert::token_set(t, None)
+    super::convert::token_set(t)
 }
 
 fn event_js(event: &ChangeEvent) -> JsValue {
