@@ -145,3 +145,13 @@ fn a_late_sibling_message_never_brings_back_an_older_record() {
     assert!(supersedes(Some(&old), 0, &new));
     assert!(!supersedes(Some(&new), 0, &old));
 }
+
+#[test]
+fn a_decoded_record_round_trips_even_with_numbers_past_2_pow_53() {
+    // Found by the decode_record fuzzer: 19-digit numbers must read the same every time.
+    let c = client();
+    let text = encode_record(&record(1_700_000_000_000, Some(60), None), &c)
+        .replace("\"obtainedAt\":1700000000000", "\"obtainedAt\":1123700012299999999");
+    let Stored::Record(r) = decode(&text, &c) else { panic!("a record") };
+    assert_eq!(decode(&encode_record(&r, &c), &c), Stored::Record(r));
+}

@@ -241,34 +241,33 @@ impl Parser<'_> {
         Some(n)
     }
 
-    /// A number, by the JSON grammar. Exact for integers up to 2^53 and for short decimal
-    /// fractions (what token responses hold); no float-parsing machinery in the wasm.
+    /// A number, by the JSON grammar. Its first 19 significant digits are read exactly as an
+    /// integer and scaled once, so integers up to 2^53 — and every `u64` this library writes —
+    /// read back exactly, and short decimal fractions within an ulp; no float-parsing
+    /// machinery in the wasm.
     fn number(&mut self) -> Option<f64> {
         let negative = self.peek() == Some(b'-');
         if negative {
             self.at += 1;
         }
-        let mut mantissa = 0f64;
-        let mut scale = 0i32;
-        let digits = |p: &mut Self, mantissa: &mut f64, count_scale: bool, scale: &mut i32| -> usize {
-            let start = p.at;
-            while let Some(d @ b'0'..=b'9') = p.peek() {
-                *mantissa = *mantissa * 10.0 + f64::from(d - b'0');
-                if count_scale {
-                    *scale -= 1;
-                }
-                p.at += 1;
-            }
-            p.at - start
-        };
+        let (mut mantissa, mut scale) = (0u64, 0i32);
         let int_start = self.at;
-        let int_len = digits(self, &mut mantissa, false, &mut scale);
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            push_digit(&mut mantissa, &mut scale, d, false);
+            self.at += 1;
+        }
+        let int_len = self.at - int_start;
         if int_len == 0 || (int_len > 1 && self.bytes.get(int_start) == Some(&b'0')) {
             return None;
         }
         if self.peek() == Some(b'.') {
             self.at += 1;
-            if digits(self, &mut mantissa, true, &mut scale) == 0 {
+            let start = self.at;
+            while let Some(d @ b'0'..=b'9') = self.peek() {
+                push_digit(&mut mantissa, &mut scale, d, true);
+                self.at += 1;
+            }
+            if self.at == start {
                 return None;
             }
         }
@@ -296,14 +295,28 @@ impl Parser<'_> {
             }
             scale = scale.saturating_add(sign * exp);
         }
+        let m = mantissa as f64;
         let magnitude = match scale {
-            0 => mantissa,
-            s if s > 0 => mantissa * pow10(s),
+            0 => m,
+            s if s > 0 => m * pow10(s),
             // Past 10^-300 in two steps, so subnormal numbers do not become 0.
-            s if s < -300 => mantissa / pow10(300) / pow10(s.saturating_neg() - 300),
-            s => mantissa / pow10(s.saturating_neg()),
+            s if s < -300 => m / pow10(300) / pow10(s.saturating_neg() - 300),
+            s => m / pow10(s.saturating_neg()),
         };
         Some(if negative { -magnitude } else { magnitude })
+    }
+}
+
+/// Adds a digit to the mantissa while it fits 19 digits; past that, a digit of the integer
+/// part only scales it up and one of the fraction is dropped.
+fn push_digit(mantissa: &mut u64, scale: &mut i32, d: u8, fraction: bool) {
+    if *mantissa < 1_000_000_000_000_000_000 {
+        *mantissa = *mantissa * 10 + u64::from(d - b'0');
+        if fraction {
+            *scale -= 1;
+        }
+    } else if !fraction {
+        *scale += 1;
     }
 }
 
