@@ -1,121 +1,184 @@
-// Per-request cost of requestToken against a hand-written baseline — fetch +
-// URLSearchParams + JSON.parse, no library — on the same loopback server, interleaved
-// over several rounds. Also the pure-CPU halves: building the request and parsing the answer.
+// Throughput and pure CPU, in this (the client) process; bench/run.mjs drives them round
+// by round, interleaved with the other measures.
 //
-//   npm run bench            (builds the package first)
-//   node bench/request.mjs [--rounds 7] [--json FILE]
+// Throughput: each library's client_credentials call (its own API, adapters/*.mjs) against
+// one loopback server in its own process (server.mjs), c=1, c=32, and 400 error responses
+// at c=1. Every call's answer is checked; the server's request count must match the calls.
+// Pure CPU: building the request and parsing 200 and 400 answers, no I/O, where a library
+// exposes those steps; and the whole library call over an in-memory fetch stub (no sockets).
 
 import { fork } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { buildTokenRequest, parseTokenResponse, requestToken } from "../js/index.mjs";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import * as oauth from "oauth4webapi";
+import { buildTokenRequest, parseTokenResponse } from "oauth2-wasm";
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
-const ROUNDS = Number(opt("--rounds", 7));
-const SEQUENTIAL = 1000;
-const CONCURRENT = 3000;
-const CPU_ITERATIONS = 100_000;
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc");
 
-const server = fork(new URL("./server.mjs", import.meta.url));
-const { port } = await new Promise((resolve) => server.once("message", resolve));
-const client = { tokenEndpoint: `http://127.0.0.1:${port}/token`, clientId: "bench-client", clientSecret: "bench-secret" };
-const grant = { grantType: "client_credentials", scope: "read" };
+export const CLIENT = { clientId: "bench-client", clientSecret: "bench-secret", scope: "read" };
+export const OK_BODY = JSON.stringify({ access_token: "b".repeat(40), token_type: "Bearer", expires_in: 3600, scope: "read" });
+export const ERROR_BODY = JSON.stringify({ error: "invalid_client", error_description: "Client authentication failed" });
+// The parse-400 body of the earlier bench (a vendor's human-readable fields included).
+const HUMAN_ERROR_BODY = JSON.stringify({ error: "invalid_grant", error_description: "bad", error_human_title: "Niepoprawna wartość" });
 
-// The baseline: what a careful developer writes without a library.
-const basic = "Basic " + Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString("base64");
-async function baseline() {
-  const res = await fetch(client.tokenEndpoint, {
-    method: "POST",
-    headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded", Authorization: basic },
-    body: new URLSearchParams({ grant_type: "client_credentials", scope: "read" }),
+/** Forks server.mjs; resolves to { port, url, stats(), close() }. */
+export async function startServer() {
+  const server = fork(new URL("./server.mjs", import.meta.url), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const { port } = await new Promise((resolve, reject) => {
+    server.once("message", resolve);
+    server.once("error", reject);
   });
-  const json = JSON.parse(await res.text());
-  if (!res.ok || typeof json.access_token !== "string") throw new Error("bad response");
-  return json;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    stats: () =>
+      new Promise((resolve) => {
+        server.once("message", (m) => resolve(m.stats));
+        server.send("stats");
+      }),
+    close: () => server.disconnect(),
+  };
 }
-const ours = () => requestToken(client, grant);
 
-async function run(fn, total, concurrency) {
+/**
+ * `total` calls of `fn` by `concurrency` workers (started on successive event-loop turns:
+ * client-oauth2's transport crashes Node when two requests grab one idle socket in the
+ * same tick — see shared/research/perf-baseline.md). Client CPU per call is user+system.
+ */
+export async function load(fn, total, concurrency, check) {
   let next = 0;
+  let failures = 0;
+  let firstFailure;
+  gc();
   const cpu = process.cpuUsage();
   const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < total) await fn();
-  }));
+  const workers = [];
+  for (let w = 0; w < concurrency; w++) {
+    workers.push((async () => {
+      while (next++ < total) {
+        try {
+          if (!check(await fn())) throw new Error("unexpected answer");
+        } catch (err) {
+          failures++;
+          firstFailure ??= err;
+        }
+      }
+    })());
+    if (concurrency > 1) await new Promise(setImmediate);
+  }
+  await Promise.all(workers);
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
-  return { rps: total / seconds, cpuUsPerReq: (used.user + used.system) / total };
+  return { rps: total / seconds, cpuUsPerReq: (used.user + used.system) / total, failures, firstFailure };
 }
 
-function cpuOps(fn) {
-  const start = performance.now();
-  for (let i = 0; i < CPU_ITERATIONS; i++) fn();
-  return CPU_ITERATIONS / ((performance.now() - start) / 1000);
-}
+/** The CPU cases: name → { lib, step, fn, async }. Peers only where their API exposes the step. */
+export function cpuCases(adapters) {
+  const client = { tokenEndpoint: "http://127.0.0.1:9/token", ...CLIENT };
+  const grant = { grantType: "client_credentials", scope: CLIENT.scope };
+  const basic = "Basic " + Buffer.from(`${encodeURIComponent(CLIENT.clientId)}:${encodeURIComponent(CLIENT.clientSecret)}`).toString("base64");
+  const cases = [];
+  const add = (step, lib, fn, isAsync = false) => cases.push({ step, lib, fn, async: isAsync });
 
-const okBody = JSON.stringify({ access_token: "b".repeat(40), token_type: "Bearer", expires_in: 3600, scope: "read" });
-const errBody = JSON.stringify({ error: "invalid_grant", error_description: "bad", error_human_title: "Niepoprawna wartość" });
-const cpuCases = {
-  "build: ours": () => buildTokenRequest(client, grant),
-  "build: baseline": () => ({ body: new URLSearchParams({ grant_type: "client_credentials", scope: "read" }).toString(), headers: { Authorization: basic } }),
-  "parse 200: ours": () => parseTokenResponse(200, okBody, { now: 0 }),
-  "parse 200: baseline": () => {
-    const j = JSON.parse(okBody);
+  // Build: ours and the baseline are synchronous. Peers build inside their (async) token
+  // call; they are timed until they hand the request to their fetch/transport hook, which
+  // then never answers (the abandoned call holds no timer and is garbage). So a peer's
+  // figure includes the promise hops of its async call.
+  add("build", "baseline", () => ({ body: new URLSearchParams({ grant_type: "client_credentials", scope: "read" }).toString(), headers: { Authorization: basic } }));
+  add("build", "ours", () => buildTokenRequest(client, grant));
+  const handedOver = (make) => {
+    let handOver;
+    const hook = () => {
+      handOver();
+      return new Promise(() => {});
+    };
+    const a = make(hook);
+    return () =>
+      new Promise((resolve, reject) => {
+        handOver = resolve;
+        a.token().catch(reject);
+      });
+  };
+  const cfg = { tokenEndpoint: client.tokenEndpoint, errorEndpoint: "http://127.0.0.1:9/error", ...CLIENT };
+  add("build", "oauth4webapi", handedOver((hook) => adapters.oauth4webapi.create({ ...cfg, fetch: hook })), true);
+  add("build", "badgateway", handedOver((hook) => adapters.badgateway.create({ ...cfg, fetch: hook })), true);
+  add("build", "client-oauth2", handedOver((hook) => adapters["client-oauth2"].create({ ...cfg, request: hook })), true);
+
+  // Parse.
+  add("parse200", "baseline", () => {
+    const j = JSON.parse(OK_BODY);
     if (typeof j.access_token !== "string") throw new Error();
     return { accessToken: j.access_token, expiresAt: j.expires_in * 1000 };
-  },
-  "parse 400: ours": () => {
-    try {
-      parseTokenResponse(400, errBody, { now: 0 });
-    } catch (e) {
-      return e;
-    }
-  },
-  "parse 400: baseline": () => {
-    const j = JSON.parse(errBody);
+  });
+  add("parse200", "ours", () => parseTokenResponse(200, OK_BODY, { now: 0 }));
+  const as = { issuer: "http://127.0.0.1:9", token_endpoint: client.tokenEndpoint };
+  const o4wClient = { client_id: CLIENT.clientId };
+  const json = { "content-type": "application/json" };
+  // oauth4webapi parses a Response only; building one is part of its cost (see the ref row).
+  add("parse200", "oauth4webapi", () => oauth.processClientCredentialsResponse(as, o4wClient, new Response(OK_BODY, { status: 200, headers: json })), true);
+  add("parse200", "ref-response", () => new Response(OK_BODY, { status: 200, headers: json }).text(), true);
+  add("parse400", "baseline", () => {
+    const j = JSON.parse(HUMAN_ERROR_BODY);
     const e = new Error(j.error);
     e.error = j.error;
     return e;
-  },
-};
+  });
+  add("parse400", "ours", () => {
+    try {
+      parseTokenResponse(400, HUMAN_ERROR_BODY, { now: 0 });
+    } catch (e) {
+      return e;
+    }
+    throw new Error("expected an error");
+  });
+  add("parse400", "oauth4webapi", async () => {
+    try {
+      await oauth.processClientCredentialsResponse(as, o4wClient, new Response(HUMAN_ERROR_BODY, { status: 400, headers: json }));
+    } catch (e) {
+      return e;
+    }
+    throw new Error("expected an error");
+  }, true);
 
-// Warm both paths (fetch's first request in Node costs tens of ms).
-await run(baseline, 200, 8);
-await run(ours, 200, 8);
-
-const samples = {};
-const add = (key, value) => (samples[key] ??= []).push(value);
-for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 ? [["ours", ours], ["baseline", baseline]] : [["baseline", baseline], ["ours", ours]];
-  for (const [name, fn] of order) {
-    const c1 = await run(fn, SEQUENTIAL, 1);
-    const c32 = await run(fn, CONCURRENT, 32);
-    add(`c=1 req/s: ${name}`, c1.rps);
-    add(`c=32 req/s: ${name}`, c32.rps);
-    add(`c=1 client CPU µs/req: ${name}`, c1.cpuUsPerReq);
+  // The whole call over an in-memory transport: build + transport glue + parse, no sockets.
+  for (const [step, status, body] of [["stub200", 200, OK_BODY], ["stub400", 400, ERROR_BODY]]) {
+    const fetch = async () => new Response(body, { status, headers: json });
+    const request = async () => ({ status, body }); // client-oauth2's hook takes no Response
+    for (const lib of ["baseline", "ours", "oauth4webapi", "badgateway", "client-oauth2"]) {
+      const a = adapters[lib].create({ ...cfg, fetch, request });
+      add(step, lib, status === 200 ? () => a.token() : () => a.error(), true);
+    }
   }
-  for (const [name, fn] of Object.entries(cpuCases)) add(`${name} ops/s`, cpuOps(fn));
+  return cases;
 }
-server.disconnect();
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1));
-const rows = [];
-for (const key of Object.keys(samples)) {
-  const xs = samples[key];
-  const baseKey = key.replace(/ours/, "baseline");
-  let ratio = "";
-  if (key.includes("ours") && samples[baseKey]) {
-    const ratios = xs.map((x, i) => x / samples[baseKey][i]);
-    ratio = `${median(ratios).toFixed(2)}× baseline`;
+/** Finds an iteration count taking ~targetMs per case (fixed for all rounds). */
+export async function calibrate(cases, targetMs) {
+  for (const c of cases) {
+    let n = 64;
+    for (;;) {
+      const ms = await timeCase(c, n);
+      if (ms >= targetMs / 4 || n >= 1 << 24) {
+        c.iterations = Math.max(64, Math.round((n * targetMs) / Math.max(ms, 0.001)));
+        break;
+      }
+      n *= 4;
+    }
   }
-  rows.push([key, fmt(median(xs)), `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`, ratio]);
 }
-console.log(`oauth2-wasm request benchmark — Node ${process.version}, ${ROUNDS} interleaved rounds, medians (min–max)`);
-console.log("| measure | median | min–max | ratio |\n|---|---:|---:|---:|");
-for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-const cpuOurs = median(samples["c=1 client CPU µs/req: ours"]);
-const cpuBase = median(samples["c=1 client CPU µs/req: baseline"]);
-console.log(`\nper-request overhead of requestToken over the baseline, client CPU at c=1: ${(cpuOurs - cpuBase).toFixed(1)} µs`);
-const jsonFile = opt("--json");
-if (jsonFile) writeFileSync(jsonFile, JSON.stringify(samples, null, 2));
+
+async function timeCase(c, n) {
+  const { fn } = c;
+  const start = performance.now();
+  if (c.async) for (let i = 0; i < n; i++) await fn();
+  else for (let i = 0; i < n; i++) fn();
+  return performance.now() - start;
+}
+
+/** One timed pass of a case: ops/s. */
+export async function cpuOps(c) {
+  gc();
+  const ms = await timeCase(c, c.iterations);
+  return c.iterations / (ms / 1000);
+}
