@@ -20,14 +20,16 @@
 // `response.url` is "".
 
 const http = require("node:http");
-const https = require("node:https");
-const zlib = require("node:zlib");
+// node:https (TLS, crypto) and node:zlib load on first use: importing this module costs
+// what node:http costs, not 2–3× that.
+let https;
+const httpsModule = () => (https ??= require("node:https"));
 
 const DECODERS = {
-  gzip: zlib.createGunzip,
-  "x-gzip": zlib.createGunzip,
-  deflate: zlib.createInflate,
-  br: zlib.createBrotliDecompress,
+  gzip: () => require("node:zlib").createGunzip(),
+  "x-gzip": () => require("node:zlib").createGunzip(),
+  deflate: () => require("node:zlib").createInflate(),
+  br: () => require("node:zlib").createBrotliDecompress(),
 };
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
 
@@ -38,9 +40,12 @@ const NULL_BODY_STATUS = new Set([204, 205, 304]);
  */
 function createNodeHttpFetch({ keepAlive = true, maxSockets = Infinity, agent } = {}) {
   const single = agent instanceof http.Agent ? agent : undefined;
+  let secure = single ?? agent?.https;
   const agents = {
     "http:": single ?? agent?.http ?? new http.Agent({ keepAlive, maxSockets }),
-    "https:": single ?? agent?.https ?? new https.Agent({ keepAlive, maxSockets }),
+    get "https:"() {
+      return (secure ??= new (httpsModule().Agent)({ keepAlive, maxSockets }));
+    },
   };
   return function nodeHttpFetch(input, init) {
     init ??= {};
@@ -64,7 +69,7 @@ function send(url, init, agent) {
   return new Promise((resolve, reject) => {
     const signal = init.signal;
     if (signal?.aborted) return reject(abortReason(signal));
-    const transport = url.protocol === "https:" ? https : http;
+    const transport = url.protocol === "https:" ? httpsModule() : http;
     const req = transport.request(url, { method: init.method ?? "GET", headers: requestHeaders(init.headers), agent });
 
     let source = null; // the response body as a Node stream (decoded if need be)
