@@ -327,6 +327,66 @@ impl TokenManager {
     pub async fn logout(&self) {
         let _ = self.ensure_loaded().await;
         self.commit(None, ChangeReason::Logout).await;
+        // A sibling tab's or process's renewal already under way holds the lock and may
+        // store its answer after this clear. Once it lets go, clear again what it stored —
+        // a record obtained before this logout — so the logout is the last word.
+        if self.lock_released().await {
+            self.clear_stale_sibling_write().await;
+        }
+    }
+
+    /// Waits until no sibling holds the cross-tab (or adapter) lock, at most the request
+    /// time limit and a grace; `false` when there is no such lock or it was not let go.
+    async fn lock_released(&self) -> bool {
+        let store = self.inner.store.borrow().clone();
+        if !store.shared() {
+            return false;
+        }
+        let key = JsValue::from_str(&self.inner.key);
+        // A native no-op as the lock's callback: taken and let go at once.
+        let noop = get(&get(&js_sys::global(), "Function"), "prototype");
+        let asked = match store.adapter_lock() {
+            Some((adapter, lock)) => lock.call2(&adapter, &key, &noop),
+            None => {
+                let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+                let (Ok(request), Ok(timeout)) = (
+                    get(&locks, "request").dyn_into::<Function>(),
+                    get(&get(&js_sys::global(), "AbortSignal"), "timeout").dyn_into::<Function>(),
+                ) else {
+                    return false;
+                };
+                let wait_ms =
+                    self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).saturating_add(LOCK_GRACE_MS);
+                let Ok(signal) = timeout.call1(&get(&js_sys::global(), "AbortSignal"), &JsValue::from(wait_ms)) else {
+                    return false;
+                };
+                let options = Object::new();
+                super::set(&options, "signal", &signal);
+                request.call3(&locks, &key, &options, &noop)
+            }
+        };
+        match asked {
+            Ok(p) => JsFuture::from(Promise::resolve(&p)).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Removes a record a sibling stored after this manager's last clear but obtained
+    /// before it (its renewal began before the logout); a newer one — a login — stays.
+    async fn clear_stale_sibling_write(&self) {
+        let store = self.inner.store.borrow().clone();
+        let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
+        let parsed = text.as_deref().and_then(crate::core::json::parse);
+        let stale = match session::decode_record(text.as_deref(), parsed.as_ref(), &self.inner.client) {
+            Stored::Record(r) => {
+                let state = self.inner.state.borrow();
+                state.record.is_none() && !session::supersedes(None, state.cleared_at, &r)
+            }
+            _ => false,
+        };
+        if stale && storage::write(&store, &self.inner.key, None).await.is_ok() {
+            self.broadcast(None);
+        }
     }
 
     /// `fetch` with `Authorization: Bearer <token>`; on a 401, renews once and retries
