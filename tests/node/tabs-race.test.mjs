@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "../support/chromium.mjs";
 import { startStaticServer } from "../support/static.mjs";
-import { startFirefox } from "../support/firefox-windows.mjs";
+import { startFirefox } from "../support/webdriver.mjs";
 import { startTokenServer, PROVIDERS } from "../../www/token-server.mjs";
 
 const TABS = 5;

@@ -1,5 +1,6 @@
-// Just enough W3C WebDriver to load a page in headless Firefox ESR through geckodriver and
-// read a result back; Playwright cannot drive a stock Firefox.
+// Just enough W3C WebDriver to drive headless Firefox ESR through geckodriver (Playwright
+// cannot drive a stock Firefox): one session whose windows share a profile — and so
+// localStorage, Web Locks and BroadcastChannel, like tabs — and a one-page helper on top.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 
@@ -12,10 +13,11 @@ async function freePort() {
 }
 
 /**
- * Opens `url` in headless Firefox and polls `expression` (a script returning a value or
- * null) until it is not null, for at most `timeoutMs`. Always ends the browser.
+ * Starts geckodriver and a headless Firefox session. Resolves to `{ currentWindow(),
+ * newWindow(), switchTo(handle), navigate(url), execute(script, args), close() }`;
+ * `close()` always ends the browser and the driver.
  */
-export async function firefoxEvaluate(url, expression, { timeoutMs = 60_000 } = {}) {
+export async function startFirefox({ startTimeoutMs = 30_000 } = {}) {
   const port = await freePort();
   const driver = spawn(process.env.GECKODRIVER || "geckodriver", ["--port", String(port), "--host", "127.0.0.1"], {
     stdio: "ignore",
@@ -26,46 +28,76 @@ export async function firefoxEvaluate(url, expression, { timeoutMs = 60_000 } = 
       method,
       headers: { "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
     });
     const json = await res.json();
-    if (!res.ok) throw new Error(`WebDriver ${path}: ${JSON.stringify(json.value)}`);
+    if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(json.value)}`);
     return json.value;
   };
-  const deadline = Date.now() + timeoutMs;
-  let session;
+  const deadline = Date.now() + startTimeoutMs;
+  let id;
   try {
-    while (!session) {
+    while (!id) {
       try {
-        session = await call("POST", "/session", {
+        const session = await call("POST", "/session", {
           capabilities: {
             alwaysMatch: {
               browserName: "firefox",
               "moz:firefoxOptions": {
                 binary: "/usr/bin/firefox-esr",
                 args: ["-headless"],
-                prefs: { "app.update.auto": false, "network.connectivity-service.enabled": false },
+                prefs: {
+                  "app.update.auto": false,
+                  "network.connectivity-service.enabled": false,
+                  // Windows the test is not looking at must keep their timers on time.
+                  "dom.min_background_timeout_value": 4,
+                  "dom.timeout.enable_budget_timer_throttling": false,
+                },
               },
             },
           },
         });
+        id = session.sessionId;
       } catch (err) {
-        if (Date.now() > deadline || !/fetch failed/.test(String(err.cause ?? err.message))) throw err;
+        const starting = err.message === "fetch failed" && err.cause?.code === "ECONNREFUSED";
+        if (Date.now() > deadline || !starting) throw err;
         await new Promise((r) => setTimeout(r, 100)); // geckodriver still starting
       }
     }
-    const id = session.sessionId;
-    await call("POST", `/session/${id}/url`, { url });
+  } catch (err) {
+    driver.kill();
+    throw err;
+  }
+  const s = `/session/${id}`;
+  return {
+    currentWindow: () => call("GET", `${s}/window`),
+    newWindow: async () => (await call("POST", `${s}/window/new`, { type: "window" })).handle,
+    switchTo: (handle) => call("POST", `${s}/window`, { handle }),
+    navigate: (url) => call("POST", `${s}/url`, { url }),
+    execute: (script, args = []) => call("POST", `${s}/execute/sync`, { script, args }),
+    close: async () => {
+      await call("DELETE", s).catch(() => {});
+      driver.kill();
+    },
+  };
+}
+
+/**
+ * Opens `url` in headless Firefox and polls `expression` (a script returning a value or
+ * null) until it is not null, for at most `timeoutMs`. Always ends the browser.
+ */
+export async function firefoxEvaluate(url, expression, { timeoutMs = 60_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  const firefox = await startFirefox({ startTimeoutMs: timeoutMs });
+  try {
+    await firefox.navigate(url);
     while (Date.now() < deadline) {
-      const value = await call("POST", `/session/${id}/execute/sync`, { script: `return ${expression};`, args: [] });
-      if (value !== null && value !== undefined) {
-        await call("DELETE", `/session/${id}`).catch(() => {});
-        return value;
-      }
+      const value = await firefox.execute(`return ${expression};`);
+      if (value !== null && value !== undefined) return value;
       await new Promise((r) => setTimeout(r, 200));
     }
-    await call("DELETE", `/session/${id}`).catch(() => {});
     throw new Error(`no result from ${url} within ${timeoutMs} ms`);
   } finally {
-    driver.kill();
+    await firefox.close();
   }
 }
