@@ -9,6 +9,7 @@ import { inspect } from "node:util";
 import { requestToken, parseTokenResponse, buildTokenRequest, TokenManager, OAuthError } from "oauth2-wasm";
 import { startTokenServer, PROVIDERS } from "../../www/token-server.mjs";
 import { startFaultServer, refusedUrl } from "../support/faults.mjs";
+import { clock, recorder, rejection, tick } from "./helpers.mjs";
 
 let providers;
 let faults;
@@ -39,11 +40,6 @@ const API = "https://api.example/adverts";
 const refreshesSent = () => providers.requests.filter((r) => new URLSearchParams(r.body).get("grant_type") === "refresh_token").length;
 
 /** A clock the test moves (ms). */
-function clock(start = Date.now()) {
-  const c = { t: start, now: () => c.t, advance: (s) => (c.t += s * 1000) };
-  return c;
-}
-
 /** A storage adapter over a Map; with `lock`, a mutex like the file store's. */
 function memoryStore({ lock = false } = {}) {
   const map = new Map();
@@ -59,22 +55,6 @@ function memoryStore({ lock = false } = {}) {
   return { adapter, map, value: () => [...map.values()][0] };
 }
 
-function recorder(manager) {
-  const events = [];
-  manager.onChange((tokens, event) => events.push({ reason: event.reason, tokens, error: event.error }));
-  return events;
-}
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof OAuthError && err instanceof Error, `an OAuthError, got ${err?.stack ?? err}`);
-    return err;
-  }
-  assert.fail("expected a rejection");
-}
-
 function thrown(fn) {
   try {
     fn();
@@ -83,8 +63,6 @@ function thrown(fn) {
   }
   assert.fail("expected a throw");
 }
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Waits until `fn()` is true, polling; bounded. */
 async function until(fn, what, ms = 3000) {

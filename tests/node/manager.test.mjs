@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { TokenManager, OAuthError, requestToken } from "oauth2-wasm";
 import { fileStorage } from "oauth2-wasm/file-store";
 import { startTokenServer, PROVIDERS } from "../../www/token-server.mjs";
+import { clock, recorder, rejection, tick } from "./helpers.mjs";
 
 let server;
 before(async () => (server = await startTokenServer()));
@@ -23,29 +24,6 @@ const grantsSent = (type) => server.requests.filter((r) => new URLSearchParams(r
   || (r.body.startsWith("{") && JSON.parse(r.body).grant_type === type)).length;
 
 /** A clock the test moves. */
-function clock(start = Date.now()) {
-  const c = { t: start, now: () => c.t, advance: (s) => (c.t += s * 1000) };
-  return c;
-}
-
-function recorder(manager) {
-  const events = [];
-  manager.onChange((tokens, event) => events.push({ reason: event.reason, tokens, error: event.error }));
-  return events;
-}
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof OAuthError, `an OAuthError, got ${err}`);
-    return err;
-  }
-  assert.fail("expected a rejection");
-}
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-
 test("login, then the cached token without requests, then one refresh for 100 concurrent callers", async () => {
   const c = clock();
   const manager = new TokenManager({ client: olxClient(), now: c.now });

@@ -19,6 +19,7 @@ import { requestToken, TokenManager, OAuthError } from "oauth2-wasm";
 import { nodeHttpFetch, createNodeHttpFetch } from "oauth2-wasm/node-http";
 import { startTokenServer, PROVIDERS } from "../../www/token-server.mjs";
 import { startFaultServer, refusedUrl } from "../support/faults.mjs";
+import { rejection } from "./helpers.mjs";
 
 const TOKEN = JSON.stringify({ access_token: "probe-token", token_type: "Bearer", expires_in: 3600 });
 
@@ -88,16 +89,6 @@ const provider = (p, extra = {}) => ({ tokenEndpoint: providers.url + p.path, cl
 const cc = { grantType: "client_credentials" };
 const viaNodeHttp = { fetch: nodeHttpFetch };
 const BOUNDED = { timeout: 10_000 }; // a transport that ignores its signal fails, not hangs
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof OAuthError, `an OAuthError, got ${err}`);
-    return err;
-  }
-  assert.fail("expected a rejection");
-}
 
 /** What a user checks on an error: the same for both transports. */
 const summary = (e) => ({ kind: e.kind, status: e.status, error: e.error, contentType: e.contentType, retryAfter: e.retryAfter, humanTitle: e.humanTitle });

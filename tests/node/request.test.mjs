@@ -6,6 +6,7 @@ import { inspect } from "node:util";
 import { requestToken, OAuthError } from "oauth2-wasm";
 import { startServers } from "../support/servers.mjs";
 import { PROVIDERS } from "../../www/token-server.mjs";
+import { rejection } from "./helpers.mjs";
 
 let servers;
 let urls;
@@ -17,16 +18,6 @@ after(() => servers.close());
 
 const { olx, socialid, autograb, teenquotes } = PROVIDERS;
 const provider = (p, extra = {}) => ({ tokenEndpoint: urls.providers + p.path, clientSecret: p.clientSecret, ...extra });
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof OAuthError && err instanceof Error, `an OAuthError, got ${err}`);
-    return err;
-  }
-  assert.fail("expected a rejection");
-}
 
 test("OLX password grant, refresh with rotation, then the old refresh token is refused", async () => {
   const client = provider(olx, { clientId: 123 });
