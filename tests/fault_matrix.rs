@@ -1333,7 +1333,7 @@ fn h04_a_refresh_token_is_only_read_back_for_its_own_endpoint() {
 }
 
 #[test]
-fn h05_debug_of_every_public_type_hides_secrets_and_tokens() {
+fn h05_debug_and_display_of_every_public_type_hide_secrets_and_tokens() {
     let mut c = confidential("cid", "CLIENT-SECRET-7f3a");
     c.headers = vec![("X-Api-Key".into(), "API-KEY-1b1b".into())];
     let g = password("alice", "PASSWORD-9b2e41");
@@ -1346,7 +1346,7 @@ fn h05_debug_of_every_public_type_hides_secrets_and_tokens() {
     let err = fail(400, r#"{"error":"invalid_grant","access_token":"ACCESS-0a0a0a"}"#);
     let stored = decode(&encode_record(&rec, &c), &c);
     let shown = format!(
-        "{c:?} {g:?} {req:?} {tokens:?} {rec:?} {err:?} {stored:?} {:?} {:?}",
+        "{c:?} {g:?} {req:?} {tokens:?} {rec:?} {err:?} {err} {stored:?} {:?} {:?}",
         Secret::new("SECRET-WRAPPED-1"),
         tokens.raw
     );
