@@ -247,3 +247,64 @@ proptest! {
         }
     }
 }
+
+fn num(text: &str) -> f64 {
+    match oauth2_wasm::core::json::parse(text) {
+        Some(Value::Number(n)) => n,
+        other => panic!("{text}: {other:?}"),
+    }
+}
+
+/// JSON.parse("0e400") === 0: zero times a power of ten past f64's range is still zero
+/// (found in review: `0 * inf` was NaN).
+#[test]
+fn json_zero_with_a_huge_exponent_is_zero_not_nan() {
+    let bad: Vec<String> = ["0e400", "0E309", "-0e309", "0.0e1000", "0e99999999999"]
+        .iter()
+        .map(|t| (t, num(t)))
+        .filter(|(_, n)| *n != 0.0)
+        .map(|(t, n)| format!("{t} parsed as {n}, JSON.parse gives 0"))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The visible effect through the public API: token responses JSON.parse reads fine are
+/// refused as invalid_response.
+#[test]
+fn token_responses_with_numbers_json_parse_reads_are_accepted() {
+    use oauth2_wasm::{parse_token_response, ResponseContext};
+    let refused: Vec<String> = ["0e400", "1.7976931348623157e308"]
+        .iter()
+        .filter_map(|expires_in| {
+            let body = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{expires_in}}}"#);
+            let r = parse_token_response(200, &body, &ResponseContext::at(1_700_000_000_000));
+            r.err().map(|e| format!("expires_in {expires_in}: {}", e.message))
+        })
+        .collect();
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
+}
+
+proptest! {
+    /// The parser's contract (no float-parsing machinery in the wasm): `JSON.parse`'s
+    /// answer — serde_json's, both correctly rounded — for every u64 and for every number
+    /// of at most 15 digits scaled by at most 10^±22.
+    #[test]
+    fn json_numbers_on_the_fast_path_read_as_json_parse_reads_them(
+        whole in any::<u64>(),
+        digits in 0u64..1_000_000_000_000_000,
+        exp in -22i32..=22,
+        point in 0usize..16,
+    ) {
+        let text = whole.to_string();
+        prop_assert_eq!(num(&text), serde_json::from_str::<f64>(&text).unwrap(), "{}", text);
+        let mut d = digits.to_string();
+        let mut scale = exp;
+        if point > 0 && point < d.len() {
+            d.insert(d.len() - point, '.');
+            scale -= point as i32;
+        }
+        prop_assume!(scale.abs() <= 22, "past the fast path");
+        let text = format!("{d}e{exp}");
+        prop_assert_eq!(num(&text), serde_json::from_str::<f64>(&text).unwrap(), "{}", text);
+    }
+}

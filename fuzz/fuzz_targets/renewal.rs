@@ -149,7 +149,7 @@ struct Tab {
 
 impl Tab {
     /// Takes a value storage held or a sibling sent, as the manager adopts it.
-    fn adopt(&mut self, incoming: Option<TokenRecord>, now: u64) {
+    fn adopt(&mut self, incoming: Option<TokenRecord>) {
         match incoming {
             Some(r) => {
                 if supersedes(self.record.as_ref(), self.cleared_at, &r) {
@@ -157,9 +157,11 @@ impl Tab {
                 }
             }
             None => {
-                if self.record.take().is_some() {
+                // A sibling's clear: records not newer than the one cleared are stale (as
+                // the manager does; when the sibling logged out is not known here).
+                if let Some(old) = self.record.take() {
                     self.generation += 1;
-                    self.cleared_at = now;
+                    self.cleared_at = self.cleared_at.max(old.obtained_at + 1);
                 }
             }
         }
@@ -167,17 +169,17 @@ impl Tab {
 
     /// One late write arrives: storage shows it if it is newer than what was shown, and
     /// its event or broadcast carries its own value, however old.
-    fn deliver(&mut self, now: u64) -> bool {
+    fn deliver(&mut self) -> bool {
         let Some(w) = self.late.pop_front() else { return false };
         if w.0 > self.visible.0 {
             self.visible = w.clone();
         }
-        self.adopt(w.1, now);
+        self.adopt(w.1);
         true
     }
 
-    fn deliver_all(&mut self, now: u64) {
-        while self.deliver(now) {}
+    fn deliver_all(&mut self) {
+        while self.deliver() {}
     }
 
     fn clear(&mut self, now: u64) {
@@ -245,7 +247,7 @@ impl World {
         let tab = &mut self.tabs[i];
         // Uncontended, every earlier write is visible; inside an adapter's lock always.
         if !contended || self.adapter {
-            tab.deliver_all(now);
+            tab.deliver_all();
         }
         if let Some(Flight::Queued(mut setup)) = tab.flight.take() {
             setup.contended = contended;
@@ -282,14 +284,14 @@ impl World {
             Step::Reread => {
                 let tab = &mut self.tabs[i];
                 if self.adapter {
-                    tab.deliver_all(now);
+                    tab.deliver_all();
                 }
                 let v = tab.visible.1.clone();
-                tab.adopt(v, now);
+                tab.adopt(v);
                 (Event::Read, refused)
             }
             Step::WaitForSibling => {
-                self.tabs[i].deliver_all(now);
+                self.tabs[i].deliver_all();
                 (Event::Waited, refused)
             }
             Step::Send(request) => {
@@ -351,7 +353,7 @@ fuzz_target!(|data: &[u8]| {
             2..=4 => world.step(i, b / 4),
             5 => world.now += u64::from(b) * 1000,
             6 => {
-                world.tabs[i].deliver(world.now);
+                world.tabs[i].deliver();
             }
             _ => {
                 // Login (a new family) or logout in tab i, outside the lock as the manager does.

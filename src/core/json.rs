@@ -241,19 +241,21 @@ impl Parser<'_> {
         Some(n)
     }
 
-    /// A number, by the JSON grammar. Its first 19 significant digits are read exactly as an
-    /// integer and scaled once, so integers up to 2^53 — and every `u64` this library writes —
-    /// read back exactly, and short decimal fractions within an ulp; no float-parsing
-    /// machinery in the wasm.
+    /// A number, by the JSON grammar. No float-parsing machinery (core's would add 20 KB to
+    /// the wasm): up to 19–20 significant digits are read exactly as an integer and scaled
+    /// once by a power of ten. That is `JSON.parse`'s answer for every integer up to `u64`
+    /// and every number of at most 15 digits with an exponent of at most 22 (the fast path
+    /// of correct rounding) — all a token response or a configuration holds; beyond, it may
+    /// differ in the last bits. A finite number never reads as infinite.
     fn number(&mut self) -> Option<f64> {
         let negative = self.peek() == Some(b'-');
         if negative {
             self.at += 1;
         }
-        let (mut mantissa, mut scale) = (0u64, 0i32);
+        let (mut mantissa, mut scale, mut significant) = (0u64, 0i32, 0i32);
         let int_start = self.at;
         while let Some(d @ b'0'..=b'9') = self.peek() {
-            push_digit(&mut mantissa, &mut scale, d, false);
+            push_digit(&mut mantissa, &mut scale, &mut significant, d, false);
             self.at += 1;
         }
         let int_len = self.at - int_start;
@@ -264,7 +266,7 @@ impl Parser<'_> {
             self.at += 1;
             let start = self.at;
             while let Some(d @ b'0'..=b'9') = self.peek() {
-                push_digit(&mut mantissa, &mut scale, d, true);
+                push_digit(&mut mantissa, &mut scale, &mut significant, d, true);
                 self.at += 1;
             }
             if self.at == start {
@@ -297,38 +299,58 @@ impl Parser<'_> {
         }
         let m = mantissa as f64;
         let magnitude = match scale {
+            _ if mantissa == 0 => 0.0,
             0 => m,
             s if s > 0 => m * pow10(s),
             // Past 10^-300 in two steps, so subnormal numbers do not become 0.
             s if s < -300 => m / pow10(300) / pow10(s.saturating_neg() - 300),
             s => m / pow10(s.saturating_neg()),
         };
+        // Rounding error must not turn a number below f64::MAX (say, f64::MAX itself) into
+        // infinity; one whose decimal exponent passes 308 is infinite for JSON.parse too.
+        let decimal_exponent = significant.saturating_add(scale).saturating_sub(1);
+        let magnitude = if magnitude.is_infinite() && decimal_exponent <= 308 { f64::MAX } else { magnitude };
         Some(if negative { -magnitude } else { magnitude })
     }
 }
 
-/// Adds a digit to the mantissa while it fits 19 digits; past that, a digit of the integer
-/// part only scales it up and one of the fraction is dropped.
-fn push_digit(mantissa: &mut u64, scale: &mut i32, d: u8, fraction: bool) {
-    if *mantissa < 1_000_000_000_000_000_000 {
-        *mantissa = *mantissa * 10 + u64::from(d - b'0');
-        if fraction {
-            *scale -= 1;
+/// Adds a digit to the mantissa while it fits a `u64`; past that, a digit of the integer
+/// part only scales it up and one of the fraction is dropped. `significant` counts the
+/// digits from the first non-zero one that went into the mantissa or the scale.
+fn push_digit(mantissa: &mut u64, scale: &mut i32, significant: &mut i32, d: u8, fraction: bool) {
+    match mantissa.checked_mul(10).and_then(|m| m.checked_add(u64::from(d - b'0'))) {
+        Some(m) => {
+            if m > 0 {
+                *significant += 1;
+            }
+            *mantissa = m;
+            if fraction {
+                *scale -= 1;
+            }
         }
-    } else if !fraction {
-        *scale += 1;
+        None if !fraction => {
+            *significant += 1;
+            *scale += 1;
+        }
+        None => {}
     }
 }
 
-/// 10^n for n ≥ 0 (infinite past f64's range), by squaring.
-fn pow10(mut n: i32) -> f64 {
-    let (mut result, mut base) = (1f64, 10f64);
-    while n > 0 {
-        if n & 1 == 1 {
+/// 10^n for n ≥ 0: exact up to 10^22, then by squaring (infinite past f64's range).
+fn pow10(n: i32) -> f64 {
+    let mut exact = 1f64;
+    let mut rest = n;
+    while rest > 0 && n - rest < 22 {
+        exact *= 10.0;
+        rest -= 1;
+    }
+    let (mut result, mut base) = (exact, 10f64);
+    while rest > 0 {
+        if rest & 1 == 1 {
             result *= base;
         }
         base *= base;
-        n >>= 1;
+        rest >>= 1;
     }
     result
 }

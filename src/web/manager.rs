@@ -174,8 +174,12 @@ struct State {
     /// When the record was last cleared here (ms): a sibling's older record arriving late
     /// must not bring the session back.
     cleared_at: u64,
-    /// A write to an adapter failed: the record is written again on the next call.
+    /// A write to an adapter failed: the record is written again by the next renewal.
     unsaved: bool,
+    /// What the store held after this manager's last successful read on load or write
+    /// (`None`: not known). A record left unsaved is written again only over this, so a
+    /// sibling's change made meanwhile — a rotation, a logout — is never overwritten.
+    known: Option<Option<String>>,
 }
 
 impl Drop for Inner {
@@ -246,6 +250,7 @@ impl TokenManager {
             Some(Ok(text)) => {
                 manager.inner.loaded.set(true);
                 manager.adopt(text.as_deref(), false);
+                manager.inner.state.borrow_mut().known = Some(text);
             }
             Some(Err(e)) => {
                 manager.inner.loaded.set(true);
@@ -271,30 +276,26 @@ impl TokenManager {
     /// re-acquired (the manager's grant), with one request for all concurrent callers.
     pub async fn get_access_token(&self) -> Result<String, OAuthError> {
         self.ensure_loaded().await?;
-        if let Some(token) = self.fresh() {
+        if let Some(token) = self.fresh_token() {
             return Ok(token);
         }
         // Everything else, LoginRequired too, goes through renew(): it re-reads shared
-        // storage first, where another tab may have logged in meanwhile.
+        // storage first, where another tab may have logged in meanwhile (and writes again,
+        // under the lock, what a failed write left unsaved).
         self.renew(false).await.map(|r| r.access_token.expose().to_owned())
     }
 
     /// The access token when it can be handed out at once — loaded, fresh — else `None`
     /// (then [`TokenManager::get_access_token`] decides). The hot path: no storage, no future.
     pub fn fresh_token(&self) -> Option<String> {
-        // A record a failed write left unsaved goes the slow way: it is written again first.
-        if self.inner.state.borrow().unsaved {
-            return None;
-        }
-        self.fresh()
-    }
-
-    /// The held access token, when loaded and fresh.
-    fn fresh(&self) -> Option<String> {
         if !self.inner.loaded.get() {
             return None;
         }
         let state = self.inner.state.borrow();
+        // A record a failed write left unsaved goes the slow way: it is written again first.
+        if state.unsaved {
+            return None;
+        }
         let record = state.record.as_ref()?;
         session::is_fresh(record, self.now(), self.inner.skew).then(|| record.access_token.expose().to_owned())
     }
@@ -343,10 +344,15 @@ impl TokenManager {
             return false;
         }
         let key = JsValue::from_str(&self.inner.key);
+        let wait_ms =
+            self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).saturating_add(LOCK_GRACE_MS);
         // A native no-op as the lock's callback: taken and let go at once.
         let noop = get(&get(&js_sys::global(), "Function"), "prototype");
         let asked = match store.adapter_lock() {
-            Some((adapter, lock)) => lock.call2(&adapter, &key, &noop),
+            Some((adapter, lock)) => match lock.call2(&adapter, &key, &noop) {
+                Ok(p) => return within(&p, wait_ms).await.is_some_and(|r| r.is_ok()),
+                Err(_) => return false,
+            },
             None => {
                 let locks = get(&get(&js_sys::global(), "navigator"), "locks");
                 let (Ok(request), Ok(timeout)) = (
@@ -355,8 +361,6 @@ impl TokenManager {
                 ) else {
                     return false;
                 };
-                let wait_ms =
-                    self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).saturating_add(LOCK_GRACE_MS);
                 let Ok(signal) = timeout.call1(&get(&js_sys::global(), "AbortSignal"), &JsValue::from(wait_ms)) else {
                     return false;
                 };
@@ -400,26 +404,18 @@ impl TokenManager {
             return Ok(response);
         }
         let renewed = self.renew_after_rejection(&token).await?;
+        bearer_only(&renewed)?;
         let retry_input = spare.unwrap_or_else(|| input.clone());
         self.authorized_fetch(&retry_input, init, renewed.access_token.expose()).await
     }
 
-    /// Refuses to send a token of a type other than Bearer as one (RFC 6749 §7.1; RFC 9700
-    /// §4.10: a DPoP token must never be downgraded).
+    /// Refuses to send the held token as a Bearer token unless it is one.
     fn check_bearer(&self, token: &str) -> Result<(), OAuthError> {
         let state = self.inner.state.borrow();
-        let Some(r) = state.record.as_ref().filter(|r| r.access_token.expose() == token) else {
-            return Ok(());
-        };
-        if r.token_type.trim().eq_ignore_ascii_case("bearer") {
-            return Ok(());
+        match state.record.as_ref().filter(|r| r.access_token.expose() == token) {
+            Some(r) => bearer_only(r),
+            None => Ok(()),
         }
-        let message = crate::core::error::cat(&[
-            "the server issued a token of type \"",
-            &crate::core::response::excerpt(&r.token_type),
-            "\"; manager.fetch only sends Bearer tokens: use getAccessToken() and build the request yourself",
-        ]);
-        Err(OAuthError::new(ErrorKind::InvalidResponse, message))
     }
 
     /// Adds a listener for token changes; returns its id for [`TokenManager::off`].
@@ -461,8 +457,7 @@ impl TokenManager {
         from_clock.unwrap_or_else(js_sys::Date::now).max(0.0) as u64
     }
 
-    /// Makes the store and this manager agree before acting: reads an adapter's record on
-    /// first use, and writes again what a failed write left unsaved. A failed first read is
+    /// Reads an adapter's record on first use. A failed first read is
     /// reported (`storage_error`) and read again on the next call, so one fault does not
     /// lose the session in the store: this call fails with it — unless the manager can get
     /// tokens by itself (its grant), then it goes on as if the store were empty.
@@ -473,6 +468,7 @@ impl TokenManager {
                 Ok(text) => {
                     if !self.inner.loaded.replace(true) {
                         self.adopt(text.as_deref(), false);
+                        self.inner.state.borrow_mut().known = Some(text);
                     }
                 }
                 Err(e) => {
@@ -483,37 +479,47 @@ impl TokenManager {
                 }
             }
         }
-        if self.inner.state.borrow().unsaved {
-            self.save_again().await;
-        }
         Ok(())
     }
 
-    /// Writes the record a failed write left unsaved — unless the store meanwhile holds a
-    /// newer one (another process renewed): then that one is adopted, never overwritten
-    /// with an older refresh token.
+    /// Writes again, holding the renewal's lock, the record a failed write left unsaved —
+    /// over what the store held before, or over an older record; when a sibling changed it
+    /// otherwise meanwhile (a newer rotation, a logout, a newer version's record), that
+    /// change is adopted instead and this record is not written.
     async fn save_again(&self) {
         let store = self.inner.store.borrow().clone();
         let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
+        let (known, mine) = {
+            let state = self.inner.state.borrow();
+            let mine = state.record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
+            (state.known.clone(), mine)
+        };
+        let untouched = match known {
+            Some(k) => k == text,
+            None => text.is_none(),
+        };
+        // A sibling's record older than this one (it did not see the rotation) is replaced.
         let parsed = text.as_deref().and_then(crate::core::json::parse);
-        let newer = match session::decode_record(text.as_deref(), parsed.as_ref(), &self.inner.client) {
+        let older = match session::decode_record(text.as_deref(), parsed.as_ref(), &self.inner.client) {
             Stored::Record(r) => {
-                let state = self.inner.state.borrow();
-                state.record.as_ref() != Some(&r) && session::supersedes(state.record.as_ref(), state.cleared_at, &r)
+                self.inner.state.borrow().record.as_ref().is_some_and(|m| m.obtained_at > r.obtained_at)
             }
             _ => false,
         };
-        if newer {
+        if !untouched && !older {
             self.inner.state.borrow_mut().unsaved = false;
             self.adopt(text.as_deref(), true);
             return;
         }
-        let mine = self.inner.state.borrow().record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
         if storage::write(&store, &self.inner.key, mine.as_deref()).await.is_ok() {
-            self.inner.state.borrow_mut().unsaved = false;
+            let mut state = self.inner.state.borrow_mut();
+            state.unsaved = false;
+            state.known = Some(mine.clone());
+            drop(state);
             self.broadcast(mine.as_deref());
         }
     }
+
     /// Takes what storage (or a sibling) holds as the current record. `external` marks a
     /// change made elsewhere, reported to listeners.
     fn adopt(&self, text: Option<&str>, external: bool) {
@@ -533,18 +539,19 @@ impl TokenManager {
                     self.notify(ChangeReason::External, None);
                 }
             }
-            // The store lacks what a failed write could not put there: not a sibling's logout.
-            Stored::Absent if external && self.inner.state.borrow().unsaved => {}
+            // The store was empty when a write failed: its emptiness is not a sibling's logout.
+            Stored::Absent if external && self.inner.state.borrow().unsaved && self.store_was_empty() => {}
             Stored::Absent => {
-                let now = self.now();
                 let had = {
                     let mut state = self.inner.state.borrow_mut();
                     state.frozen = false;
-                    let had = state.record.take().is_some();
-                    if had {
-                        state.cleared_at = now;
+                    let had = state.record.take();
+                    // Records not newer than the one cleared elsewhere are stale from now
+                    // on (the sibling's clock and when it logged out are unknown here).
+                    if let Some(r) = &had {
+                        state.cleared_at = state.cleared_at.max(r.obtained_at.saturating_add(1));
                     }
-                    had
+                    had.is_some()
                 };
                 if had && external {
                     self.inner.changes.set(self.inner.changes.get() + 1);
@@ -564,6 +571,11 @@ impl TokenManager {
                 self.later(ChangeReason::Discarded, Some(OAuthError::new(ErrorKind::Storage, what)));
             }
         }
+    }
+
+    /// Whether the store was empty after this manager's last successful read or write.
+    fn store_was_empty(&self) -> bool {
+        matches!(self.inner.state.borrow().known, Some(None))
     }
 
     /// Whether this unusable stored value was reported already (and remembers it if not).
@@ -705,6 +717,9 @@ impl TokenManager {
         before: Option<Secret>,
         contended: bool,
     ) -> Result<TokenRecord, OAuthError> {
+        if self.inner.state.borrow().unsaved {
+            self.save_again().await;
+        }
         let mut renewal = Renewal::new(Setup {
             force,
             before,
@@ -828,7 +843,10 @@ impl TokenManager {
             let store = self.inner.store.borrow().clone();
             match storage::write(&store, &self.inner.key, text.as_deref()).await {
                 Ok(()) => {
-                    self.inner.state.borrow_mut().unsaved = false;
+                    let mut state = self.inner.state.borrow_mut();
+                    state.unsaved = false;
+                    state.known = Some(text.clone());
+                    drop(state);
                     self.broadcast(text.as_deref());
                 }
                 // An adapter (a file, Redis …) is shared with other processes: keep it, and
@@ -839,7 +857,7 @@ impl TokenManager {
                     let message = crate::core::error::cat(&[
                         "token storage failed (",
                         &e.message,
-                        "); the tokens are kept in memory and written again on the next call",
+                        "); the tokens are kept in memory and written again on the next call that renews",
                     ]);
                     self.later(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
                 }
@@ -988,6 +1006,35 @@ impl TokenManager {
         let promise = fetch.call2(&JsValue::UNDEFINED, input, &init2).map_err(network)?;
         JsFuture::from(Promise::resolve(&promise)).await.map_err(network)
     }
+}
+
+/// Waits for the promise `p` at most `ms`; `None` when the time ran out first.
+async fn within(p: &JsValue, ms: u32) -> Option<Result<JsValue, JsValue>> {
+    let marker: JsValue = Object::new().into();
+    let mut timer = JsValue::UNDEFINED;
+    let timeout = Promise::new(&mut |resolve, _| {
+        timer = set_timeout(&resolve.bind1(&JsValue::NULL, &marker), ms as f64);
+    });
+    let raced = JsFuture::from(Promise::race(&js_sys::Array::of2(&Promise::resolve(p), &timeout))).await;
+    clear_timeout(&timer);
+    match raced {
+        Ok(v) if Object::is(&v, &marker) => None,
+        other => Some(other),
+    }
+}
+
+/// Refuses to send a token of a type other than Bearer as one (RFC 6749 §7.1; RFC 9700
+/// §4.10: a DPoP token must never be downgraded).
+fn bearer_only(r: &TokenRecord) -> Result<(), OAuthError> {
+    if r.token_type.trim().eq_ignore_ascii_case("bearer") {
+        return Ok(());
+    }
+    let message = crate::core::error::cat(&[
+        "the server issued a token of type \"",
+        &crate::core::response::excerpt(&r.token_type),
+        "\"; manager.fetch only sends Bearer tokens: use getAccessToken() and build the request yourself",
+    ]);
+    Err(OAuthError::new(ErrorKind::InvalidResponse, message))
 }
 
 /// Whether a request can be sent a second time: no body, or a body that is not a one-shot
