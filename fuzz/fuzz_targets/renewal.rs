@@ -277,6 +277,8 @@ impl World {
         assert_eq!(self.holder, Some(i), "only the lock holder renews");
         assert!(steps <= MAX_STEPS, "a renewal took more than {MAX_STEPS} steps");
         let now = self.now;
+        // `RENEWAL_TRACE=1 cargo +nightly fuzz run renewal <input>` prints the steps of a
+        // failing schedule.
         if std::env::var_os("RENEWAL_TRACE").is_some() {
             eprintln!("tab {i} at +{} s: {step:?} (fate {fate})", (now - 1_700_000_000_000) / 1000);
         }
