@@ -5,7 +5,7 @@
 #   bash scripts/fuzz.sh                  a smoke run, 10 s per target (what npm test runs)
 #   FUZZ_SECONDS=3600 bash scripts/fuzz.sh   a long run; crashes land in fuzz/artifacts/
 #   RENEWAL_TRACE=1 cargo +nightly fuzz run renewal fuzz/artifacts/renewal/<input>
-#                                         (in fuzz/) prints the steps of a failing schedule
+#                                         prints the steps of a failing renewal schedule
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
