@@ -172,7 +172,7 @@ fn olx() -> ClientConfig {
 }
 
 fn decode(text: &str, c: &ClientConfig) -> Stored {
-    decode_record(Some(text), parse(text).as_ref(), c)
+    decode_record(Some(text), c)
 }
 
 // ------------------------------------------------------------------------------------------

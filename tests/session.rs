@@ -2,7 +2,6 @@
 //! failures end a session.
 #![cfg(not(target_arch = "wasm32"))]
 
-use oauth2_wasm::core::json::parse;
 use oauth2_wasm::core::session::{
     decode_record, encode_record, is_fresh, login_required, next, refresh_refused, storage_key, Next, Stored,
     TokenRecord,
@@ -28,7 +27,7 @@ fn record(obtained_at: u64, lifetime_secs: Option<u64>, refresh: Option<&str>) -
 }
 
 fn decode(text: &str, c: &ClientConfig) -> Stored {
-    decode_record(Some(text), parse(text).as_ref(), c)
+    decode_record(Some(text), c)
 }
 
 #[test]
@@ -45,7 +44,7 @@ fn a_record_round_trips_and_holds_no_client_secret() {
 #[test]
 fn corrupt_foreign_and_future_records_are_told_apart() {
     let c = client();
-    assert_eq!(decode_record(None, None, &c), Stored::Absent);
+    assert_eq!(decode_record(None, &c), Stored::Absent);
     for corrupt in
         ["{", "null", "[1]", r#"{"v":1,"kind":"oauth2-wasm/token"}"#, r#"{"v":"1","kind":"oauth2-wasm/token"}"#]
     {
@@ -154,4 +153,40 @@ fn a_decoded_record_round_trips_even_with_numbers_past_2_pow_53() {
         .replace("\"obtainedAt\":1700000000000", "\"obtainedAt\":1123700012299999999");
     let Stored::Record(r) = decode(&text, &c) else { panic!("a record") };
     assert_eq!(decode(&encode_record(&r, &c), &c), Stored::Record(r));
+}
+
+#[test]
+fn an_unsaved_record_is_written_again_only_over_what_the_store_held_or_an_older_record() {
+    use oauth2_wasm::core::session::{may_rewrite, stale_after_logout};
+    let c = client();
+    let (old, mine, newer) = (
+        record(1_000, Some(60), Some("rt-1")),
+        record(2_000, Some(60), Some("rt-2")),
+        record(3_000, Some(60), Some("rt-3")),
+    );
+    let (old_text, newer_text) = (encode_record(&old, &c), encode_record(&newer, &c));
+    assert!(may_rewrite(Some(Some(&old_text)), Some(&old_text), Some(&mine), &c), "unchanged since the failure");
+    assert!(may_rewrite(Some(None), None, Some(&mine), &c), "empty then, empty now");
+    assert!(may_rewrite(Some(Some(&newer_text)), Some(&old_text), Some(&mine), &c), "a sibling's older record");
+    assert!(!may_rewrite(Some(Some(&old_text)), Some(&newer_text), Some(&mine), &c), "a newer rotation");
+    assert!(!may_rewrite(Some(Some(&old_text)), None, Some(&mine), &c), "a sibling's logout");
+    let future = old_text.replace("\"v\":1", "\"v\":2");
+    assert!(!may_rewrite(Some(Some(&old_text)), Some(&future), Some(&mine), &c), "a newer version's record");
+    assert!(stale_after_logout(Some(&encode_record(&mine, &c)), 2_500, &c), "obtained before the logout");
+    assert!(!stale_after_logout(Some(&newer_text), 2_500, &c), "a login after it");
+    assert!(!stale_after_logout(None, 2_500, &c));
+}
+
+#[test]
+fn only_bearer_tokens_are_sent_as_bearer() {
+    use oauth2_wasm::core::session::bearer_only;
+    let mut r = record(1_000, Some(60), None);
+    for t in ["Bearer", "bearer", " BEARER "] {
+        r.token_type = t.into();
+        assert!(bearer_only(&r).is_ok(), "{t}");
+    }
+    for t in ["DPoP", "mac", ""] {
+        r.token_type = t.into();
+        assert_eq!(bearer_only(&r).unwrap_err().kind, ErrorKind::InvalidResponse, "{t}");
+    }
 }

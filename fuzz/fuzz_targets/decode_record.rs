@@ -3,7 +3,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oauth2_wasm::core::json::parse;
 use oauth2_wasm::core::session::{decode_record, encode_record, Stored};
 use oauth2_wasm::ClientConfig;
 
@@ -11,8 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let mut client = ClientConfig::new("https://www.autovit.ro/api/open/oauth/token");
     client.client_id = Some(123u64.into());
-    if let Stored::Record(record) = decode_record(Some(&text), parse(&text).as_ref(), &client) {
+    if let Stored::Record(record) = decode_record(Some(&text), &client) {
         let again = encode_record(&record, &client);
-        assert_eq!(decode_record(Some(&again), parse(&again).as_ref(), &client), Stored::Record(record));
+        assert_eq!(decode_record(Some(&again), &client), Stored::Record(record));
     }
 });

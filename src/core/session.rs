@@ -146,15 +146,15 @@ pub enum Stored {
     Future,
 }
 
-/// Reads what storage held under the key. `parsed` is the value's JSON (`None` when it
-/// was not JSON); `text` whether there was a value at all.
-pub fn decode_record(text: Option<&str>, parsed: Option<&Value>, client: &ClientConfig) -> Stored {
-    if text.is_none() {
+/// Reads what storage held under the key (`None`: nothing).
+pub fn decode_record(text: Option<&str>, client: &ClientConfig) -> Stored {
+    let Some(text) = text else {
         return Stored::Absent;
-    }
-    let Some(v @ Value::Object(_)) = parsed else {
+    };
+    let Some(v @ Value::Object(_)) = super::json::parse(text) else {
         return Stored::Corrupt;
     };
+    let v = &v;
     if v.field("kind").and_then(Value::as_str) != Some(RECORD_KIND) {
         return Stored::Foreign;
     }
@@ -247,6 +247,46 @@ pub fn next(record: Option<&TokenRecord>, now: u64, skew_secs: Option<u64>, can_
 /// (`cleared_at`, ms; 0 if never), which would bring back a logged-out session.
 pub fn supersedes(current: Option<&TokenRecord>, cleared_at: u64, incoming: &TokenRecord) -> bool {
     incoming.obtained_at >= cleared_at && current.is_none_or(|c| incoming.obtained_at >= c.obtained_at)
+}
+
+/// Whether a record left unsaved by a failed write may be written over what the store
+/// holds now: only when the store still holds what it held before (`known`, the text of
+/// the last successful read or write; `None` when not known, then only over nothing), or a
+/// record older than `mine` (a sibling that did not see the rotation). Anything else — a
+/// newer rotation, a logout, a newer version's record — is a sibling's change to adopt.
+pub fn may_rewrite(
+    known: Option<Option<&str>>,
+    now: Option<&str>,
+    mine: Option<&TokenRecord>,
+    client: &ClientConfig,
+) -> bool {
+    let untouched = known.map_or(now.is_none(), |k| k == now);
+    let older = match decode_record(now, client) {
+        Stored::Record(r) => mine.is_some_and(|m| m.obtained_at > r.obtained_at),
+        _ => false,
+    };
+    untouched || older
+}
+
+/// Whether a logged-out manager (`cleared_at`) should remove what the store holds now: a
+/// record a sibling's renewal, begun before the logout, stored after it. A newer one — a
+/// login — stays.
+pub fn stale_after_logout(now: Option<&str>, cleared_at: u64, client: &ClientConfig) -> bool {
+    matches!(decode_record(now, client), Stored::Record(r) if !supersedes(None, cleared_at, &r))
+}
+
+/// Refuses a token of a type other than Bearer where a Bearer token is sent (RFC 6749
+/// §7.1; RFC 9700 §4.10: a DPoP token must never be downgraded).
+pub fn bearer_only(record: &TokenRecord) -> Result<(), OAuthError> {
+    if record.token_type.trim().eq_ignore_ascii_case("bearer") {
+        return Ok(());
+    }
+    let message = cat(&[
+        "the server issued a token of type \"",
+        &super::response::excerpt(&record.token_type),
+        "\"; manager.fetch only sends Bearer tokens: use getAccessToken() and build the request yourself",
+    ]);
+    Err(OAuthError::new(ErrorKind::InvalidResponse, message))
 }
 
 /// What renewing means for `record`, fresh or not (an explicit refresh, or after a 401):

@@ -344,8 +344,7 @@ impl TokenManager {
             return false;
         }
         let key = JsValue::from_str(&self.inner.key);
-        let wait_ms =
-            self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).saturating_add(LOCK_GRACE_MS);
+        let wait_ms = self.lock_wait_ms();
         // A native no-op as the lock's callback: taken and let go at once.
         let noop = get(&get(&js_sys::global(), "Function"), "prototype");
         let asked = match store.adapter_lock() {
@@ -375,18 +374,19 @@ impl TokenManager {
         }
     }
 
+    /// How long a held lock is waited for: the request time limit and a grace.
+    fn lock_wait_ms(&self) -> u32 {
+        self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).saturating_add(LOCK_GRACE_MS)
+    }
+
     /// Removes a record a sibling stored after this manager's last clear but obtained
     /// before it (its renewal began before the logout); a newer one — a login — stays.
     async fn clear_stale_sibling_write(&self) {
         let store = self.inner.store.borrow().clone();
         let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
-        let parsed = text.as_deref().and_then(crate::core::json::parse);
-        let stale = match session::decode_record(text.as_deref(), parsed.as_ref(), &self.inner.client) {
-            Stored::Record(r) => {
-                let state = self.inner.state.borrow();
-                state.record.is_none() && !session::supersedes(None, state.cleared_at, &r)
-            }
-            _ => false,
+        let stale = {
+            let state = self.inner.state.borrow();
+            state.record.is_none() && session::stale_after_logout(text.as_deref(), state.cleared_at, &self.inner.client)
         };
         if stale && storage::write(&store, &self.inner.key, None).await.is_ok() {
             self.broadcast(None);
@@ -404,7 +404,7 @@ impl TokenManager {
             return Ok(response);
         }
         let renewed = self.renew_after_rejection(&token).await?;
-        bearer_only(&renewed)?;
+        session::bearer_only(&renewed)?;
         let retry_input = spare.unwrap_or_else(|| input.clone());
         self.authorized_fetch(&retry_input, init, renewed.access_token.expose()).await
     }
@@ -413,7 +413,7 @@ impl TokenManager {
     fn check_bearer(&self, token: &str) -> Result<(), OAuthError> {
         let state = self.inner.state.borrow();
         match state.record.as_ref().filter(|r| r.access_token.expose() == token) {
-            Some(r) => bearer_only(r),
+            Some(r) => session::bearer_only(r),
             None => Ok(()),
         }
     }
@@ -489,24 +489,13 @@ impl TokenManager {
     async fn save_again(&self) {
         let store = self.inner.store.borrow().clone();
         let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
-        let (known, mine) = {
+        let (rewrite, mine) = {
             let state = self.inner.state.borrow();
-            let mine = state.record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
-            (state.known.clone(), mine)
+            let known = state.known.as_ref().map(Option::as_deref);
+            let rewrite = session::may_rewrite(known, text.as_deref(), state.record.as_ref(), &self.inner.client);
+            (rewrite, state.record.as_ref().map(|r| session::encode_record(r, &self.inner.client)))
         };
-        let untouched = match known {
-            Some(k) => k == text,
-            None => text.is_none(),
-        };
-        // A sibling's record older than this one (it did not see the rotation) is replaced.
-        let parsed = text.as_deref().and_then(crate::core::json::parse);
-        let older = match session::decode_record(text.as_deref(), parsed.as_ref(), &self.inner.client) {
-            Stored::Record(r) => {
-                self.inner.state.borrow().record.as_ref().is_some_and(|m| m.obtained_at > r.obtained_at)
-            }
-            _ => false,
-        };
-        if !untouched && !older {
+        if !rewrite {
             self.inner.state.borrow_mut().unsaved = false;
             self.adopt(text.as_deref(), true);
             return;
@@ -523,8 +512,7 @@ impl TokenManager {
     /// Takes what storage (or a sibling) holds as the current record. `external` marks a
     /// change made elsewhere, reported to listeners.
     fn adopt(&self, text: Option<&str>, external: bool) {
-        let parsed = text.and_then(crate::core::json::parse);
-        match session::decode_record(text, parsed.as_ref(), &self.inner.client) {
+        match session::decode_record(text, &self.inner.client) {
             Stored::Record(r) => {
                 let mut state = self.inner.state.borrow_mut();
                 state.frozen = false;
@@ -655,8 +643,7 @@ impl TokenManager {
             return r;
         }
         // Contended: wait for the lock, boundedly, then re-check before renewing.
-        let wait_ms =
-            self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).saturating_add(LOCK_GRACE_MS);
+        let wait_ms = self.lock_wait_ms();
         let options = Object::new();
         let controller = web_sys::AbortController::new().ok();
         let abort = controller.clone().map(|c| Closure::once(move || c.abort()));
@@ -1021,20 +1008,6 @@ async fn within(p: &JsValue, ms: u32) -> Option<Result<JsValue, JsValue>> {
         Ok(v) if Object::is(&v, &marker) => None,
         other => Some(other),
     }
-}
-
-/// Refuses to send a token of a type other than Bearer as one (RFC 6749 §7.1; RFC 9700
-/// §4.10: a DPoP token must never be downgraded).
-fn bearer_only(r: &TokenRecord) -> Result<(), OAuthError> {
-    if r.token_type.trim().eq_ignore_ascii_case("bearer") {
-        return Ok(());
-    }
-    let message = crate::core::error::cat(&[
-        "the server issued a token of type \"",
-        &crate::core::response::excerpt(&r.token_type),
-        "\"; manager.fetch only sends Bearer tokens: use getAccessToken() and build the request yourself",
-    ]);
-    Err(OAuthError::new(ErrorKind::InvalidResponse, message))
 }
 
 /// Whether a request can be sent a second time: no body, or a body that is not a one-shot
