@@ -23,21 +23,68 @@ pub fn form_body<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String 
 /// A JSON object body from name/value pairs, in order. A value flagged `true` is written
 /// as a bare JSON number (a numeric `client_id`); the caller guarantees it is digits.
 pub fn json_body<'a>(pairs: impl Iterator<Item = (&'a str, &'a str, bool)>) -> String {
-    let mut out = String::from("{");
+    let mut out = JsonObject::new();
     for (name, value, number) in pairs {
-        if out.len() > 1 {
-            out.push(',');
-        }
-        push_json_string(&mut out, name);
-        out.push(':');
         if number {
-            out.push_str(value);
+            out.json(name, value);
         } else {
-            push_json_string(&mut out, value);
+            out.string(name, value);
         }
     }
-    out.push('}');
-    out
+    out.finish()
+}
+
+/// A JSON object written member by member, in order: the request body, the stored record,
+/// and what crosses to JavaScript as one piece. `Debug` shows nothing of the values (they
+/// may be tokens).
+#[derive(Default)]
+pub struct JsonObject(String);
+
+impl core::fmt::Debug for JsonObject {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("JsonObject [redacted]")
+    }
+}
+
+impl JsonObject {
+    /// An empty object.
+    pub fn new() -> Self {
+        JsonObject(String::with_capacity(256))
+    }
+
+    fn key(&mut self, key: &str) -> &mut String {
+        self.0.push(if self.0.is_empty() { '{' } else { ',' });
+        push_json_string(&mut self.0, key);
+        self.0.push(':');
+        &mut self.0
+    }
+
+    /// Adds a string member.
+    pub fn string(&mut self, key: &str, value: &str) -> &mut Self {
+        push_json_string(self.key(key), value);
+        self
+    }
+
+    /// Adds a whole-number member.
+    pub fn number(&mut self, key: &str, value: u64) -> &mut Self {
+        self.key(key).push_str(&super::error::digits(value));
+        self
+    }
+
+    /// Adds a member whose value is JSON text already (the caller guarantees it).
+    pub fn json(&mut self, key: &str, json: &str) -> &mut Self {
+        self.key(key).push_str(json);
+        self
+    }
+
+    /// The object's text.
+    pub fn finish(mut self) -> String {
+        if self.0.is_empty() {
+            self.0.push('{');
+        }
+        self.0.push('}');
+        self.0
+    }
 }
 
 /// Appends `s` as a JSON string literal.

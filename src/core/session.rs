@@ -3,7 +3,7 @@
 //! everything it decides comes from here.
 
 use super::config::{ClientConfig, ClientId, Secret};
-use super::encode::push_json_string;
+use super::encode::JsonObject;
 use super::error::{cat, digits, ErrorKind, OAuthError};
 use super::json::Value;
 use super::response::TokenSet;
@@ -100,35 +100,24 @@ fn client_id_text(client: &ClientConfig) -> String {
 
 /// Encodes a record for storage.
 pub fn encode_record(record: &TokenRecord, client: &ClientConfig) -> String {
-    let mut out = String::with_capacity(256);
-    out.push_str("{\"v\":");
-    out.push_str(&digits(RECORD_VERSION));
-    out.push_str(",\"kind\":");
-    push_json_string(&mut out, RECORD_KIND);
-    out.push_str(",\"endpoint\":");
-    push_json_string(&mut out, &client.token_endpoint);
-    out.push_str(",\"clientId\":");
-    push_json_string(&mut out, &client_id_text(client));
-    out.push_str(",\"accessToken\":");
-    push_json_string(&mut out, record.access_token.expose());
-    out.push_str(",\"tokenType\":");
-    push_json_string(&mut out, &record.token_type);
-    out.push_str(",\"obtainedAt\":");
-    out.push_str(&digits(record.obtained_at));
+    let mut out = JsonObject::new();
+    out.number("v", RECORD_VERSION)
+        .string("kind", RECORD_KIND)
+        .string("endpoint", &client.token_endpoint)
+        .string("clientId", &client_id_text(client))
+        .string("accessToken", record.access_token.expose())
+        .string("tokenType", &record.token_type)
+        .number("obtainedAt", record.obtained_at);
     if let Some(at) = record.expires_at {
-        out.push_str(",\"expiresAt\":");
-        out.push_str(&digits(at));
+        out.number("expiresAt", at);
     }
     if let Some(r) = &record.refresh_token {
-        out.push_str(",\"refreshToken\":");
-        push_json_string(&mut out, r.expose());
+        out.string("refreshToken", r.expose());
     }
     if let Some(s) = &record.scope {
-        out.push_str(",\"scope\":");
-        push_json_string(&mut out, s);
+        out.string("scope", s);
     }
-    out.push('}');
-    out
+    out.finish()
 }
 
 /// What was found under the storage key.

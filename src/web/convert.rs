@@ -8,8 +8,7 @@
 //! `name = "OAuthError"` and the same fields.
 
 use super::{json, set};
-use crate::core::encode::push_json_string;
-use crate::core::error::digits;
+use crate::core::encode::{push_json_string, JsonObject};
 use crate::core::error::OAuthError;
 use crate::core::request::TokenRequest;
 use crate::core::response::{Quirk, TokenSet};
@@ -42,62 +41,44 @@ pub fn quirks(q: &[Quirk]) -> Array {
 /// response text the set was parsed from (valid JSON), placed as `raw` verbatim; without
 /// it there is no `raw` member (see [`token_set`]).
 pub fn token_set_json(t: &TokenSet, raw_text: Option<&str>) -> String {
-    let mut out = String::with_capacity(160 + raw_text.map_or(0, str::len));
-    out.push_str("{\"accessToken\":");
-    push_json_string(&mut out, t.access_token.expose());
-    out.push_str(",\"tokenType\":");
-    push_json_string(&mut out, &t.token_type);
+    let mut out = JsonObject::new();
+    out.string("accessToken", t.access_token.expose()).string("tokenType", &t.token_type);
     if let Some(s) = t.expires_in {
-        out.push_str(",\"expiresIn\":");
-        out.push_str(&digits(s));
+        out.number("expiresIn", s);
     }
     if let Some(at) = t.expires_at {
-        out.push_str(",\"expiresAt\":");
-        out.push_str(&digits(at));
+        out.number("expiresAt", at);
     }
     if let Some(r) = &t.refresh_token {
-        out.push_str(",\"refreshToken\":");
-        push_json_string(&mut out, r.expose());
+        out.string("refreshToken", r.expose());
     }
     if let Some(s) = &t.scope {
-        out.push_str(",\"scope\":");
-        push_json_string(&mut out, s);
+        out.string("scope", s);
     }
     if let Some(text) = raw_text {
-        out.push_str(",\"raw\":");
-        out.push_str(text);
+        out.json("raw", text);
     }
-    out.push_str(",\"quirks\":[");
-    for (i, q) in t.quirks.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    let mut quirks = String::from("[");
+    for q in &t.quirks {
+        if quirks.len() > 1 {
+            quirks.push(',');
         }
-        push_json_string(&mut out, q.as_str());
+        push_json_string(&mut quirks, q.as_str());
     }
-    out.push_str("]}");
-    out
+    quirks.push(']');
+    out.json("quirks", &quirks);
+    out.finish()
 }
 
 /// A built request as the JSON text of `{ url, method, headers, body }`.
 pub fn request_json(r: &TokenRequest) -> String {
-    let mut out = String::with_capacity(64 + r.url.len() + r.body.len());
-    out.push_str("{\"url\":");
-    push_json_string(&mut out, &r.url);
-    out.push_str(",\"method\":");
-    push_json_string(&mut out, r.method);
-    out.push_str(",\"headers\":{");
-    for (i, (name, value)) in r.headers.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_json_string(&mut out, name);
-        out.push(':');
-        push_json_string(&mut out, value);
+    let mut headers = JsonObject::new();
+    for (name, value) in &r.headers {
+        headers.string(name, value);
     }
-    out.push_str("},\"body\":");
-    push_json_string(&mut out, &r.body);
-    out.push('}');
-    out
+    let mut out = JsonObject::new();
+    out.string("url", &r.url).string("method", r.method).json("headers", &headers.finish()).string("body", &r.body);
+    out.finish()
 }
 
 /// A `TokenSet` as a JavaScript object, `raw` rebuilt from the parsed value.
