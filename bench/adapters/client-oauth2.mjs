@@ -1,6 +1,7 @@
 // client-oauth2 (Node; popsicle over node:http) through its public API:
 // credentials.getToken(). Its documented second constructor argument replaces the transport.
 import ClientOAuth2 from "client-oauth2";
+import { refusal } from "./refusal.mjs";
 
 export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, scope, request }) {
   const make = (url) => new ClientOAuth2({ clientId, clientSecret, accessTokenUri: url, scopes: [scope] }, request);
@@ -8,13 +9,6 @@ export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, s
   const failing = make(errorEndpoint);
   return {
     token: async () => (await ok.credentials.getToken()).accessToken,
-    async error() {
-      try {
-        await failing.credentials.getToken();
-      } catch (err) {
-        return err.body?.error;
-      }
-      throw new Error("expected an error response");
-    },
+    error: () => refusal(() => failing.credentials.getToken(), (err) => err.body?.error),
   };
 }

@@ -1,6 +1,7 @@
 // oauth4webapi through its public API: clientCredentialsGrantRequest +
 // processClientCredentialsResponse, ClientSecretBasic. Loopback http needs allowInsecureRequests.
 import * as oauth from "oauth4webapi";
+import { refusal } from "./refusal.mjs";
 
 export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, scope, fetch }) {
   const client = { client_id: clientId };
@@ -16,13 +17,6 @@ export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, s
   };
   return {
     token: async () => (await post(ok)).access_token,
-    async error() {
-      try {
-        await post(failing);
-      } catch (err) {
-        return err.error;
-      }
-      throw new Error("expected an error response");
-    },
+    error: () => refusal(() => post(failing), (err) => err.error),
   };
 }

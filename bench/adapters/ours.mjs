@@ -2,6 +2,7 @@
 // in Node it resolves (self-reference, the "node" condition) to js/index.mjs over pkg/node;
 // the Chromium page maps it to js/browser.mjs over pkg/web.
 import { requestToken } from "oauth2-wasm";
+import { refusal } from "./refusal.mjs";
 
 export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, scope, fetch }) {
   const grant = { grantType: "client_credentials", scope };
@@ -10,13 +11,6 @@ export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, s
   const options = fetch ? { fetch } : undefined;
   return {
     token: async () => (await requestToken(client, grant, options)).accessToken,
-    async error() {
-      try {
-        await requestToken(failing, grant, options);
-      } catch (err) {
-        return err.error;
-      }
-      throw new Error("expected an error response");
-    },
+    error: () => refusal(() => requestToken(failing, grant, options), (err) => err.error),
   };
 }

@@ -1,6 +1,7 @@
 // Reference, Node only: the baseline's code over node:http with a keep-alive Agent instead
 // of fetch — what the same careful developer writes when fetch's cost matters.
 import { Agent, request } from "node:http";
+import { refusal } from "./refusal.mjs";
 
 export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, scope }) {
   const agent = new Agent({ keepAlive: true });
@@ -41,13 +42,6 @@ export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, s
     });
   return {
     token: async () => (await post(tokenEndpoint)).access_token,
-    async error() {
-      try {
-        await post(errorEndpoint);
-      } catch (err) {
-        return err.error;
-      }
-      throw new Error("expected an error response");
-    },
+    error: () => refusal(() => post(errorEndpoint), (err) => err.error),
   };
 }

@@ -1,6 +1,7 @@
 // simple-oauth2 (Node only; wreck over node:http) through its public API:
 // ClientCredentials.getToken(). It has no transport hook.
 import { ClientCredentials } from "simple-oauth2";
+import { refusal } from "./refusal.mjs";
 
 export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, scope }) {
   const make = (url) => new ClientCredentials({ client: { id: clientId, secret: clientSecret }, auth: { tokenHost: new URL(url).origin, tokenPath: new URL(url).pathname } });
@@ -8,13 +9,6 @@ export function create({ tokenEndpoint, errorEndpoint, clientId, clientSecret, s
   const failing = make(errorEndpoint);
   return {
     token: async () => (await ok.getToken({ scope })).token.access_token,
-    async error() {
-      try {
-        await failing.getToken({ scope });
-      } catch (err) {
-        return err.data?.payload?.error;
-      }
-      throw new Error("expected an error response");
-    },
+    error: () => refusal(() => failing.getToken({ scope }), (err) => err.data?.payload?.error),
   };
 }
