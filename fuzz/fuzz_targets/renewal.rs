@@ -168,13 +168,17 @@ impl Tab {
     }
 
     /// One late write arrives: storage shows it if it is newer than what was shown, and
-    /// its event or broadcast carries its own value, however old.
+    /// its event or broadcast carries its own value, however old (a record; a clear is
+    /// checked against storage).
     fn deliver(&mut self) -> bool {
         let Some(w) = self.late.pop_front() else { return false };
         if w.0 > self.visible.0 {
             self.visible = w.clone();
         }
-        self.adopt(w.1);
+        // A clear is checked against storage first, as the manager does: a late notice of
+        // a clear older than this tab's own write finds that write there.
+        let value = w.1.or_else(|| self.visible.1.clone());
+        self.adopt(value);
         true
     }
 

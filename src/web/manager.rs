@@ -927,13 +927,9 @@ impl TokenManager {
                 }
                 let Some(me) = upgrade(&weak) else { return };
                 match get(&event, "key").as_string() {
-                    Some(k) if k == key => me.adopt(get(&event, "newValue").as_string().as_deref(), true),
-                    Some(_) => {}
-                    // `localStorage.clear()` in another tab: look at the key again.
-                    None => {
-                        let text = storage_object.get_item(&key).ok().flatten();
-                        me.adopt(text.as_deref(), true);
-                    }
+                    Some(k) if k != key => {}
+                    // The key's new value; or `localStorage.clear()` in another tab (no key).
+                    _ => me.adopt_sibling(get(&event, "newValue").as_string()),
                 }
             });
         }
@@ -945,10 +941,21 @@ impl TokenManager {
                     return;
                 }
                 if let Some(me) = upgrade(&weak) {
-                    me.adopt(data.as_string().as_deref(), true);
+                    me.adopt_sibling(data.as_string());
                 }
             });
         }
+    }
+
+    /// Takes a sibling's write (a storage event's value or a broadcast). A clear (`null`)
+    /// is checked against storage first: a late notice of a clear older than this tab's own
+    /// newer write (a login) must not end the session, and storage still holds that write.
+    fn adopt_sibling(&self, text: Option<String>) {
+        let text = text.or_else(|| {
+            let store = self.inner.store.borrow();
+            store.storage_object().and_then(|s| s.get_item(&self.inner.key).ok().flatten())
+        });
+        self.adopt(text.as_deref(), true);
     }
 
     fn listen(&self, target: &JsValue, event: &'static str, f: impl FnMut(JsValue) + 'static) {
