@@ -32,6 +32,7 @@ const DECODERS = {
   br: () => require("node:zlib").createBrotliDecompress(),
 };
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
+const EXCHANGE = Symbol.for("oauth2-wasm.exchange");
 
 /**
  * A fetch over node:http/node:https. `agent` (an http.Agent or https.Agent used for every
@@ -47,7 +48,7 @@ function createNodeHttpFetch({ keepAlive = true, maxSockets = Infinity, agent } 
       return (secure ??= new (httpsModule().Agent)({ keepAlive, maxSockets }));
     },
   };
-  return function nodeHttpFetch(input, init) {
+  function nodeHttpFetch(input, init) {
     init ??= {};
     const url = typeof input === "string" || input instanceof URL ? parse(input) : null;
     const body = init.body;
@@ -62,7 +63,88 @@ function createNodeHttpFetch({ keepAlive = true, maxSockets = Infinity, agent } 
       return globalThis.fetch(input, init);
     }
     return send(url, init, agents[url.protocol]);
+  }
+  // oauth2-wasm's token requests skip the Response: the same agents, its own outcome.
+  nodeHttpFetch[EXCHANGE] = (url, method, headerLines, body, timeoutMs, signal, max) => {
+    const target = parse(url);
+    if (!target || !(target.protocol in agents) || target.username || target.password) return undefined;
+    const lines = headerLines.split("\n");
+    const headers = [];
+    for (let i = 0; i + 1 < lines.length; i += 2) headers.push([lines[i], lines[i + 1]]);
+    return exchange(target, method, requestHeaders(headers, body), body, timeoutMs, signal, max, agents[target.protocol]);
   };
+  return nodeHttpFetch;
+}
+
+/**
+ * One token request for oauth2-wasm (src/web/exchange.js has the generic one, over fetch):
+ * resolves to its outcome — never rejects — with the time limit and the signal destroying
+ * the request, redirects not followed, the body read up to `max` bytes.
+ */
+function exchange(url, method, headers, body, timeoutMs, signal, max, agent) {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve({ fault: "aborted" });
+    let done = false;
+    let duringBody = false;
+    let source = null;
+    const settle = (outcome) => {
+      if (done) return false;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(outcome);
+      return true;
+    };
+    const end = (outcome) => {
+      if (settle(outcome)) {
+        req.destroy(); // the connection is not reused
+        source?.destroy();
+      }
+    };
+    const failed = (err) => end({ fault: "network", code: err?.code, duringBody });
+    const onAbort = () => end({ fault: "aborted" });
+    const timer = setTimeout(() => end({ fault: "timeout" }), timeoutMs);
+    signal?.addEventListener("abort", onAbort);
+    const transport = url.protocol === "https:" ? httpsModule() : http;
+    const sentAt = Date.now();
+    const req = transport.request(url, { method, headers, agent });
+    req.on("error", failed);
+    req.on("response", (res) => {
+      const status = res.statusCode;
+      if (status < 200 || status > 599) return failed({ code: "HPE_INVALID_STATUS" });
+      const h = res.headers;
+      const out = { status, sentAt };
+      if (status < 300 || status >= 400) {
+        out.contentType = h["content-type"];
+        out.retryAfter = h["retry-after"];
+        out.date = h.date;
+        out.wwwAuthenticate = h["www-authenticate"];
+      } else {
+        out.location = h.location;
+        return end(out);
+      }
+      if (Number(h["content-length"]) > max) return end(Object.assign(out, { oversized: true }));
+      if (NULL_BODY_STATUS.has(status) || method === "HEAD") {
+        res.resume(); // nothing to read: the socket goes back to the agent
+        return settle(Object.assign(out, { body: "" }));
+      }
+      duringBody = true;
+      const decode = DECODERS[(h["content-encoding"] ?? "").trim().toLowerCase()];
+      source = decode ? res.pipe(decode()) : res;
+      res.on("error", failed);
+      if (decode) source.on("error", failed);
+      const chunks = [];
+      let total = 0;
+      source.on("data", (chunk) => {
+        total += chunk.length;
+        if (total > max) end(Object.assign(out, { oversized: true }));
+        else chunks.push(chunk);
+      });
+      source.on("end", () => settle(Object.assign(out, { body: Buffer.concat(chunks, total).toString("utf8") })));
+      source.on("close", () => failed({ code: "ECONNRESET" })); // closed before its end
+    });
+    req.end(body);
+  });
 }
 
 function send(url, init, agent) {
@@ -70,7 +152,7 @@ function send(url, init, agent) {
     const signal = init.signal;
     if (signal?.aborted) return reject(abortReason(signal));
     const transport = url.protocol === "https:" ? httpsModule() : http;
-    const req = transport.request(url, { method: init.method ?? "GET", headers: requestHeaders(init.headers), agent });
+    const req = transport.request(url, { method: init.method ?? "GET", headers: requestHeaders(init.headers, init.body), agent });
 
     let source = null; // the response body as a Node stream (decoded if need be)
     let controller = null; // the Response body's, once the Response is out
@@ -154,8 +236,11 @@ function parse(input) {
   }
 }
 
-/** The request headers as a lowercase record, from an object, a Headers or pairs. */
-function requestHeaders(source) {
+/**
+ * The request headers as a lowercase record, from an object, a Headers or pairs; with a
+ * string body, its content-length (node:http would otherwise send it chunked).
+ */
+function requestHeaders(source, body) {
   const headers = Object.create(null);
   if (source) {
     const entries = typeof source[Symbol.iterator] === "function" ? source : Object.entries(source);
@@ -165,6 +250,7 @@ function requestHeaders(source) {
     }
   }
   headers["accept-encoding"] ??= "identity";
+  if (typeof body === "string") headers["content-length"] ??= String(Buffer.byteLength(body));
   return headers;
 }
 

@@ -40,6 +40,12 @@ pub enum TransportFault {
     },
 }
 
+/// Whether a platform's error code is one to show (`ECONNREFUSED`, `UND_ERR_SOCKET` …):
+/// short, letters, digits and `_` only — anything else is not echoed into a message.
+pub fn is_error_code(code: &str) -> bool {
+    code.len() <= 40 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// The error for a transport fault.
 pub fn fault_error(fault: &TransportFault, runtime: Runtime) -> OAuthError {
     match fault {

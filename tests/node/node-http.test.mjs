@@ -123,6 +123,34 @@ test("the four providers succeed over node:http, and the requests really went th
     assert.equal(r.headers.connection, "keep-alive");
   }
   assert.equal(JSON.parse(sent.at(-1).body).client_secret, teenquotes.clientSecret, "the JSON body arrived whole");
+  for (const r of sent) {
+    assert.equal(r.headers["content-length"], String(Buffer.byteLength(r.body)), "a length, not chunked");
+    assert.equal(r.headers["transfer-encoding"], undefined);
+  }
+});
+
+test("token requests through nodeHttpFetch build no Response: its fast path reads node:http directly", BOUNDED, async () => {
+  const NativeResponse = globalThis.Response;
+  let built = 0;
+  globalThis.Response = class extends NativeResponse {
+    constructor(...args) {
+      super(...args);
+      built++;
+    }
+  };
+  try {
+    const tokens = await requestToken(provider(autograb, { clientId: autograb.clientId }), cc, viaNodeHttp);
+    assert.equal(tokens.expiresIn, 3599);
+    const refused = await rejection(requestToken(provider(autograb, { clientId: autograb.clientId, clientSecret: "wrong" }), cc, viaNodeHttp));
+    assert.equal(refused.kind, "oauth");
+    assert.equal(built, 0, "no Response for requestToken");
+    // The fetch itself, called as a fetch, still answers with a Response.
+    const response = await nodeHttpFetch(provider(autograb, {}).tokenEndpoint, { method: "POST", redirect: "manual", body: "" });
+    await response.text();
+    assert.equal(built, 1, "a Response for a plain fetch call");
+  } finally {
+    globalThis.Response = NativeResponse;
+  }
 });
 
 test("OAuth errors are the same through node:http as through Node's fetch", BOUNDED, async () => {

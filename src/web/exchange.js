@@ -1,0 +1,133 @@
+// One token request through fetch, for src/web/fetch.rs: a time limit that aborts the
+// request, the caller's AbortSignal, no redirects followed, a bounded body read. It only
+// moves bytes: what the outcome means (which error, which hint) is decided in Rust
+// (core::transport). Written in JavaScript because every step is a call into the platform:
+// here it costs neither wasm bytes nor boundary crossings.
+//
+// A fetch may carry its own `Symbol.for("oauth2-wasm.exchange")` method with the same
+// arguments and outcome (oauth2-wasm/node-http does, over node:http): it is used instead,
+// unless it returns nothing (a request it does not handle).
+//
+// The outcome: { fault: "timeout" | "aborted" | "network" | "notresponse", code, duringBody }
+// or { status, kind, sentAt, location, contentType, retryAfter, date, wwwAuthenticate,
+// body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies.
+
+const FAST = Symbol.for("oauth2-wasm.exchange");
+const quiet = () => {};
+
+export async function exchange(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
+  const fast = fetch[FAST];
+  const outcome = typeof fast === "function" && (await fast.call(fetch, url, method, headerLines, body, timeoutMs, signal, max));
+  return outcome || viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max);
+}
+
+async function viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
+  if (signal?.aborted) return { fault: "aborted" };
+  const controller = new AbortController();
+  let cut, rejectCut, duringBody = false;
+  // Rejects when the request is cut short, so a fetch that ignores its signal (an injected
+  // one) cannot keep the caller waiting past the time limit.
+  const cutShort = new Promise((_, reject) => (rejectCut = reject));
+  cutShort.catch(quiet);
+  const stop = (why) => {
+    cut ??= why;
+    controller.abort();
+    rejectCut();
+  };
+  const onAbort = () => stop("aborted");
+  const timer = setTimeout(stop, timeoutMs, "timeout");
+  signal?.addEventListener("abort", onAbort);
+  const race = (promise) => Promise.race([promise, cutShort]);
+  const lines = headerLines.split("\n");
+  const headers = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];
+  const sentAt = Date.now();
+  try {
+    const init = { method, headers, body, redirect: "manual", credentials: "omit", signal: controller.signal };
+    const response = await race(fetch(url, init));
+    const status = response?.status;
+    if (typeof status !== "number" || !(status >= 0 && status <= 999)) return { fault: "notresponse" };
+    const got = (name) => {
+      try {
+        const value = response.headers.get(name);
+        return typeof value === "string" ? value : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const out = { status: Math.trunc(status), sentAt };
+    if (status === 0 || (status >= 300 && status < 400)) {
+      cancel(response.body);
+      out.kind = String(response.type);
+      out.location = got("location");
+      return out;
+    }
+    out.contentType = got("content-type");
+    out.retryAfter = got("retry-after");
+    out.date = got("date");
+    out.wwwAuthenticate = got("www-authenticate");
+    const declared = /^\s*\+?(\d{1,19})\s*$/.exec(got("content-length") ?? "");
+    const length = declared ? Number(declared[1]) : undefined;
+    if (length > max) {
+      cancel(response.body);
+      out.oversized = true;
+      return out;
+    }
+    duringBody = true;
+    // With a length and no content coding the body cannot grow past it: read it whole.
+    // Otherwise stream it and stop at the bound (a compressed body can inflate without one).
+    // A body that is not a WHATWG stream (node-fetch v2 gives a Node Readable) is read whole.
+    const identity = (got("content-encoding") ?? "identity").trim().toLowerCase() === "identity";
+    const stream = response.body;
+    if ((length !== undefined && identity) || typeof stream?.getReader !== "function") {
+      const text = await race(response.text());
+      out.body = typeof text === "string" ? text : "";
+      if (out.body.length > max / 3 && new TextEncoder().encode(out.body).length > max) {
+        delete out.body;
+        out.oversized = true;
+      }
+      return out;
+    }
+    const reader = stream.getReader();
+    const chunks = [];
+    let total = 0;
+    for (;;) {
+      const chunk = await race(reader.read());
+      if (chunk?.done) break;
+      const value = chunk?.value;
+      if (!(value instanceof Uint8Array)) continue;
+      total += value.length;
+      if (total > max) {
+        cancel(reader);
+        out.oversized = true;
+        return out;
+      }
+      chunks.push(value);
+    }
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    out.body = new TextDecoder().decode(bytes);
+    return out;
+  } catch (e) {
+    return { fault: cut ?? "network", code: errorCode(e), duringBody };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+// Cancels a body (or a reader) nobody will read, so the connection is released.
+function cancel(body) {
+  try {
+    body?.cancel?.()?.catch?.(quiet);
+  } catch {}
+}
+
+// The platform's error code of a failed fetch: Node puts it on `err.cause.code`.
+function errorCode(e) {
+  for (const code of [e?.cause?.code, e?.code]) if (typeof code === "string") return code;
+}
