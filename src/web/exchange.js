@@ -10,15 +10,27 @@
 //
 // The outcome: { fault: "timeout" | "aborted" | "network" | "notresponse", code, duringBody }
 // or { status, kind, sentAt, location, contentType, retryAfter, date, wwwAuthenticate,
-// body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies.
+// body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies —
+// crosses into wasm packed in one string (`pack`).
 
 const FAST = Symbol.for("oauth2-wasm.exchange");
 const quiet = () => {};
 
 export async function exchange(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
   const fast = fetch[FAST];
-  const outcome = typeof fast === "function" && (await fast.call(fetch, url, method, headerLines, body, timeoutMs, signal, max));
-  return outcome || viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max);
+  const outcome =
+    (typeof fast === "function" && (await fast.call(fetch, url, method, headerLines, body, timeoutMs, signal, max))) ||
+    (await viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max));
+  return pack(outcome);
+}
+
+// The outcome as one string, so it crosses into wasm at once: lines (header values cannot
+// hold a line break), a present value marked with "=", the body last and whole.
+function pack(o) {
+  const fields = o.fault
+    ? [o.fault, o.code, o.duringBody && "1"]
+    : [undefined, o.status, o.sentAt, o.kind, o.location, o.contentType, o.retryAfter, o.date, o.wwwAuthenticate, o.oversized && "1", o.body];
+  return fields.map((v) => (v === undefined || v === false ? "" : "=" + v)).join("\n");
 }
 
 async function viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max) {

@@ -117,9 +117,8 @@ fn warn_once(message: Option<&str>) {
 
 #[wasm_bindgen(module = "/src/web/exchange.js")]
 extern "C" {
-    /// The outcome of one request (see `exchange.js`).
-    type Outcome;
-    /// Sends one request and reads the response (`exchange.js`).
+    /// Sends one request and reads the response; resolves to its outcome packed in one
+    /// string (see `exchange.js`).
     #[wasm_bindgen(js_name = exchange)]
     fn js_exchange(
         fetch: &Function,
@@ -131,32 +130,6 @@ extern "C" {
         signal: Option<&AbortSignal>,
         max: u32,
     ) -> Promise;
-    #[wasm_bindgen(method, getter)]
-    fn fault(this: &Outcome) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn code(this: &Outcome) -> Option<String>;
-    #[wasm_bindgen(method, getter, js_name = duringBody)]
-    fn during_body(this: &Outcome) -> Option<bool>;
-    #[wasm_bindgen(method, getter)]
-    fn status(this: &Outcome) -> u16;
-    #[wasm_bindgen(method, getter)]
-    fn kind(this: &Outcome) -> Option<String>;
-    #[wasm_bindgen(method, getter, js_name = sentAt)]
-    fn sent_at(this: &Outcome) -> f64;
-    #[wasm_bindgen(method, getter)]
-    fn location(this: &Outcome) -> Option<String>;
-    #[wasm_bindgen(method, getter, js_name = contentType)]
-    fn content_type(this: &Outcome) -> Option<String>;
-    #[wasm_bindgen(method, getter, js_name = retryAfter)]
-    fn retry_after(this: &Outcome) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn date(this: &Outcome) -> Option<String>;
-    #[wasm_bindgen(method, getter, js_name = wwwAuthenticate)]
-    fn www_authenticate(this: &Outcome) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn oversized(this: &Outcome) -> Option<bool>;
-    #[wasm_bindgen(method, getter)]
-    fn body(this: &Outcome) -> Option<String>;
 }
 
 /// Sends `request` and reads the response within `timeout_ms`: `exchange.js` moves the
@@ -190,12 +163,12 @@ pub async fn send(
         MAX_RESPONSE_BYTES as u32,
     );
     let fault = |f: TransportFault| transport::fault_error(&f, runtime());
-    let outcome: Outcome = match JsFuture::from(promise).await {
-        Ok(outcome) if outcome.is_object() => outcome.unchecked_into(),
-        // Only a fast path of an injected fetch can fail this way.
-        _ => return Err(fault(TransportFault::Network { code: None, during_body: false })),
-    };
-    match outcome.fault().as_deref() {
+    // Only a fast path of an injected fetch can fail to give an outcome.
+    let outcome = JsFuture::from(promise).await.ok().and_then(|o| o.as_string()).unwrap_or_default();
+    // Lines; a present value starts with "=", the body is the rest.
+    let mut fields = outcome.splitn(11, '\n').map(|f| f.strip_prefix('='));
+    let mut next = || fields.next().flatten();
+    match next() {
         None => {}
         Some("timeout") => return Err(fault(TransportFault::Timeout(timeout_ms))),
         Some("aborted") => return Err(fault(TransportFault::Aborted)),
@@ -203,32 +176,30 @@ pub async fn send(
             return Err(OAuthError::new(ErrorKind::Network, "fetch resolved to something that is not a Response"))
         }
         Some(_) => {
-            let code = outcome.code().filter(|c| transport::is_error_code(c));
-            return Err(fault(TransportFault::Network { code, during_body: outcome.during_body() == Some(true) }));
+            let code = next().filter(|c| transport::is_error_code(c)).map(str::to_owned);
+            return Err(fault(TransportFault::Network { code, during_body: next().is_some() }));
         }
     }
-    let status = outcome.status();
-    let kind = outcome.kind();
-    if status == 0 && kind.as_deref() != Some("opaqueredirect") {
-        return Err(transport::unreadable_error(kind.as_deref().unwrap_or("unknown")));
+    let Some(status) = next().and_then(|s| s.parse::<u16>().ok()) else {
+        return Err(fault(TransportFault::Network { code: None, during_body: false }));
+    };
+    let sent_at_ms = next().and_then(|s| s.parse::<u64>().ok()).unwrap_or_default();
+    let (kind, location) = (next(), next());
+    if status == 0 && kind != Some("opaqueredirect") {
+        return Err(transport::unreadable_error(kind.unwrap_or("unknown")));
     }
     if transport::is_redirect(status) {
-        return Err(transport::redirect_error(status, outcome.location().as_deref()));
-    }
-    let content_type = outcome.content_type();
-    if outcome.oversized() == Some(true) {
-        return Err(transport::oversized_error(status, content_type.as_deref()));
+        return Err(transport::redirect_error(status, location));
     }
     let mut headers = Vec::with_capacity(4);
-    for (name, value) in [
-        ("content-type", content_type),
-        ("retry-after", outcome.retry_after()),
-        ("date", outcome.date()),
-        ("www-authenticate", outcome.www_authenticate()),
-    ] {
-        if let Some(v) = value {
-            headers.push((name.to_owned(), v));
+    for name in ["content-type", "retry-after", "date", "www-authenticate"] {
+        if let Some(v) = next() {
+            headers.push((name.to_owned(), v.to_owned()));
         }
     }
-    Ok(HttpResponse { sent_at_ms: outcome.sent_at() as u64, status, headers, body: outcome.body().unwrap_or_default() })
+    if next().is_some() {
+        let content_type = headers.first().filter(|(n, _)| n == "content-type").map(|(_, v)| v.as_str());
+        return Err(transport::oversized_error(status, content_type));
+    }
+    Ok(HttpResponse { sent_at_ms, status, headers, body: next().unwrap_or_default().to_owned() })
 }
