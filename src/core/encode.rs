@@ -91,22 +91,28 @@ impl JsonObject {
 pub fn push_json_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let n = c as usize;
-                out.push_str("\\u00");
-                out.push(HEX.get(n >> 4).copied().unwrap_or(b'0') as char);
-                out.push(HEX.get(n & 15).copied().unwrap_or(b'0') as char);
-            }
-            c => out.push(c),
+    // Copy the runs between characters to escape at once: those are all ASCII, so a run
+    // never splits a character.
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "\\u00",
+            _ => continue,
+        };
+        out.push_str(s.get(run..i).unwrap_or_default());
+        out.push_str(escape);
+        if escape == "\\u00" {
+            out.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0') as char);
+            out.push(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0') as char);
         }
+        run = i + 1;
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 

@@ -86,13 +86,14 @@ impl core::fmt::Debug for Value {
 /// property. Duplicate members are kept (and [`Value::get`] takes the last, as `JSON.parse`
 /// does); a lone UTF-16 surrogate escape becomes U+FFFD.
 pub fn parse(text: &str) -> Option<Value> {
-    let mut p = Parser { bytes: text.as_bytes(), at: 0 };
+    let mut p = Parser { text, bytes: text.as_bytes(), at: 0 };
     let v = p.value(0)?;
     p.space();
     (p.at == p.bytes.len()).then_some(v)
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
 }
@@ -193,7 +194,7 @@ impl Parser<'_> {
             while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
                 self.at += 1;
             }
-            out.push_str(core::str::from_utf8(self.bytes.get(start..self.at)?).ok()?);
+            out.push_str(self.text.get(start..self.at)?);
             match self.next()? {
                 b'"' => return Some(out),
                 b'\\' => match self.next()? {
