@@ -1,11 +1,10 @@
-//! Where the token record lives: `localStorage` / `sessionStorage` (through gloo-storage,
-//! after probing that they work), memory, or a caller's adapter — `{ get, set, remove,
+//! Where the token record lives: `localStorage` / `sessionStorage` (the global's, after
+//! probing that they work), memory, or a caller's adapter — `{ get, set, remove,
 //! lock? }`, each sync or returning a Promise. A store that fails is replaced by memory;
 //! the caller is told through the returned error, never by a panic.
 
 use super::{get, js_error_message};
 use crate::core::error::{cat, ErrorKind, OAuthError};
-use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
 use js_sys::{Function, Promise, Reflect};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -62,10 +61,7 @@ impl Store {
             StorageChoice::Local | StorageChoice::Session => {
                 let shared = matches!(choice, StorageChoice::Local);
                 match probe(if shared { "localStorage" } else { "sessionStorage" }) {
-                    Ok(()) => {
-                        let storage = if shared { LocalStorage::raw() } else { SessionStorage::raw() };
-                        (Store::Web { storage, shared }, None)
-                    }
+                    Ok(storage) => (Store::Web { storage, shared }, None),
                     Err(why) => (Store::memory(), Some(storage_error(&why))),
                 }
             }
@@ -145,7 +141,7 @@ async fn call_adapter(adapter: &JsValue, method: &str, args: &[JsValue]) -> Resu
 }
 
 /// Checks that `window[name]` can be read, is not null, and takes a write.
-fn probe(name: &str) -> Result<(), String> {
+fn probe(name: &str) -> Result<web_sys::Storage, String> {
     let global = js_sys::global();
     let storage = Reflect::get(&global, &JsValue::from_str(name))
         .map_err(|e| cat(&[name, " is not accessible (", &js_error_message(&e), "); using memory"]))?;
@@ -157,7 +153,8 @@ fn probe(name: &str) -> Result<(), String> {
     storage
         .set_item(PROBE, "1")
         .and_then(|_| storage.remove_item(PROBE))
-        .map_err(|e| cat(&[name, " refuses writes (", &js_error_message(&e), "); using memory"]))
+        .map_err(|e| cat(&[name, " refuses writes (", &js_error_message(&e), "); using memory"]))?;
+    Ok(storage)
 }
 
 fn storage_error(message: &str) -> OAuthError {
