@@ -1,13 +1,14 @@
 // Bundle cost: the bytes a browser downloads, gzip -9 and brotli (quality 11), node:zlib.
 // - oauth2-wasm: the package's browser files as shipped — pkg/web/oauth2_wasm_bg.wasm,
-//   pkg/web/oauth2_wasm.js, js/browser.mjs, js/error.mjs — each compressed on its own (each
+//   pkg/web/oauth2_wasm.js, its JS snippets (pkg/web/snippets/…), js/browser.mjs,
+//   js/error.mjs — each compressed on its own (each
 //   is its own download) and summed. For information: an esbuild bundle of the same
 //   adapter the peers get, plus the .wasm.
 // - the baseline and the peers: esbuild --bundle --minify --format=esm --platform=browser
 //   (target es2022, no legal comments) of a small entry importing what a user imports for
 //   this job; esbuild honours each package's `browser` field, as a user's bundler would.
 // The bundles are written to bench/.out/ (the Chromium cold start loads them from there).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { build } from "esbuild";
@@ -16,7 +17,16 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BENCH = fileURLToPath(new URL(".", import.meta.url));
 export const OUT = `${BENCH}.out/`;
 
-export const OURS_FILES = ["pkg/web/oauth2_wasm_bg.wasm", "pkg/web/oauth2_wasm.js", "js/browser.mjs", "js/error.mjs"];
+const SNIPPETS = "pkg/web/snippets";
+export const OURS_FILES = [
+  "pkg/web/oauth2_wasm_bg.wasm",
+  "pkg/web/oauth2_wasm.js",
+  ...readdirSync(`${ROOT}${SNIPPETS}`, { recursive: true })
+    .filter((f) => f.endsWith(".js"))
+    .map((f) => `${SNIPPETS}/${f}`),
+  "js/browser.mjs",
+  "js/error.mjs",
+];
 
 // id → the entry a user would write (resolved from bench/).
 export const ENTRIES = {

@@ -7,13 +7,12 @@ use crate::core::config::{whole_number, ClientConfig};
 use crate::core::error::OAuthError;
 use crate::core::grant::Grant;
 use crate::web::convert;
-use crate::web::get;
 use crate::web::manager::{ManagerOptions, TokenManager};
 use crate::web::storage::StorageChoice;
+use crate::web::{get, promise};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 /// Keeps a session's tokens in storage and hands out a valid access token.
 #[derive(Debug)]
@@ -79,7 +78,7 @@ impl JsTokenManager {
     /// Requests tokens with `grant`, stores them, resolves to the `TokenSet`.
     pub fn login(&self, grant: JsValue) -> Promise {
         let manager = self.manager.clone();
-        future_to_promise(async move {
+        promise(async move {
             let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
             let tokens = manager.login(&grant).await.map_err(to_js)?;
             Ok(convert::token_set(&tokens))
@@ -93,7 +92,7 @@ impl JsTokenManager {
             return Promise::resolve(&JsValue::from_str(&token));
         }
         let manager = self.manager.clone();
-        future_to_promise(async move {
+        promise(async move {
             let token = manager.get_access_token().await.map_err(to_js)?;
             Ok(JsValue::from_str(&token))
         })
@@ -108,7 +107,7 @@ impl JsTokenManager {
     /// Renews now; resolves to the new `TokenSet`.
     pub fn refresh(&self) -> Promise {
         let manager = self.manager.clone();
-        future_to_promise(async move {
+        promise(async move {
             let tokens = manager.refresh().await.map_err(to_js)?;
             Ok(convert::token_set(&tokens))
         })
@@ -117,7 +116,7 @@ impl JsTokenManager {
     /// Forgets the tokens, in storage too.
     pub fn logout(&self) -> Promise {
         let manager = self.manager.clone();
-        future_to_promise(async move {
+        promise(async move {
             manager.logout().await;
             Ok(JsValue::UNDEFINED)
         })
@@ -126,7 +125,7 @@ impl JsTokenManager {
     /// `fetch` with `Authorization: Bearer …`; on a 401, renews once and retries.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
         let manager = self.manager.clone();
-        future_to_promise(async move { manager.fetch(&input, &init).await.map_err(to_js) })
+        promise(async move { manager.fetch(&input, &init).await.map_err(to_js) })
     }
 
     /// Calls `listener(tokens | null, { reason, error? })` on every change; returns a

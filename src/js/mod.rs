@@ -11,8 +11,8 @@ use crate::core::request::build_token_request;
 use crate::core::response::{self, ResponseContext};
 use crate::core::{config, error::OAuthError};
 use crate::web::fetch::{self, RequestOptions};
-use crate::web::{get, json};
-use js_sys::{Function, Object};
+use crate::web::{get, json, promise};
+use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -89,13 +89,15 @@ fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue,
 /// Requests a token: builds the request, sends it with `fetch`, parses the answer.
 /// Options: `signal` (an `AbortSignal`), `timeoutMs`, `fetch`.
 #[wasm_bindgen(js_name = requestToken, skip_typescript)]
-pub async fn request_token_js(client: JsValue, grant: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(to_js)?;
-    let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
-    let options = request_options(&options)?;
-    let response = fetch::exchange(&client, &grant, &options).await.map_err(to_js)?;
-    parse_to_js(response.status, &response.body, &response.context(&client))
-        .map_err(|e| to_js(fetch::refine(&client, e)))
+pub fn request_token_js(client: JsValue, grant: JsValue, options: JsValue) -> Promise {
+    promise(async move {
+        let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(to_js)?;
+        let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
+        let options = request_options(&options)?;
+        let response = fetch::exchange(&client, &grant, &options).await.map_err(to_js)?;
+        parse_to_js(response.status, &response.body, &response.context(&client))
+            .map_err(|e| to_js(fetch::refine(&client, e)))
+    })
 }
 
 /// `{ signal, timeoutMs, fetch }` from JavaScript.

@@ -24,7 +24,7 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 /// How long a tab that waited for a sibling's lock then waits for the sibling's new record
 /// to become visible before refreshing itself (Chromium can grant the lock before the
@@ -585,7 +585,7 @@ impl TokenManager {
                     let f = Rc::new(Flight::default());
                     state.flight = Some(f.clone());
                     let (me, f2) = (self.clone(), f.clone());
-                    spawn_local(async move {
+                    super::spawn(async move {
                         let result = me.locked(force, before).await;
                         me.inner.state.borrow_mut().flight = None;
                         f2.finish(result);
@@ -681,7 +681,7 @@ impl TokenManager {
                 if lock.is_null() {
                     return Promise::resolve(&JsValue::UNDEFINED).into();
                 }
-                future_to_promise(async move {
+                super::promise(async move {
                     let r = me.renew_inside(force, before, contended).await;
                     *slot.borrow_mut() = Some(r);
                     Ok(JsValue::UNDEFINED)
@@ -909,7 +909,7 @@ impl TokenManager {
     /// hear about what construction found.
     fn later(&self, reason: ChangeReason, error: Option<OAuthError>) {
         let me = self.clone();
-        spawn_local(async move { me.notify(reason, error) });
+        super::spawn(async move { me.notify(reason, error) });
     }
 
     /// Listens to `storage` events (localStorage) and the BroadcastChannel, adopting what

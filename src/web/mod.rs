@@ -6,7 +6,9 @@ pub mod json;
 pub mod manager;
 pub mod storage;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
+use std::future::Future;
+use std::pin::Pin;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -18,6 +20,22 @@ extern "C" {
     /// The global `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
     pub(crate) fn clear_timeout(id: &JsValue);
+}
+
+/// A future behind a pointer: every promise and task below shares one instance of the
+/// wasm-bindgen-futures machinery, instead of one per future type (kilobytes of wasm each).
+type Boxed<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// Runs `future` as a JavaScript promise.
+pub(crate) fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let boxed: Boxed<Result<JsValue, JsValue>> = Box::pin(future);
+    wasm_bindgen_futures::future_to_promise(boxed)
+}
+
+/// Runs `future` in the background.
+pub(crate) fn spawn(future: impl Future<Output = ()> + 'static) {
+    let boxed: Boxed<()> = Box::pin(future);
+    wasm_bindgen_futures::spawn_local(boxed);
 }
 
 /// `obj[key]`, or `undefined` when `obj` is not an object or a function.
