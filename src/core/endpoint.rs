@@ -1,6 +1,6 @@
 //! Checking the token endpoint URL (RFC 6749 §3.2: an absolute URI, no fragment, TLS).
 
-use super::error::OAuthError;
+use super::error::{find, OAuthError};
 
 const FIELD: &str = "tokenEndpoint";
 
@@ -14,7 +14,8 @@ pub fn check(url: &str, allow_insecure_http: bool) -> Result<(), OAuthError> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(OAuthError::config(FIELD, "must not contain spaces or control characters"));
     }
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let split = find(url, "://").and_then(|at| Some((url.get(..at)?, url.get(at + 3..)?)));
+    let Some((scheme, rest)) = split else {
         return Err(OAuthError::config(FIELD, "must be an absolute URL such as https://auth.example.com/oauth/token"));
     };
     let https = scheme.eq_ignore_ascii_case("https");

@@ -155,6 +155,12 @@ pub(crate) fn cat(parts: &[&str]) -> String {
     s
 }
 
+/// Where `needle` (not empty) first occurs in `hay`, compared as bytes: the wasm build then
+/// carries no `str` pattern searcher. A match always starts on a character boundary.
+pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
+    hay.as_bytes().windows(needle.len().max(1)).position(|w| w == needle.as_bytes())
+}
+
 /// Decimal digits of `n` (the wasm build avoids `core::fmt`).
 pub(crate) fn digits(mut n: u64) -> String {
     let mut buf = [0u8; 20];

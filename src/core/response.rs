@@ -2,7 +2,7 @@
 //! (RFC 6749 §5.1, §5.2), with the quirks of real servers tolerated and reported.
 
 use super::config::Secret;
-use super::error::{cat, digits, ErrorKind, OAuthError};
+use super::error::{cat, digits, find, ErrorKind, OAuthError};
 use super::json::Value;
 
 /// What replaces a token or secret in an error.
@@ -383,12 +383,11 @@ impl Failure<'_> {
 /// What to check when a body is not the JSON that was expected.
 fn body_hint(text: &str, content_type: Option<&str>) -> Option<&'static str> {
     let t = text.trim_start();
-    let html = content_type.is_some_and(|c| c.to_ascii_lowercase().contains("html")) || t.starts_with('<');
+    let has = |needle: &str| find(t, needle).is_some();
+    let html = content_type.is_some_and(|c| find(&c.to_ascii_lowercase(), "html").is_some()) || t.starts_with('<');
     if html {
         Some("the server sent an HTML page: check tokenEndpoint, and any proxy or firewall in front of it")
-    } else if t.starts_with('{') && (t.contains(",}") || t.contains(",\n}") || t.contains(",\r\n}"))
-        || t.contains(", }")
-    {
+    } else if t.starts_with('{') && (has(",}") || has(",\n}") || has(",\r\n}")) || has(", }") {
         Some("the body looks like JSON with a trailing comma, which JSON does not allow: the server must fix it")
     } else {
         None
@@ -450,8 +449,7 @@ fn redact_json_member(text: &str, key: &str) -> String {
     let quoted = cat(&["\"", key, "\""]);
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(&quoted) {
-        let (head, tail) = rest.split_at(at + quoted.len());
+    while let Some((head, tail)) = find(rest, &quoted).and_then(|at| rest.split_at_checked(at + quoted.len())) {
         out.push_str(head);
         let after_key = tail.trim_start();
         let Some(after_colon) = after_key.strip_prefix(':') else {
