@@ -155,6 +155,18 @@ pub(crate) fn cat(parts: &[&str]) -> String {
     s
 }
 
+/// Joins pieces with `separator` (std's `join` keeps panic formatting in the wasm).
+pub(crate) fn join<'a>(parts: impl IntoIterator<Item = &'a str>, separator: &str) -> String {
+    let mut s = String::new();
+    for (i, p) in parts.into_iter().enumerate() {
+        if i > 0 {
+            s.push_str(separator);
+        }
+        s.push_str(p);
+    }
+    s
+}
+
 /// Where `needle` (not empty) first occurs in `hay`, compared as bytes: the wasm build then
 /// carries no `str` pattern searcher. A match always starts on a character boundary.
 pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {

@@ -2,7 +2,7 @@
 //! (RFC 6749 §5.1, §5.2), with the quirks of real servers tolerated and reported.
 
 use super::config::Secret;
-use super::error::{cat, digits, find, ErrorKind, OAuthError};
+use super::error::{cat, digits, find, join, ErrorKind, OAuthError};
 use super::json::Value;
 
 /// What replaces a token or secret in an error.
@@ -240,13 +240,13 @@ fn success_fields(obj: Value, mut quirks: Vec<Quirk>, failure: &Failure) -> Resu
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Array(items)) if items.iter().all(|i| i.as_str().is_some()) => {
             quirks.push(Quirk::ScopeArray);
-            Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
+            Some(join(items.iter().filter_map(Value::as_str), " "))
         }
         Some(_) => return Err(failure.invalid(Some("scope"), "has a scope that is not a string", quirks)),
     };
     if failure.cx.strict && !quirks.is_empty() {
-        let names: Vec<&str> = quirks.iter().map(|q| q.as_str()).collect();
-        let problem = cat(&["is non-standard (", &names.join(", "), ") and strict is set"]);
+        let problem =
+            cat(&["is non-standard (", &join(quirks.iter().map(|q| q.as_str()), ", "), ") and strict is set"]);
         return Err(failure.invalid(None, &problem, quirks));
     }
     Ok(TokenSet {
