@@ -13,6 +13,10 @@ for f in pkg/node/oauth2_wasm.js pkg/node/oauth2_wasm_bg.wasm pkg/node/error.cjs
   pkg/web/oauth2_wasm_bg.wasm js/index.cjs js/index.mjs js/browser.mjs js/error.mjs js/index.d.ts bin/oauth2-wasm.mjs; do
   grep -qx "package/$f" <<<"$listing" || { echo "pack: $f is missing from the tarball" >&2; exit 1; }
 done
+for target in node web; do
+  grep -q "^package/pkg/$target/snippets/.*/src/web/exchange.js$" <<<"$listing" ||
+    { echo "pack: pkg/$target's exchange.js snippet is missing from the tarball" >&2; exit 1; }
+done
 for dir in "$@"; do
   rm -rf "$dir/node_modules/oauth2-wasm"
   mkdir -p "$dir/node_modules/oauth2-wasm"
