@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"   # binaryen's current wasm-opt
 for target in nodejs web; do
   out=pkg/$([ $target = nodejs ] && echo node || echo web)
-  wasm-pack build --release --target $target --out-dir "$out" --no-pack --no-typescript >&2
+  wasm-pack build --release --target $target --out-dir "$out" --no-pack --no-typescript -- --features small-allocator >&2
   rm -f "$out/.gitignore"   # wasm-pack's "*" would keep the files out of npm pack
 done
 # The Node glue require()s the JS snippets (src/web/*.js, ES modules): give it CommonJS, so

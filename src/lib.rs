@@ -72,6 +72,14 @@
 //! ```
 
 pub mod core;
+
+/// The npm build's allocator (feature `small-allocator`): a free list that coalesces
+/// neighbours, for a heap that holds a few small records between calls.
+#[cfg(all(target_arch = "wasm32", feature = "small-allocator"))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
 #[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
 #[doc(hidden)]
 pub mod js;
