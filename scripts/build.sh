@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package's wasm twice from one release build — pkg/node (CommonJS, for
 # require and import in Node) and pkg/web (ES module, for browsers and workers) — with
-# wasm-opt -Oz, derives the CommonJS copy of the OAuthError class, and reports the size.
+# wasm-opt -Oz, minifies the browser's JavaScript, derives the CommonJS copies of the JS
+# snippets and of the OAuthError class, and reports the size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"   # binaryen's current wasm-opt
@@ -10,12 +11,14 @@ for target in nodejs web; do
   wasm-pack build --release --target $target --out-dir "$out" --no-pack --no-typescript -- --features small-allocator >&2
   rm -f "$out/.gitignore"   # wasm-pack's "*" would keep the files out of npm pack
 done
-# The Node glue require()s the JS snippets (src/web/*.js, ES modules): give it CommonJS, so
-# Node 18 and the versions before require(esm) load them too.
+# The JS snippets (src/web/*.js, ES modules) as shipped: minified for browsers; for Node as
+# CommonJS, which the Node glue require()s (Node 18 and the versions before require(esm)).
+# The browser glue is minified too: wasm-bindgen writes it for reading, not for downloading.
+for snippet in pkg/web/snippets/*/src/web/*.js pkg/web/oauth2_wasm.js; do
+  esbuild "$snippet" --minify --format=esm --target=es2020 --log-level=warning --allow-overwrite --outfile="$snippet"
+done
 for snippet in pkg/node/snippets/*/src/web/*.js; do
-  names=$(sed -n -E 's/^export (async )?function ([A-Za-z_]+).*/\2/p' "$snippet" | paste -sd, -)
-  sed -i -E -e 's/^export (async )?function /\1function /' -e '1i "use strict";' "$snippet"
-  echo "module.exports = { $names };" >>"$snippet"
+  esbuild "$snippet" --format=cjs --platform=node --target=node18 --log-level=warning --allow-overwrite --outfile="$snippet"
 done
 {
   echo '"use strict";'
