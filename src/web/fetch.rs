@@ -1,6 +1,7 @@
 //! The token endpoint through `fetch`: `globalThis.fetch` (a window, a worker, Node 18+) or
 //! one the caller injects, with a time limit, the caller's `AbortSignal`, no redirects,
-//! and a bounded body read.
+//! and a bounded body read. `exchange.js` does the calls into the platform; what its
+//! outcome means is decided here and in [`crate::core::transport`].
 
 use super::get;
 use crate::core::config::ClientConfig;
