@@ -2,10 +2,9 @@
 //! a JavaScript `OAuthError` (a real `Error` subclass).
 //!
 //! The error class is plain JavaScript shipped with the package (`js/error.mjs`): wasm
-//! cannot subclass `Error`, and wasm-bindgen's JS snippets do not work with the Node
-//! target. The package entry hands the class over once at load time
-//! ([`set_error_class`]); until it has, errors are plain `Error`s with
-//! `name = "OAuthError"` and the same fields.
+//! cannot subclass `Error`, and the class must be the one users import. The package entry
+//! hands it over once at load time ([`set_error_class`]); until it has, errors are plain
+//! `Error`s with `name = "OAuthError"` and the same fields.
 
 use super::{json, set};
 use crate::core::encode::{push_json_string, JsonObject};
