@@ -33,6 +33,7 @@ const DECODERS = {
 };
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
 const EXCHANGE = Symbol.for("oauth2-wasm.exchange");
+const UTF8 = new TextDecoder();
 
 /**
  * A fetch over node:http/node:https. `agent` (an http.Agent or https.Agent used for every
@@ -140,7 +141,8 @@ function exchange(url, method, headers, body, timeoutMs, signal, max, agent) {
         if (total > max) end(Object.assign(out, { oversized: true }));
         else chunks.push(chunk);
       });
-      source.on("end", () => settle(Object.assign(out, { body: Buffer.concat(chunks, total).toString("utf8") })));
+      // Decoded as fetch's text() decodes: a leading BOM dropped, bad bytes replaced.
+      source.on("end", () => settle(Object.assign(out, { body: UTF8.decode(Buffer.concat(chunks, total)) })));
       source.on("close", () => failed({ code: "ECONNRESET" })); // closed before its end
     });
     req.end(body);

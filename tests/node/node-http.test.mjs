@@ -39,6 +39,11 @@ async function startProbe(createFn = createServer, options = {}) {
           return res.writeHead(200, { "Content-Type": "application/json" }).end(TOKEN);
         case "/gzip":
           return res.writeHead(200, { "Content-Type": "application/json", "Content-Encoding": "gzip" }).end(gzipSync(TOKEN));
+        case "/bom": // with a content-length
+          return res.writeHead(200, { "Content-Type": "application/json" }).end("\ufeff" + TOKEN);
+        case "/bom-chunked":
+          res.writeHead(200, { "Content-Type": "application/json" }).write("\ufeff");
+          return res.end(TOKEN);
         case "/no-content":
           return res.writeHead(204).end();
         case "/hang":
@@ -167,6 +172,19 @@ test("OAuth errors are the same through node:http as through Node's fetch", BOUN
     seen.push([withNodeHttp.kind, withNodeHttp.status, withNodeHttp.error]);
   }
   assert.deepEqual(seen, [["oauth", 400, "invalid_grant"], ["oauth", 401, "invalid_client"], ["oauth", 400, "invalid_refresh"]]);
+});
+
+test("token responses read the same through node:http as through Node's fetch: gzip, a BOM, chunked", BOUNDED, async () => {
+  for (const path of ["/token", "/gzip", "/bom", "/bom-chunked"]) {
+    const client = { tokenEndpoint: probe.url + path };
+    const { accessToken, tokenType, expiresIn, quirks, raw } = await requestToken(client, cc, viaNodeHttp);
+    const viaFetch = await requestToken(client, cc);
+    assert.deepEqual({ accessToken, tokenType, expiresIn, quirks, raw }, {
+      accessToken: viaFetch.accessToken, tokenType: viaFetch.tokenType, expiresIn: viaFetch.expiresIn,
+      quirks: viaFetch.quirks, raw: viaFetch.raw,
+    }, path);
+    assert.equal(accessToken, "probe-token", path);
+  }
 });
 
 test("every transport fault gives the same kind through node:http as through Node's fetch", BOUNDED, async () => {
