@@ -103,17 +103,29 @@ function exchange(url, method, headers, body, timeoutMs, signal, max, agent) {
       }
     };
     const failed = (err) => end({ fault: "network", code: err?.code, duringBody });
+    const transport = url.protocol === "https:" ? httpsModule() : http;
+    const sentAt = Date.now();
+    let req;
+    try {
+      req = transport.request(url, { method, headers, agent });
+    } catch (err) {
+      // A header value node:http refuses (ERR_INVALID_CHAR …): nothing was sent.
+      return resolve({ fault: "network", code: err?.code });
+    }
     const onAbort = () => end({ fault: "aborted" });
     const timer = setTimeout(() => end({ fault: "timeout" }), timeoutMs);
     signal?.addEventListener("abort", onAbort);
-    const transport = url.protocol === "https:" ? httpsModule() : http;
-    const sentAt = Date.now();
-    const req = transport.request(url, { method, headers, agent });
     req.on("error", failed);
     req.on("response", (res) => {
       const status = res.statusCode;
       if (status < 200 || status > 599) return failed({ code: "HPE_INVALID_STATUS" });
-      const h = res.headers;
+      // As fetch's Headers.get reads them: repeated lines joined with ", " (node:http keeps
+      // only the first content-type, retry-after or location).
+      const h = Object.create(null);
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        const name = res.rawHeaders[i].toLowerCase();
+        h[name] = name in h ? `${h[name]}, ${res.rawHeaders[i + 1]}` : res.rawHeaders[i + 1];
+      }
       const out = { status, sentAt };
       if (status < 300 || status >= 400) {
         out.contentType = h["content-type"];

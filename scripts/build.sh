@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"   # binaryen's current wasm-opt
+rm -rf pkg/node/snippets pkg/web/snippets   # their directory's name changes with the version
 for target in nodejs web; do
   out=pkg/$([ $target = nodejs ] && echo node || echo web)
   wasm-pack build --release --target $target --out-dir "$out" --no-pack --no-typescript -- --features small-allocator >&2
@@ -15,7 +16,8 @@ done
 # CommonJS, which the Node glue require()s (Node 18 and the versions before require(esm)).
 # The browser glue is minified too: wasm-bindgen writes it for reading, not for downloading.
 for snippet in pkg/web/snippets/*/src/web/*.js pkg/web/oauth2_wasm.js; do
-  esbuild "$snippet" --minify --format=esm --target=es2020 --log-level=warning --allow-overwrite --outfile="$snippet"
+  esbuild "$snippet" --minify --keep-names --format=esm --target=es2020 --log-level=warning --allow-overwrite \
+    --outfile="$snippet"
 done
 for snippet in pkg/node/snippets/*/src/web/*.js; do
   esbuild "$snippet" --format=cjs --platform=node --target=node18 --log-level=warning --allow-overwrite --outfile="$snippet"

@@ -18,9 +18,14 @@ const quiet = () => {};
 
 export async function exchange(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
   const fast = fetch[FAST];
-  const outcome =
-    (typeof fast === "function" && (await fast.call(fetch, url, method, headerLines, body, timeoutMs, signal, max))) ||
-    (await viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max));
+  let outcome;
+  try {
+    outcome =
+      (typeof fast === "function" && (await fast.call(fetch, url, method, headerLines, body, timeoutMs, signal, max))) ||
+      (await viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max));
+  } catch (e) {
+    outcome = { fault: "network", code: errorCode(e) }; // a fast path that broke its word
+  }
   return pack(outcome);
 }
 
@@ -30,7 +35,11 @@ function pack(o) {
   const fields = o.fault
     ? [o.fault, o.code, o.duringBody && "1"]
     : [undefined, o.status, o.sentAt, o.kind, o.location, o.contentType, o.retryAfter, o.date, o.wwwAuthenticate, o.oversized && "1", o.body];
-  return fields.map((v) => (v === undefined || v === false ? "" : "=" + v)).join("\n");
+  const last = fields.length - 1;
+  // Spec Headers never hold a line break; an injected fetch's might: it must not shift
+  // the fields after it.
+  const line = (v, i) => (i === last ? String(v) : String(v).replace(/[\r\n]/g, " "));
+  return fields.map((v, i) => (v === undefined || v === false ? "" : "=" + line(v, i))).join("\n");
 }
 
 async function viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
@@ -70,7 +79,7 @@ async function viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal
     const out = { status: Math.trunc(status), sentAt };
     if (status === 0 || (status >= 300 && status < 400)) {
       cancel(response.body);
-      out.kind = String(response.type);
+      if (typeof response.type === "string") out.kind = response.type;
       out.location = got("location");
       return out;
     }
@@ -78,7 +87,7 @@ async function viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal
     out.retryAfter = got("retry-after");
     out.date = got("date");
     out.wwwAuthenticate = got("www-authenticate");
-    const declared = /^\s*\+?(\d{1,19})\s*$/.exec(got("content-length") ?? "");
+    const declared = /^\s*\+?(\d+)\s*$/.exec(got("content-length") ?? "");
     const length = declared ? Number(declared[1]) : undefined;
     if (length > max) {
       cancel(response.body);

@@ -22,6 +22,10 @@ export async function runScenarios(lib, servers) {
   const olx = { tokenEndpoint: at("/api/open/oauth/token"), clientId: 123, clientSecret: "02468abcdef" };
 
   const scenarios = {
+    "the exports keep their names (the shipped glue is minified)": async () => {
+      const names = ["TokenManager", "OAuthError", "requestToken", "buildTokenRequest", "parseTokenResponse"];
+      for (const name of names) check(lib[name]?.name === name, `${name}.name is ${lib[name]?.name}`);
+    },
     "a secret in browser code draws one console warning, none when acknowledged": async () => {
       const warnings = [];
       const warn = console.warn;

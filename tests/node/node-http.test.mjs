@@ -41,6 +41,8 @@ async function startProbe(createFn = createServer, options = {}) {
           return res.writeHead(200, { "Content-Type": "application/json", "Content-Encoding": "gzip" }).end(gzipSync(TOKEN));
         case "/bom": // with a content-length
           return res.writeHead(200, { "Content-Type": "application/json" }).end("\ufeff" + TOKEN);
+        case "/two-types": // two Content-Type lines: fetch joins them
+          return res.writeHead(200, [["Content-Type", "application/json"], ["Content-Type", "text/plain"]]).end(TOKEN);
         case "/bom-chunked":
           res.writeHead(200, { "Content-Type": "application/json" }).write("\ufeff");
           return res.end(TOKEN);
@@ -174,8 +176,8 @@ test("OAuth errors are the same through node:http as through Node's fetch", BOUN
   assert.deepEqual(seen, [["oauth", 400, "invalid_grant"], ["oauth", 401, "invalid_client"], ["oauth", 400, "invalid_refresh"]]);
 });
 
-test("token responses read the same through node:http as through Node's fetch: gzip, a BOM, chunked", BOUNDED, async () => {
-  for (const path of ["/token", "/gzip", "/bom", "/bom-chunked"]) {
+test("token responses read the same through node:http as through Node's fetch: gzip, a BOM, chunked, repeated headers", BOUNDED, async () => {
+  for (const path of ["/token", "/gzip", "/bom", "/bom-chunked", "/two-types"]) {
     const client = { tokenEndpoint: probe.url + path };
     const { accessToken, tokenType, expiresIn, quirks, raw } = await requestToken(client, cc, viaNodeHttp);
     const viaFetch = await requestToken(client, cc);
@@ -184,6 +186,22 @@ test("token responses read the same through node:http as through Node's fetch: g
       quirks: viaFetch.quirks, raw: viaFetch.raw,
     }, path);
     assert.equal(accessToken, "probe-token", path);
+  }
+});
+
+test("a header value node:http refuses is a network error naming its code, and nothing fires later", BOUNDED, async () => {
+  const crashes = [];
+  const onCrash = (e) => crashes.push(e);
+  process.on("uncaughtException", onCrash);
+  try {
+    const client = { tokenEndpoint: probe.url + "/token", headers: { "X-Tenant": "caf\u00e9\u20ac" }, timeoutMs: 150 };
+    const err = await rejection(requestToken(client, cc, viaNodeHttp));
+    assert.equal(err.kind, "network");
+    assert.match(err.message, /\(ERR_INVALID_CHAR\)/);
+    await new Promise((r) => setTimeout(r, 300)); // past the time limit
+    assert.deepEqual(crashes, []);
+  } finally {
+    process.off("uncaughtException", onCrash);
   }
 });
 
