@@ -489,6 +489,17 @@ fn r15_library_headers_cannot_be_overridden_and_values_are_one_line() {
         c.headers = vec![(name.into(), value.into())];
         refused(&c, &cc());
     }
+    // Characters fetch (a byte string) or node:http would refuse at send time.
+    for value in ["caf\u{e9}\u{20ac}", "a\u{1}b", "del\u{7f}"] {
+        let mut c = confidential("c", "s");
+        c.headers = vec![("X-Tenant".into(), value.into())];
+        let e = refused(&c, &cc());
+        assert_eq!(e.field.as_deref(), Some("headers.X-Tenant"));
+        assert!(e.message.contains("cannot carry"), "{}", e.message);
+    }
+    let mut c = confidential("c", "s");
+    c.headers = vec![("X-Tenant".into(), "caf\u{e9}\tok".into())];
+    assert_eq!(header(&build(&c, &cc()), "x-tenant"), Some("caf\u{e9}\tok"), "Latin-1 and tab pass");
     let mut c = confidential("c", "s");
     c.headers = vec![("User-Agent".into(), "app/1".into())];
     let req = build(&c, &cc());

@@ -284,5 +284,15 @@ fn check_header(name: &str, value: &str) -> Result<(), OAuthError> {
             "is set by the library (use clientAuth, bodyEncoding) and cannot be overridden",
         ));
     }
-    check_line(&cat(&["headers.", name]), value)
+    let field = cat(&["headers.", name]);
+    check_line(&field, value)?;
+    // What fetch (a byte string) and node:http both carry: tab, visible ASCII, Latin-1.
+    let carried = |c: char| c == '\t' || (' '..='~').contains(&c) || ('\u{80}'..='\u{ff}').contains(&c);
+    if !value.chars().all(carried) {
+        return Err(OAuthError::config(
+            &field,
+            "has a character an HTTP header cannot carry (a control character, or beyond U+00FF)",
+        ));
+    }
+    Ok(())
 }

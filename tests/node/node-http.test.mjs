@@ -189,15 +189,20 @@ test("token responses read the same through node:http as through Node's fetch: g
   }
 });
 
-test("a header value node:http refuses is a network error naming its code, and nothing fires later", BOUNDED, async () => {
+test("a header value HTTP cannot carry is a config error; node:http refusing one is a network error, and nothing fires later", BOUNDED, async () => {
+  const client = { tokenEndpoint: probe.url + "/token", headers: { "X-Tenant": "caf\u00e9\u20ac" }, timeoutMs: 150 };
+  for (const options of [{}, viaNodeHttp]) {
+    const err = await rejection(requestToken(client, cc, options));
+    assert.deepEqual([err.kind, err.field], ["config", "headers.X-Tenant"]);
+  }
+  // Below the core's check, the fast path itself: node:http throws before sending.
   const crashes = [];
   const onCrash = (e) => crashes.push(e);
   process.on("uncaughtException", onCrash);
   try {
-    const client = { tokenEndpoint: probe.url + "/token", headers: { "X-Tenant": "caf\u00e9\u20ac" }, timeoutMs: 150 };
-    const err = await rejection(requestToken(client, cc, viaNodeHttp));
-    assert.equal(err.kind, "network");
-    assert.match(err.message, /\(ERR_INVALID_CHAR\)/);
+    const fast = nodeHttpFetch[Symbol.for("oauth2-wasm.exchange")];
+    const outcome = await fast(probe.url + "/token", "POST", "x-tenant\ncaf\u20ac", "", 150, undefined, 1024);
+    assert.deepEqual(outcome, { fault: "network", code: "ERR_INVALID_CHAR" });
     await new Promise((r) => setTimeout(r, 300)); // past the time limit
     assert.deepEqual(crashes, []);
   } finally {
