@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"   # binaryen's current wasm-opt
 rm -rf pkg/node/snippets pkg/web/snippets   # their directory's name changes with the version
+# Source paths end up in panic locations: none of this machine's directories in the wasm.
+export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/=/ --remap-path-prefix=$PWD/=/"
 for target in nodejs web; do
   out=pkg/$([ $target = nodejs ] && echo node || echo web)
   wasm-pack build --release --target $target --out-dir "$out" --no-pack --no-typescript -- --features small-allocator >&2
