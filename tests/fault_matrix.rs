@@ -690,6 +690,46 @@ fn p10_redirects_are_errors_never_followed() {
     assert_eq!(fail(302, "<html>Moved</html>").kind, ErrorKind::Http);
 }
 
+/// The outcome `src/web/exchange.js` packs for one request, as the core reads it: every
+/// transport row above reaches the wasm this way.
+#[test]
+fn transport_outcomes_read_as_exchange_js_packs_them() {
+    use transport::{read_outcome, Runtime};
+    let read = |fields: &[&str]| read_outcome(&fields.join("\n"), 300, Runtime::Server);
+    let err = |fields: &[&str]| read(fields).expect_err("an error");
+
+    let ok =
+        read(&["", "=200", "=1700000000000", "=basic", "", "=application/json", "", "=Mon", "", "", "={\"a\":\n1}"])
+            .expect("a response");
+    assert_eq!((ok.status, ok.sent_at_ms, ok.body.as_str()), (200, 1_700_000_000_000, "{\"a\":\n1}"), "the body whole");
+    let headers = [("content-type".to_owned(), "application/json".to_owned()), ("date".to_owned(), "Mon".to_owned())];
+    assert_eq!(ok.headers, headers);
+    let empty = read(&["", "=204", "=1", "", "", "", "", "", "", "", "="]).expect("an empty body");
+    assert_eq!((empty.status, empty.body.as_str(), empty.headers.len()), (204, "", 0));
+
+    let timeout = err(&["=timeout"]);
+    assert_eq!(timeout.kind, ErrorKind::Timeout);
+    assert!(timeout.message.contains("300 ms"), "{}", timeout.message);
+    assert_eq!(err(&["=aborted"]).kind, ErrorKind::Aborted);
+    let reset = err(&["=network", "=ECONNRESET", "=1"]);
+    assert_eq!(reset.kind, ErrorKind::Network);
+    assert!(reset.message.contains("while reading") && reset.message.contains("(ECONNRESET)"), "{}", reset.message);
+    let odd = err(&["=network", "=not a code!", ""]);
+    assert!(!odd.message.contains("not a code") && !odd.message.contains("while reading"), "{}", odd.message);
+    assert_eq!(err(&["=notresponse"]).kind, ErrorKind::Network);
+    for garbage in [&[""][..], &["", "=abc"], &[]] {
+        assert_eq!(err(garbage).kind, ErrorKind::Network, "{garbage:?}");
+    }
+
+    assert_eq!(err(&["", "=0", "=1", "=cors"]), transport::unreadable_error("cors"));
+    assert_eq!(err(&["", "=0", "=1"]), transport::unreadable_error("unknown"));
+    assert_eq!(err(&["", "=0", "=1", "=opaqueredirect"]), transport::redirect_error(0, None));
+    let moved = err(&["", "=302", "=1", "=basic", "=https://login.example/sso"]);
+    assert_eq!(moved, transport::redirect_error(302, Some("https://login.example/sso")));
+    let big = err(&["", "=200", "=1", "", "", "=application/json", "", "", "", "=1"]);
+    assert_eq!(big, transport::oversized_error(200, Some("application/json")));
+}
+
 #[test]
 fn p11_differs_the_response_cap_is_256_kib() {
     // README: bodies are read up to 256 KiB (`MAX_RESPONSE_BYTES`), not 64 KiB.

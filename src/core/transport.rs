@@ -6,6 +6,7 @@ use super::config::{BasicEncoding, ClientAuth, ClientConfig, ClientId};
 use super::encode;
 use super::error::{cat, digits, ErrorKind, OAuthError};
 use super::grant::Grant;
+use super::response::ResponseContext;
 
 /// Default request time limit (ms).
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -44,6 +45,76 @@ pub enum TransportFault {
 /// short, letters, digits and `_` only — anything else is not echoed into a message.
 pub fn is_error_code(code: &str) -> bool {
     code.len() <= 40 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A response as the parser needs it.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// When the request was sent (ms since the epoch).
+    pub sent_at_ms: u64,
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers the parser reads.
+    pub headers: Vec<(String, String)>,
+    /// The body, at most [`MAX_RESPONSE_BYTES`].
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The parser's context for this response.
+    pub fn context<'a>(&'a self, client: &'a ClientConfig) -> ResponseContext<'a> {
+        ResponseContext {
+            now_ms: self.sent_at_ms,
+            headers: &self.headers,
+            strict: false,
+            human_fields: client.human_fields.as_ref().map(|(t, m)| (t.as_str(), m.as_str())),
+        }
+    }
+}
+
+/// Reads the outcome of one request as the wasm side's `exchange.js` packs it — lines, a
+/// present value marked with "=", the body last and whole: either `=fault`, `=code`,
+/// `=1` if during the body; or an empty line, then status, sent-at, response type,
+/// location, content-type, retry-after, date, www-authenticate, `=1` if oversized, body —
+/// into the response, or the error it stands for. Anything unreadable is a network error.
+pub fn read_outcome(outcome: &str, timeout_ms: u32, runtime: Runtime) -> Result<HttpResponse, OAuthError> {
+    let fault = |f: TransportFault| fault_error(&f, runtime);
+    let mut fields = outcome.splitn(11, '\n').map(|f| f.strip_prefix('='));
+    let mut next = || fields.next().flatten();
+    match next() {
+        None => {}
+        Some("timeout") => return Err(fault(TransportFault::Timeout(timeout_ms))),
+        Some("aborted") => return Err(fault(TransportFault::Aborted)),
+        Some("notresponse") => {
+            return Err(OAuthError::new(ErrorKind::Network, "fetch resolved to something that is not a Response"))
+        }
+        Some(_) => {
+            let code = next().filter(|c| is_error_code(c)).map(str::to_owned);
+            return Err(fault(TransportFault::Network { code, during_body: next().is_some() }));
+        }
+    }
+    let Some(status) = next().and_then(|s| s.parse::<u16>().ok()) else {
+        return Err(fault(TransportFault::Network { code: None, during_body: false }));
+    };
+    let sent_at_ms = next().and_then(|s| s.parse::<u64>().ok()).unwrap_or_default();
+    let (kind, location) = (next(), next());
+    if status == 0 && kind != Some("opaqueredirect") {
+        return Err(unreadable_error(kind.unwrap_or("unknown")));
+    }
+    if is_redirect(status) {
+        return Err(redirect_error(status, location));
+    }
+    let mut headers = Vec::with_capacity(4);
+    for name in ["content-type", "retry-after", "date", "www-authenticate"] {
+        if let Some(v) = next() {
+            headers.push((name.to_owned(), v.to_owned()));
+        }
+    }
+    if next().is_some() {
+        let content_type = headers.first().filter(|(n, _)| n == "content-type").map(|(_, v)| v.as_str());
+        return Err(oversized_error(status, content_type));
+    }
+    Ok(HttpResponse { sent_at_ms, status, headers, body: next().unwrap_or_default().to_owned() })
 }
 
 /// The error for a transport fault.

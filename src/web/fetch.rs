@@ -5,11 +5,12 @@
 
 use super::get;
 use crate::core::config::ClientConfig;
-use crate::core::error::{ErrorKind, OAuthError};
+use crate::core::error::OAuthError;
 use crate::core::grant::Grant;
 use crate::core::request::{build_token_request, TokenRequest};
-use crate::core::response::{ResponseContext, TokenSet};
-use crate::core::transport::{self, Runtime, TransportFault, MAX_RESPONSE_BYTES};
+use crate::core::response::TokenSet;
+pub use crate::core::transport::HttpResponse;
+use crate::core::transport::{self, Runtime, MAX_RESPONSE_BYTES};
 use js_sys::{Function, Promise, Reflect};
 use std::cell::{Cell, OnceCell};
 use wasm_bindgen::prelude::*;
@@ -27,31 +28,6 @@ pub struct RequestOptions {
     pub signal: Option<AbortSignal>,
     /// A `fetch` to use instead of `globalThis.fetch`.
     pub fetch: Option<Function>,
-}
-
-/// A response as the parser needs it.
-#[derive(Debug)]
-pub struct HttpResponse {
-    /// When the request was sent (ms since the epoch).
-    pub sent_at_ms: u64,
-    /// The HTTP status.
-    pub status: u16,
-    /// The headers the parser reads.
-    pub headers: Vec<(String, String)>,
-    /// The body, at most [`MAX_RESPONSE_BYTES`].
-    pub body: String,
-}
-
-impl HttpResponse {
-    /// The parser's context for this response.
-    pub fn context<'a>(&'a self, client: &'a ClientConfig) -> ResponseContext<'a> {
-        ResponseContext {
-            now_ms: self.sent_at_ms,
-            headers: &self.headers,
-            strict: false,
-            human_fields: client.human_fields.as_ref().map(|(t, m)| (t.as_str(), m.as_str())),
-        }
-    }
 }
 
 /// Requests a token: builds the request, sends it, parses the answer (RFC 6749 §3.2,
@@ -163,44 +139,7 @@ pub async fn send(
         signal,
         MAX_RESPONSE_BYTES as u32,
     );
-    let fault = |f: TransportFault| transport::fault_error(&f, runtime());
-    // Only a fast path of an injected fetch can fail to give an outcome.
+    // exchange.js always resolves; anything else reads as an unreadable outcome (a network error).
     let outcome = JsFuture::from(promise).await.ok().and_then(|o| o.as_string()).unwrap_or_default();
-    // Lines; a present value starts with "=", the body is the rest.
-    let mut fields = outcome.splitn(11, '\n').map(|f| f.strip_prefix('='));
-    let mut next = || fields.next().flatten();
-    match next() {
-        None => {}
-        Some("timeout") => return Err(fault(TransportFault::Timeout(timeout_ms))),
-        Some("aborted") => return Err(fault(TransportFault::Aborted)),
-        Some("notresponse") => {
-            return Err(OAuthError::new(ErrorKind::Network, "fetch resolved to something that is not a Response"))
-        }
-        Some(_) => {
-            let code = next().filter(|c| transport::is_error_code(c)).map(str::to_owned);
-            return Err(fault(TransportFault::Network { code, during_body: next().is_some() }));
-        }
-    }
-    let Some(status) = next().and_then(|s| s.parse::<u16>().ok()) else {
-        return Err(fault(TransportFault::Network { code: None, during_body: false }));
-    };
-    let sent_at_ms = next().and_then(|s| s.parse::<u64>().ok()).unwrap_or_default();
-    let (kind, location) = (next(), next());
-    if status == 0 && kind != Some("opaqueredirect") {
-        return Err(transport::unreadable_error(kind.unwrap_or("unknown")));
-    }
-    if transport::is_redirect(status) {
-        return Err(transport::redirect_error(status, location));
-    }
-    let mut headers = Vec::with_capacity(4);
-    for name in ["content-type", "retry-after", "date", "www-authenticate"] {
-        if let Some(v) = next() {
-            headers.push((name.to_owned(), v.to_owned()));
-        }
-    }
-    if next().is_some() {
-        let content_type = headers.first().filter(|(n, _)| n == "content-type").map(|(_, v)| v.as_str());
-        return Err(transport::oversized_error(status, content_type));
-    }
-    Ok(HttpResponse { sent_at_ms, status, headers, body: next().unwrap_or_default().to_owned() })
+    transport::read_outcome(&outcome, timeout_ms, runtime())
 }
