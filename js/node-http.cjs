@@ -66,12 +66,9 @@ function createNodeHttpFetch({ keepAlive = true, maxSockets = Infinity, agent } 
     return send(url, init, agents[url.protocol]);
   }
   // oauth2-wasm's token requests skip the Response: the same agents, its own outcome.
-  nodeHttpFetch[EXCHANGE] = (url, method, headerLines, body, timeoutMs, signal, max) => {
+  nodeHttpFetch[EXCHANGE] = (url, method, headers, body, timeoutMs, signal, max) => {
     const target = parse(url);
     if (!target || !(target.protocol in agents) || target.username || target.password) return undefined;
-    const lines = headerLines.split("\n");
-    const headers = [];
-    for (let i = 0; i + 1 < lines.length; i += 2) headers.push([lines[i], lines[i + 1]]);
     return exchange(target, method, requestHeaders(headers, body), body, timeoutMs, signal, max, agents[target.protocol]);
   };
   return nodeHttpFetch;

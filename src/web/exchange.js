@@ -5,7 +5,7 @@
 // here it costs neither wasm bytes nor boundary crossings.
 //
 // A fetch may carry its own `Symbol.for("oauth2-wasm.exchange")` method with the same
-// arguments and outcome (oauth2-wasm/node-http does, over node:http): it is used instead,
+// arguments (the headers as an object) and outcome (oauth2-wasm/node-http does, over node:http): it is used instead,
 // unless it returns nothing (a request it does not handle).
 //
 // The outcome: { fault: "timeout" | "aborted" | "network" | "notresponse", code, duringBody }
@@ -17,12 +17,15 @@ const FAST = Symbol.for("oauth2-wasm.exchange");
 const quiet = () => {};
 
 export async function exchange(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
+  const lines = headerLines.split("\n");
+  const headers = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];
   const fast = fetch[FAST];
   let outcome;
   try {
     outcome =
-      (typeof fast === "function" && (await fast.call(fetch, url, method, headerLines, body, timeoutMs, signal, max))) ||
-      (await viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max));
+      (typeof fast === "function" && (await fast.call(fetch, url, method, headers, body, timeoutMs, signal, max))) ||
+      (await viaFetch(fetch, url, method, headers, body, timeoutMs, signal, max));
   } catch (e) {
     outcome = { fault: "network", code: errorCode(e) }; // a fast path that broke its word
   }
@@ -42,7 +45,7 @@ function pack(o) {
   return fields.map((v, i) => (v === undefined || v === false ? "" : "=" + line(v, i))).join("\n");
 }
 
-async function viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
+async function viaFetch(fetch, url, method, headers, body, timeoutMs, signal, max) {
   if (signal?.aborted) return { fault: "aborted" };
   const controller = new AbortController();
   let cut, rejectCut, duringBody = false;
@@ -59,9 +62,6 @@ async function viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal
   const timer = setTimeout(stop, timeoutMs, "timeout");
   signal?.addEventListener("abort", onAbort);
   const race = (promise) => Promise.race([promise, cutShort]);
-  const lines = headerLines.split("\n");
-  const headers = {};
-  for (let i = 0; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];
   const sentAt = Date.now();
   try {
     const init = { method, headers, body, redirect: "manual", credentials: "omit", signal: controller.signal };
@@ -77,6 +77,7 @@ async function viaFetch(fetch, url, method, headerLines, body, timeoutMs, signal
       }
     };
     const out = { status: Math.trunc(status), sentAt };
+    // core::transport::is_redirect's statuses: their body is never read.
     if (status === 0 || (status >= 300 && status < 400)) {
       cancel(response.body);
       if (typeof response.type === "string") out.kind = response.type;

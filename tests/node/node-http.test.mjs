@@ -201,7 +201,7 @@ test("a header value HTTP cannot carry is a config error; node:http refusing one
   process.on("uncaughtException", onCrash);
   try {
     const fast = nodeHttpFetch[Symbol.for("oauth2-wasm.exchange")];
-    const outcome = await fast(probe.url + "/token", "POST", "x-tenant\ncaf\u20ac", "", 150, undefined, 1024);
+    const outcome = await fast(probe.url + "/token", "POST", { "x-tenant": "caf\u20ac" }, "", 150, undefined, 1024);
     assert.deepEqual(outcome, { fault: "network", code: "ERR_INVALID_CHAR" });
     await new Promise((r) => setTimeout(r, 300)); // past the time limit
     assert.deepEqual(crashes, []);
