@@ -71,6 +71,22 @@ impl JsonObject {
         self
     }
 
+    /// Adds a string member when there is a value.
+    pub fn maybe_string(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(v) => self.string(key, v),
+            None => self,
+        }
+    }
+
+    /// Adds a whole-number member when there is a value.
+    pub fn maybe_number(&mut self, key: &str, value: Option<u64>) -> &mut Self {
+        match value {
+            Some(v) => self.number(key, v),
+            None => self,
+        }
+    }
+
     /// Adds a member whose value is JSON text already (the caller guarantees it).
     pub fn json(&mut self, key: &str, json: &str) -> &mut Self {
         self.key(key).push_str(json);

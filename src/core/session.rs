@@ -107,16 +107,10 @@ pub fn encode_record(record: &TokenRecord, client: &ClientConfig) -> String {
         .string("clientId", &client_id_text(client))
         .string("accessToken", record.access_token.expose())
         .string("tokenType", &record.token_type)
-        .number("obtainedAt", record.obtained_at);
-    if let Some(at) = record.expires_at {
-        out.number("expiresAt", at);
-    }
-    if let Some(r) = &record.refresh_token {
-        out.string("refreshToken", r.expose());
-    }
-    if let Some(s) = &record.scope {
-        out.string("scope", s);
-    }
+        .number("obtainedAt", record.obtained_at)
+        .maybe_number("expiresAt", record.expires_at)
+        .maybe_string("refreshToken", record.refresh_token.as_ref().map(|r| r.expose()))
+        .maybe_string("scope", record.scope.as_deref());
     out.finish()
 }
 

@@ -41,19 +41,12 @@ pub fn quirks(q: &[Quirk]) -> Array {
 /// it there is no `raw` member (see [`token_set`]).
 pub fn token_set_json(t: &TokenSet, raw_text: Option<&str>) -> String {
     let mut out = JsonObject::new();
-    out.string("accessToken", t.access_token.expose()).string("tokenType", &t.token_type);
-    if let Some(s) = t.expires_in {
-        out.number("expiresIn", s);
-    }
-    if let Some(at) = t.expires_at {
-        out.number("expiresAt", at);
-    }
-    if let Some(r) = &t.refresh_token {
-        out.string("refreshToken", r.expose());
-    }
-    if let Some(s) = &t.scope {
-        out.string("scope", s);
-    }
+    out.string("accessToken", t.access_token.expose())
+        .string("tokenType", &t.token_type)
+        .maybe_number("expiresIn", t.expires_in)
+        .maybe_number("expiresAt", t.expires_at)
+        .maybe_string("refreshToken", t.refresh_token.as_ref().map(|r| r.expose()))
+        .maybe_string("scope", t.scope.as_deref());
     if let Some(text) = raw_text {
         out.json("raw", text);
     }
