@@ -7,30 +7,17 @@
 //   library's module (for oauth2-wasm: js/browser.mjs, its glue, and the wasm fetched and
 //   instantiated) and requests a first token from the same-origin loopback server;
 // - hot path: manager.html runs hot-path.mjs (setup and warm-up untimed, then one pass).
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { runChild } from "./child.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 
 /** Runs one round in a child process; resolves to { version, cold: { name → readings }, hot }. */
-export function chromiumRound(options) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SELF, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      try {
-        const result = JSON.parse(out.trim().split("\n").pop());
-        if (result.error) reject(new Error(result.error));
-        else resolve(result);
-      } catch {
-        reject(new Error(`Chromium round exited ${code}: ${err.trim().split("\n").slice(-3).join(" ")}`));
-      }
-    });
-  });
+export async function chromiumRound(options) {
+  const { code, result, errTail } = await runChild(SELF, [JSON.stringify(options)]);
+  if (!result) throw new Error(`Chromium round exited ${code}: ${errTail}`);
+  if (result.error) throw new Error(result.error);
+  return result;
 }
 
 async function round({ origin, cold, hotIterations, hotOrder }) {

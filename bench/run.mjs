@@ -9,7 +9,7 @@
 // It measures the package as built in pkg/ (scripts/build.sh) and never builds it.
 
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import * as badgateway from "@badgateway/oauth2-client";
@@ -76,13 +76,11 @@ const LABEL = {
 const FETCH_PEERS = ["oauth4webapi", "badgateway"]; // the fetch-based peers the targets name
 const IMPORT_PEERS = Object.keys(PEER_PKGS);
 
-// HOOK (node:http transport): when js/node-http.mjs exists, "oauth2-wasm + nodeHttpFetch"
-// joins throughput and Node cold start, compared with raw-http (the hand-written node:http
-// keep-alive baseline). Without the file those rows say so and the rest runs unchanged.
-const NODE_HTTP = existsSync(`${ROOT}js/node-http.mjs`);
+// "oauth2-wasm + nodeHttpFetch" (the package's node:http transport) is compared with
+// raw-http, the hand-written node:http keep-alive baseline, in throughput and cold start.
 const adapters = {};
 const adapterErrors = {};
-for (const id of ["baseline", "raw-http", "ours", ...(NODE_HTTP ? ["ours-node-http"] : []), "oauth4webapi", "badgateway", "client-oauth2", "simple-oauth2"]) {
+for (const id of ["baseline", "raw-http", "ours", "ours-node-http", "oauth4webapi", "badgateway", "client-oauth2", "simple-oauth2"]) {
   try {
     adapters[id] = await import(`./adapters/${id}.mjs`);
   } catch (err) {
@@ -131,7 +129,6 @@ const TOKEN = "b".repeat(40);
 const live = {}; // throughput adapters that passed their checks
 if (SECTIONS.has("throughput")) {
   for (const id of TP_LIBS) {
-    if (id === "ours-node-http" && !NODE_HTTP) continue;
     if (!adapters[id]) continue;
     try {
       const a = adapters[id].create(cfg);
@@ -164,7 +161,6 @@ if (SECTIONS.has("hot")) hotCases = await setupHotPath(lib, badgateway, { warmup
 if (SECTIONS.has("cold")) {
   log("cold start: one untimed spawn per library…");
   for (const id of COLD_LIBS) {
-    if (id === "ours-node-http" && !NODE_HTTP) continue;
     try {
       await coldStart(id, server.url);
     } catch (err) {
@@ -205,7 +201,7 @@ for (let r = 0; r < ROUNDS; r++) {
   if (SECTIONS.has("cold")) {
     for (let k = 0; k < P.coldPerRound; k++) {
       for (const id of rotate(COLD_LIBS, r * P.coldPerRound + k)) {
-        if (adapterErrors[`cold:${id}`] || (id === "ours-node-http" && !NODE_HTTP)) continue;
+        if (adapterErrors[`cold:${id}`]) continue;
         try {
           const s = await coldStart(id, server.url);
           extra.coldRaw.push({ round: r, lib: id, ...s });
@@ -334,17 +330,12 @@ if (SECTIONS.has("cold")) {
   section("2. Cold start, ms (lower is better; ratio = ms ÷ baseline's)");
   row("node.script", "node-only", "Node: process start → script runs, bare node", "ms", { noteText: ["what every row below pays before its import"] });
   for (const id of COLD_LIBS.slice(1)) {
-    if (id === "ours-node-http" && !NODE_HTTP) {
-      rows.push([`Node: process start → first token: ${LABEL[id]}`, "–", "", "", "HOOK: js/node-http.mjs not present"]);
-      continue;
-    }
     const itt = med("node.importToToken", id);
     row("node.token", id, `Node: process start → first token: ${LABEL[id]}`, "ms", { noteText: itt !== undefined ? [`import → first token ${itt.toFixed(1)} ms`] : [] });
   }
   const peerImports = IMPORT_PEERS.map((id) => [id, med("node.import", id)]).filter(([, v]) => v !== undefined);
   const fastest = peerImports.sort((a, b) => a[1] - b[1])[0];
   for (const id of COLD_LIBS.slice(1)) {
-    if (id === "ours-node-http" && !NODE_HTTP) continue;
     const n = [];
     if (id === "ours" && fastest && med("node.import", "ours") !== undefined) {
       n.push(`target ≤ fastest peer (${LABEL[fastest[0]]} ${fastest[1].toFixed(1)} ms): ${ok(med("node.import", "ours") <= fastest[1])}`);
@@ -367,10 +358,6 @@ if (SECTIONS.has("throughput")) {
   for (const [m, what] of [["tp.c1", "c=1"], ["tp.c32", "c=32"], ["tp.err", "400 errors, c=1"]]) {
     const peerRatios = FETCH_PEERS.map((id) => [id, ratio(m, id)]).filter(([, v]) => v !== undefined);
     for (const id of TP_LIBS) {
-      if (id === "ours-node-http" && !NODE_HTTP) {
-        rows.push([`${what} req/s: ${LABEL[id]}`, "–", "", "", "HOOK: js/node-http.mjs not present"]);
-        continue;
-      }
       const n = [];
       const cpu = med(`${m}.cpu`, id);
       if (cpu !== undefined) n.push(`client CPU ${cpu.toFixed(0)} µs/req`);
@@ -443,14 +430,13 @@ console.log("| measure | median | min–max | ratio to baseline | target / notes
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);
 const problems = Object.entries(adapterErrors);
 if (problems.length) console.log(`\nnot measured: ${problems.map(([k, v]) => `${k}: ${v}`).join("; ")}`);
-if (!NODE_HTTP) console.log("\nHOOK: js/node-http.mjs is not there yet: the 'oauth2-wasm + nodeHttpFetch' rows are empty.");
 if (pkgAfter !== pkgBefore) console.log(`\nWARNING: pkg/ changed during the run (${pkgBefore} → ${pkgAfter}): someone rebuilt the package; rerun.`);
 console.log(`\n${seconds.toFixed(0)} s; package fingerprint ${pkgBefore}`);
 
 if (JSON_FILE) {
   writeFileSync(JSON_FILE, JSON.stringify({
     meta: { date, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, chromium: extra.chromium, rounds: ROUNDS, quick: QUICK,
-      sections: [...SECTIONS], browser: BROWSER, params: P, seconds, packageFingerprint: [pkgBefore, pkgAfter], nodeHttp: NODE_HTTP,
+      sections: [...SECTIONS], browser: BROWSER, params: P, seconds, packageFingerprint: [pkgBefore, pkgAfter],
       versions: Object.fromEntries(Object.values(PEER_PKGS).concat("esbuild").map((p) => [p, version(p)])) },
     sizes,
     samples,
