@@ -15,7 +15,7 @@ step "clippy, host and wasm32, warnings denied"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
-cargo clippy --lib --target wasm32-unknown-unknown --features small-allocator -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features npm-package -- -D warnings   # the npm build (no std)
 step "crate docs, warnings denied"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --target wasm32-unknown-unknown

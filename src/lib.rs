@@ -71,6 +71,22 @@
 //! let token = manager.get_access_token().await?;
 //! ```
 
+// The npm build (feature `npm-package` without `std`) has no standard library: the core
+// and the web layer need only `core` and `alloc`.
+#![cfg_attr(all(target_arch = "wasm32", feature = "npm-package", not(feature = "std")), no_std)]
+
+extern crate alloc;
+
+/// What std's prelude gives and a `no_std` build imports: `use crate::prelude::*;`.
+/// (Not every build uses every item: the host build has no `web` module.)
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+}
+
 pub mod core;
 
 /// The npm build's allocator (feature `small-allocator`): a free list that coalesces
@@ -79,6 +95,15 @@ pub mod core;
 #[global_allocator]
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
+/// The npm build's panic handler: a panic is a bug, and in the wasm nobody reads its
+/// message, so it traps at once (a `RuntimeError: unreachable` in JavaScript). Without it
+/// std's hook would keep `core::fmt` and the message and location strings in the wasm.
+#[cfg(all(target_arch = "wasm32", feature = "npm-package", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
+    ::core::arch::wasm32::unreachable()
+}
 
 #[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
 #[doc(hidden)]

@@ -121,6 +121,14 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
     }
 
+    /// The no-std build's whole-number test agrees with std's `fract` for every float.
+    #[test]
+    fn is_whole_is_fract_equals_zero(bits in any::<u64>(), small in -1e17f64..1e17) {
+        for n in [f64::from_bits(bits), small, small.trunc(), -0.0, 4_503_599_627_370_495.5, 9.007_199_254_740_993e15] {
+            prop_assert_eq!(oauth2_wasm::core::json::is_whole(n), n.fract() == 0.0, "{:e}", n);
+        }
+    }
+
     #[test]
     fn expiry_arithmetic_never_overflows(now in any::<u64>(), secs in any::<u64>(), float in any::<f64>()) {
         for expires_in in [secs.to_string(), format!("\"{secs}\""), format!("{float:e}")] {

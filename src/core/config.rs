@@ -2,6 +2,7 @@
 
 use super::error::{cat, OAuthError};
 use super::json::Value;
+use crate::prelude::*;
 
 /// A string that must not be shown: a client secret, password, partner secret or token.
 /// `Debug` prints `[redacted]`; there is no `Display`.
@@ -217,7 +218,7 @@ impl core::fmt::Debug for ClientConfig {
 /// A non-negative whole number that a JavaScript number represents exactly.
 pub(crate) fn whole_number(n: f64) -> Option<u64> {
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    ((0.0..=MAX_SAFE).contains(&n) && n.fract() == 0.0).then_some(n as u64)
+    ((0.0..=MAX_SAFE).contains(&n) && super::json::is_whole(n)).then_some(n as u64)
 }
 
 /// The optional boolean member `key` of `v`, `false` when absent.

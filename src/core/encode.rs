@@ -1,5 +1,7 @@
 //! Byte-level encodings: form-urlencoding, Basic credentials, JSON strings.
 
+use crate::prelude::*;
+
 /// Appends `s` form-urlencoded (WHATWG `application/x-www-form-urlencoded`, UTF-8):
 /// the encoding RFC 6749 Appendix B asks for, space as `+`.
 pub fn push_form(out: &mut String, s: &str) {

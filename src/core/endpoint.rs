@@ -1,6 +1,7 @@
 //! Checking the token endpoint URL (RFC 6749 §3.2: an absolute URI, no fragment, TLS).
 
 use super::error::{find, OAuthError};
+use crate::prelude::*;
 
 const FIELD: &str = "tokenEndpoint";
 

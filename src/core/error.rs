@@ -2,6 +2,7 @@
 
 use super::json::Value;
 use super::response::Quirk;
+use crate::prelude::*;
 
 /// What went wrong. The names match the JavaScript `err.kind` strings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,7 +145,7 @@ impl core::fmt::Debug for OAuthError {
     }
 }
 
-impl std::error::Error for OAuthError {}
+impl ::core::error::Error for OAuthError {}
 
 /// Joins pieces into one string (the wasm build avoids `format!`).
 pub(crate) fn cat(parts: &[&str]) -> String {

@@ -3,6 +3,7 @@
 use super::config::{opt_string, string_map, Secret};
 use super::error::{cat, OAuthError};
 use super::json::Value;
+use crate::prelude::*;
 
 /// Who the resource owner is in a password grant. Social ID takes exactly one of the two.
 #[derive(Clone, Debug, PartialEq, Eq)]

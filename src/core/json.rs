@@ -4,6 +4,8 @@
 //! The core parses JSON text itself (a small parser, no serde), the same on every target.
 //! Numbers are kept as `f64`, as JavaScript has them.
 
+use crate::prelude::*;
+
 /// Deeper nesting than this is refused: no token response or configuration needs it,
 /// and a recursion bound keeps hostile input from exhausting the wasm stack.
 pub const MAX_DEPTH: u32 = 64;
@@ -78,6 +80,12 @@ impl core::fmt::Debug for Value {
             _ => Ok(()),
         }
     }
+}
+
+/// Whether `n` is a whole number (std's `f64::fract` is not in `core`): every float from
+/// 2^52 up is whole, and below that truncating through `i64` is exact.
+pub fn is_whole(n: f64) -> bool {
+    n.is_finite() && (n.abs() >= 4_503_599_627_370_496.0 || n == (n as i64) as f64)
 }
 
 /// Parses JSON text (RFC 8259) into a [`Value`], or `None` when it is not JSON or nests
@@ -362,7 +370,7 @@ pub fn write(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1.844_674_407_370_955_2e19 => {
+        Value::Number(n) if is_whole(*n) && n.abs() < 1.844_674_407_370_955_2e19 => {
             if *n < 0.0 {
                 out.push('-');
             }

@@ -160,7 +160,7 @@ impl Renewal {
 
     /// The next step, given what happened and the driver's state now.
     pub fn resume(&mut self, view: View<'_>, event: Event) -> Step {
-        let phase = std::mem::replace(&mut self.phase, Phase::Done);
+        let phase = ::core::mem::replace(&mut self.phase, Phase::Done);
         match (phase, event) {
             (Phase::Start, Event::Begin) => self.then(Phase::Reading, Step::Reread),
             (Phase::Reading, Event::Read) => match self.settled(view) {

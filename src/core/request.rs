@@ -5,6 +5,7 @@ use super::encode;
 use super::endpoint;
 use super::error::{cat, digits, OAuthError};
 use super::grant::{Grant, ResourceOwner};
+use crate::prelude::*;
 
 /// A token request, ready for `fetch(url, { method, headers, body })`.
 #[derive(Clone, PartialEq, Eq)]

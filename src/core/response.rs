@@ -4,6 +4,7 @@
 use super::config::Secret;
 use super::error::{cat, digits, find, join, ErrorKind, OAuthError};
 use super::json::Value;
+use crate::prelude::*;
 
 /// What replaces a token or secret in an error.
 const REDACTED: &str = "[redacted]";
@@ -266,11 +267,12 @@ fn seconds(v: Option<&Value>, quirks: &mut Vec<Quirk>) -> Result<Option<u64>, ()
     match v {
         None => Ok(None),
         Some(Value::Number(n)) if n.is_finite() && *n >= 0.0 => {
-            if n.fract() != 0.0 {
+            if !super::json::is_whole(*n) {
                 quirks.push(Quirk::ExpiresInFraction);
             }
-            // `as` saturates: 1e308 becomes u64::MAX, clamped by the caller.
-            Ok(Some(n.floor() as u64))
+            // `as` truncates (the floor, as `n` is not negative) and saturates: 1e308
+            // becomes u64::MAX, clamped by the caller.
+            Ok(Some(*n as u64))
         }
         Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
             quirks.push(Quirk::ExpiresInString);

@@ -5,8 +5,9 @@
 use super::config::{ClientConfig, ClientId, Secret};
 use super::encode::JsonObject;
 use super::error::{cat, digits, ErrorKind, OAuthError};
-use super::json::Value;
+use super::json::{self, Value};
 use super::response::TokenSet;
+use crate::prelude::*;
 
 /// The record format this library writes. Records with a higher `v` (another tab running a
 /// newer version) are left untouched.
@@ -142,7 +143,7 @@ pub fn decode_record(text: Option<&str>, client: &ClientConfig) -> Stored {
         return Stored::Foreign;
     }
     let version = match v.field("v") {
-        Some(Value::Number(n)) if *n >= 1.0 && n.fract() == 0.0 => *n as u64,
+        Some(Value::Number(n)) if *n >= 1.0 && json::is_whole(*n) => *n as u64,
         _ => return Stored::Corrupt,
     };
     if version > RECORD_VERSION {
@@ -158,7 +159,7 @@ pub fn decode_record(text: Option<&str>, client: &ClientConfig) -> Stored {
     }
     let text_field = |k: &str| v.field(k).and_then(Value::as_str).map(str::to_owned);
     let number = |k: &str| match v.field(k) {
-        Some(Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => Some(*n as u64),
+        Some(Value::Number(n)) if *n >= 0.0 && json::is_whole(*n) => Some(*n as u64),
         _ => None,
     };
     let (Some(access_token), Some(token_type), Some(obtained_at)) =

@@ -7,6 +7,7 @@ use super::encode;
 use super::error::{cat, digits, ErrorKind, OAuthError};
 use super::grant::Grant;
 use super::response::ResponseContext;
+use crate::prelude::*;
 
 /// Default request time limit (ms).
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;

@@ -6,6 +6,7 @@ use super::{arg, to_js};
 use crate::core::config::{whole_number, ClientConfig};
 use crate::core::error::OAuthError;
 use crate::core::grant::Grant;
+use crate::prelude::*;
 use crate::web::convert;
 use crate::web::manager::{ManagerOptions, TokenManager};
 use crate::web::storage::StorageChoice;

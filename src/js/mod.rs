@@ -10,6 +10,7 @@ use crate::core::json::Value;
 use crate::core::request::build_token_request;
 use crate::core::response::{self, ResponseContext};
 use crate::core::{config, error::OAuthError};
+use crate::prelude::*;
 use crate::web::fetch::{self, RequestOptions};
 use crate::web::{get, json, promise};
 use js_sys::{Function, Object, Promise};

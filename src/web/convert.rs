@@ -3,25 +3,29 @@
 //!
 //! The error class is plain JavaScript shipped with the package (`js/error.mjs`): wasm
 //! cannot subclass `Error`, and the class must be the one users import. The package entry
-//! hands it over once at load time ([`set_error_class`]); until it has, errors are plain
-//! `Error`s with `name = "OAuthError"` and the same fields.
+//! hands it over once at load time ([`set_error_class`]) to `exchange.js`, which keeps it
+//! and makes the errors; until it has, errors are plain `Error`s with
+//! `name = "OAuthError"` and the same fields.
 
 use super::{json, set};
 use crate::core::encode::{push_json_string, JsonObject};
 use crate::core::error::OAuthError;
 use crate::core::request::TokenRequest;
 use crate::core::response::{Quirk, TokenSet};
-use js_sys::{Array, Function, Object, Reflect};
-use std::cell::RefCell;
-use wasm_bindgen::{JsCast, JsValue};
+use crate::prelude::*;
+use js_sys::{Array, Object};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-thread_local! {
-    static CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
-
-/// Sets the class `new OAuthError(kind, message, fields)` that errors are made with.
-pub fn set_error_class(class: JsValue) {
-    CLASS.with(|c| *c.borrow_mut() = class.dyn_into::<Function>().ok());
+#[wasm_bindgen(module = "/src/web/exchange.js")]
+extern "C" {
+    /// Sets the class `new OAuthError(kind, message, fields)` that errors are made with.
+    #[wasm_bindgen(js_name = setErrorClass)]
+    pub fn set_error_class(class: JsValue);
+    /// `new OAuthError(kind, message, fields)` with the class set, else a plain `Error`
+    /// named `OAuthError` with the same fields.
+    #[wasm_bindgen(js_name = makeError)]
+    fn make_error(kind: &str, message: &str, fields: Object) -> JsValue;
 }
 
 /// Sets `obj[key]` when there is a value.
@@ -103,17 +107,5 @@ pub fn error(e: &OAuthError) -> JsValue {
     if let Some(value) = &e.raw {
         set(&fields, "raw", &json::to_js(value));
     }
-    let kind = JsValue::from_str(e.kind.as_str());
-    let message = JsValue::from_str(&e.message);
-    let class = CLASS.with(|c| c.borrow().clone());
-    if let Some(class) = class {
-        if let Ok(err) = Reflect::construct(&class, &Array::of3(&kind, &message, &fields)) {
-            return err;
-        }
-    }
-    let err = js_sys::Error::new(&e.message);
-    err.set_name("OAuthError");
-    set(&err, "kind", &kind);
-    let _ = Object::assign(&err, &fields);
-    err.into()
+    make_error(e.kind.as_str(), &e.message, fields)
 }

@@ -1,4 +1,4 @@
-// One token request through fetch, for src/web/fetch.rs: a time limit that aborts the
+// The web layer's JavaScript. Mainly one token request through fetch, for src/web/fetch.rs: a time limit that aborts the
 // request, the caller's AbortSignal, no redirects followed, a bounded body read. It only
 // moves bytes: what the outcome means (which error, which hint) is decided in Rust
 // (core::transport). Written in JavaScript because every step is a call into the platform:
@@ -15,6 +15,28 @@
 
 const FAST = Symbol.for("oauth2-wasm.exchange");
 const quiet = () => {};
+
+// Also the OAuthError class (js/error.mjs) the package entry registers through the wasm's
+// __registerErrorClass; the errors the wasm reports are made here (src/web/convert.rs).
+let ErrorClass;
+
+export function setErrorClass(c) {
+  ErrorClass = typeof c === "function" ? c : undefined;
+}
+
+export function makeError(kind, message, fields) {
+  if (ErrorClass) {
+    try {
+      return new ErrorClass(kind, message, fields);
+    } catch {
+      // a class that throws: fall back to a plain Error
+    }
+  }
+  const e = new Error(message);
+  e.name = "OAuthError";
+  e.kind = kind;
+  return Object.assign(e, fields);
+}
 
 export async function exchange(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
   const lines = headerLines.split("\n");

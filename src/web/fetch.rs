@@ -11,8 +11,9 @@ use crate::core::request::{build_token_request, TokenRequest};
 use crate::core::response::TokenSet;
 pub use crate::core::transport::HttpResponse;
 use crate::core::transport::{self, Runtime, MAX_RESPONSE_BYTES};
+use crate::prelude::*;
+use ::core::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 use js_sys::{Function, Promise, Reflect};
-use std::cell::{Cell, OnceCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -66,27 +67,31 @@ pub fn refine(client: &ClientConfig, mut e: OAuthError) -> OAuthError {
 
 /// Where this code runs: a window or worker has `document` or `WorkerGlobalScope`.
 pub fn runtime() -> Runtime {
-    RUNTIME.with(|known| {
-        *known.get_or_init(|| {
+    // Cached: 0 not yet known, 1 browser, 2 server. (Atomics only because a `static` must
+    // be `Sync`; the wasm has one thread.)
+    match RUNTIME.load(Relaxed) {
+        1 => Runtime::Browser,
+        2 => Runtime::Server,
+        _ => {
             let global = js_sys::global();
             let has = |name: &str| Reflect::has(&global, &JsValue::from_str(name)).unwrap_or(false);
-            if has("document") || has("WorkerGlobalScope") {
+            let browser = has("document") || has("WorkerGlobalScope");
+            RUNTIME.store(if browser { 1 } else { 2 }, Relaxed);
+            if browser {
                 Runtime::Browser
             } else {
                 Runtime::Server
             }
-        })
-    })
+        }
+    }
 }
 
-thread_local! {
-    static WARNED: Cell<bool> = const { Cell::new(false) };
-    static RUNTIME: OnceCell<Runtime> = const { OnceCell::new() };
-}
+static RUNTIME: AtomicU8 = AtomicU8::new(0);
+static WARNED: AtomicBool = AtomicBool::new(false);
 
 fn warn_once(message: Option<&str>) {
     if let Some(m) = message {
-        if !WARNED.with(|w| w.replace(true)) {
+        if !WARNED.swap(true, Relaxed) {
             web_sys::console::warn_1(&JsValue::from_str(m));
         }
     }

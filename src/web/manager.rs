@@ -16,12 +16,13 @@ use crate::core::renewal::{self, Cause, Event, Renewal, Request, Setup, Step, Vi
 use crate::core::response::{ResponseContext, TokenSet};
 use crate::core::session::{self, Stored, TokenRecord};
 use crate::core::transport::{self, Runtime, TransportFault};
+use crate::prelude::*;
+use ::core::cell::{Cell, RefCell};
+use ::core::future::Future;
+use ::core::pin::Pin;
+use ::core::task::{Context, Poll, Waker};
+use alloc::rc::{Rc, Weak};
 use js_sys::{Function, Object, Promise, Reflect};
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -984,7 +985,7 @@ impl TokenManager {
         let args: js_sys::Array = if base_headers.is_undefined() || base_headers.is_null() {
             js_sys::Array::new()
         } else {
-            std::iter::once(base_headers).collect()
+            ::core::iter::once(base_headers).collect()
         };
         let headers = Reflect::construct(&headers_class, &args).map_err(network)?;
         let set: Function = get(&headers, "set").dyn_into().map_err(network)?;
@@ -1059,7 +1060,7 @@ fn event_js(event: &ChangeEvent) -> JsValue {
 
 fn broadcast_channel(key: &str) -> Option<JsValue> {
     let class: Function = get(&js_sys::global(), "BroadcastChannel").dyn_into().ok()?;
-    let args: js_sys::Array = std::iter::once(JsValue::from_str(key)).collect();
+    let args: js_sys::Array = ::core::iter::once(JsValue::from_str(key)).collect();
     Reflect::construct(&class, &args).ok()
 }
 

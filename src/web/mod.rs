@@ -6,9 +6,10 @@ pub mod json;
 pub mod manager;
 pub mod storage;
 
+use crate::prelude::*;
+use ::core::future::Future;
+use ::core::pin::Pin;
 use js_sys::{Function, Object, Promise, Reflect};
-use std::future::Future;
-use std::pin::Pin;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -5,9 +5,10 @@
 
 use super::{get, js_error_message};
 use crate::core::error::{cat, ErrorKind, OAuthError};
+use crate::prelude::*;
+use ::core::cell::RefCell;
+use alloc::rc::Rc;
 use js_sys::{Function, Promise, Reflect};
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
