@@ -110,7 +110,8 @@ function exchange(url, method, headers, body, timeoutMs, signal, max, agent) {
       return resolve({ fault: "network", code: err?.code });
     }
     const onAbort = () => end({ fault: "aborted" });
-    const timer = setTimeout(() => end({ fault: "timeout" }), timeoutMs);
+    // setTimeout runs a delay beyond 2^31−1 ms at once: wait that long instead.
+    const timer = setTimeout(() => end({ fault: "timeout" }), Math.min(timeoutMs, 2 ** 31 - 1));
     signal?.addEventListener("abort", onAbort);
     req.on("error", failed);
     req.on("response", (res) => {

@@ -15,6 +15,8 @@
 
 const FAST = Symbol.for("oauth2-wasm.exchange");
 const quiet = () => {};
+// setTimeout's longest delay (2^31−1 ms, about 24.8 days): a longer one would fire at once.
+const MAX_DELAY = 2 ** 31 - 1;
 
 // Also the OAuthError class (js/error.mjs) the package entry registers through the wasm's
 // __registerErrorClass; the errors the wasm reports are made here (src/web/convert.rs).
@@ -81,7 +83,7 @@ async function viaFetch(fetch, url, method, headers, body, timeoutMs, signal, ma
     rejectCut();
   };
   const onAbort = () => stop("aborted");
-  const timer = setTimeout(stop, timeoutMs, "timeout");
+  const timer = setTimeout(stop, Math.min(timeoutMs, MAX_DELAY), "timeout");
   signal?.addEventListener("abort", onAbort);
   const race = (promise) => Promise.race([promise, cutShort]);
   const sentAt = Date.now();

@@ -648,7 +648,7 @@ impl TokenManager {
         let options = Object::new();
         let controller = web_sys::AbortController::new().ok();
         let abort = controller.clone().map(|c| Closure::once(move || c.abort()));
-        let timer = abort.as_ref().map(|a| set_timeout(a.as_ref(), wait_ms as f64));
+        let timer = abort.as_ref().map(|a| set_timeout(a.as_ref(), wait_ms));
         if let Some(c) = &controller {
             super::set(&options, "signal", &c.signal());
         }
@@ -1008,7 +1008,7 @@ async fn within(p: &JsValue, ms: u32) -> Option<Result<JsValue, JsValue>> {
     let marker: JsValue = Object::new().into();
     let mut timer = JsValue::UNDEFINED;
     let timeout = Promise::new(&mut |resolve, _| {
-        timer = set_timeout(&resolve.bind1(&JsValue::NULL, &marker), ms as f64);
+        timer = set_timeout(&resolve.bind1(&JsValue::NULL, &marker), ms);
     });
     let raced = JsFuture::from(Promise::race(&js_sys::Array::of2(&Promise::resolve(p), &timeout))).await;
     clear_timeout(&timer);
@@ -1066,7 +1066,7 @@ fn broadcast_channel(key: &str) -> Option<JsValue> {
 
 async fn sleep(ms: u32) {
     let promise = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms as f64);
+        set_timeout(&resolve, ms);
     });
     let _ = JsFuture::from(promise).await;
 }

@@ -17,10 +17,20 @@ use wasm_bindgen::{JsCast, JsValue};
 extern "C" {
     /// The global `setTimeout` (windows, workers and Node alike).
     #[wasm_bindgen(js_name = setTimeout)]
-    pub(crate) fn set_timeout(handler: &JsValue, ms: f64) -> JsValue;
+    fn js_set_timeout(handler: &JsValue, ms: u32) -> JsValue;
     /// The global `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
     pub(crate) fn clear_timeout(id: &JsValue);
+}
+
+/// `setTimeout`'s longest delay, 2^31−1 ms (about 24.8 days): browsers and Node run a
+/// longer one at once. (`exchange.js` and the node:http fast path clamp theirs too.)
+const MAX_DELAY_MS: u32 = i32::MAX as u32;
+
+/// `setTimeout(handler, ms)`; a delay beyond the timer's range waits as long as it can
+/// instead of firing at once.
+pub(crate) fn set_timeout(handler: &JsValue, ms: u32) -> JsValue {
+    js_set_timeout(handler, ms.min(MAX_DELAY_MS))
 }
 
 /// A future behind a pointer: every promise and task below shares one instance of the

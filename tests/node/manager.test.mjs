@@ -310,48 +310,52 @@ test("several Node processes sharing a file store refresh an expired token once 
   writeFileSync(join(dir, "done"), "");
 });
 
-test("logout is the last word: a sibling's refresh that was under way when it happened is cleared from the shared store", async () => {
-  const c = clock();
-  const map = new Map();
-  let queue = Promise.resolve();
-  const adapter = {
-    get: (k) => map.get(k) ?? null,
-    set: (k, v) => void map.set(k, v),
-    remove: (k) => void map.delete(k),
-    lock: (name, fn) => (queue = queue.then(fn, fn)),
-  };
-  let release;
-  const gate = new Promise((resolve) => (release = resolve));
-  let held = 0;
-  // B's refresh answer is held back until A has logged out.
-  const slowFetch = async (url, init) => {
-    if (String(init?.body ?? "").includes("grant_type=refresh_token")) {
-      held++;
-      await gate;
-    }
-    return fetch(url, init);
-  };
-  const a = new TokenManager({ client: olxClient(), storage: adapter, now: c.now });
-  const b = new TokenManager({ client: olxClient(), storage: adapter, now: c.now, fetch: slowFetch });
-  await a.login(olxLogin);
-  assert.ok(await b.getAccessToken(), "b shares the session");
-  c.advance(43200);
-  const renewing = b.getAccessToken();
-  for (let i = 0; i < 100 && held === 0; i++) await tick();
-  assert.equal(held, 1, "b's refresh is on the wire, holding the lock");
-  c.advance(1);
-  const loggingOut = a.logout();
-  await tick();
-  assert.equal(map.size, 0, "the logout clears the store at once");
-  release();
-  assert.ok(await renewing, "b's refresh completes");
-  await loggingOut;
-  assert.equal(map.size, 0, "b's answer, which began before the logout, did not bring the session back");
-  assert.equal(a.getTokens(), null);
-  // A login after the logout is not undone.
-  const again = await a.login(olxLogin);
-  await a.logout();
-  await a.login(olxLogin);
-  assert.equal(map.size, 1);
-  assert.notEqual(JSON.parse([...map.values()][0]).accessToken, again.accessToken);
-});
+for (const timeoutMs of [undefined, 3_000_000_000]) {
+  test(`logout is the last word: a sibling's refresh that was under way when it happened is cleared from the shared store (timeoutMs ${timeoutMs})`, async () => {
+    // 3e9 ms is beyond setTimeout's range: the logout's wait for the lock must still wait.
+    const client = () => ({ ...olxClient(), timeoutMs });
+    const c = clock();
+    const map = new Map();
+    let queue = Promise.resolve();
+    const adapter = {
+      get: (k) => map.get(k) ?? null,
+      set: (k, v) => void map.set(k, v),
+      remove: (k) => void map.delete(k),
+      lock: (name, fn) => (queue = queue.then(fn, fn)),
+    };
+    let release;
+    const gate = new Promise((resolve) => (release = resolve));
+    let held = 0;
+    // B's refresh answer is held back until A has logged out.
+    const slowFetch = async (url, init) => {
+      if (String(init?.body ?? "").includes("grant_type=refresh_token")) {
+        held++;
+        await gate;
+      }
+      return fetch(url, init);
+    };
+    const a = new TokenManager({ client: client(), storage: adapter, now: c.now });
+    const b = new TokenManager({ client: client(), storage: adapter, now: c.now, fetch: slowFetch });
+    await a.login(olxLogin);
+    assert.ok(await b.getAccessToken(), "b shares the session");
+    c.advance(43200);
+    const renewing = b.getAccessToken();
+    for (let i = 0; i < 100 && held === 0; i++) await tick();
+    assert.equal(held, 1, "b's refresh is on the wire, holding the lock");
+    c.advance(1);
+    const loggingOut = a.logout();
+    await tick();
+    assert.equal(map.size, 0, "the logout clears the store at once");
+    release();
+    assert.ok(await renewing, "b's refresh completes");
+    await loggingOut;
+    assert.equal(map.size, 0, "b's answer, which began before the logout, did not bring the session back");
+    assert.equal(a.getTokens(), null);
+    // A login after the logout is not undone.
+    const again = await a.login(olxLogin);
+    await a.logout();
+    await a.login(olxLogin);
+    assert.equal(map.size, 1);
+    assert.notEqual(JSON.parse([...map.values()][0]).accessToken, again.accessToken);
+  });
+}

@@ -4,6 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { requestToken, OAuthError } from "oauth2-wasm";
+import { nodeHttpFetch } from "oauth2-wasm/node-http";
 import { startServers } from "../support/servers.mjs";
 import { PROVIDERS } from "../../www/token-server.mjs";
 import { rejection } from "./helpers.mjs";
@@ -139,6 +140,22 @@ test("a server that never answers times out within its bound (per client and per
     assert.match(err.message, new RegExp(`within ${limit} ms`));
     assert.ok(took >= limit - 5 && took < limit + 1000, `took ${took} ms`);
   }
+});
+
+test("a time limit beyond setTimeout's range (2^31−1 ms) waits instead of firing at once", async () => {
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w.name);
+  process.on("warning", onWarning);
+  try {
+    const client = fault("/late", { timeoutMs: 3_000_000_000 });
+    for (const options of [{}, { timeoutMs: 4_294_967_295 }, { timeoutMs: 4_294_967_295, fetch: nodeHttpFetch }]) {
+      const tokens = await requestToken(client, cc, options);
+      assert.equal(tokens.accessToken, "late-token");
+    }
+  } finally {
+    process.off("warning", onWarning);
+  }
+  assert.deepEqual(warnings, [], "no TimeoutOverflowWarning");
 });
 
 test("a timeout also covers a body that stops halfway", async () => {

@@ -41,6 +41,8 @@ export async function startFaultServer({ redirectTo }) {
       case "/nocors":
         res.writeHead(200, { "Content-Type": "application/json" });
         return res.end(JSON.stringify({ access_token: "nocors-token", token_type: "Bearer" }));
+      case "/late": // the token after 100 ms
+        return setTimeout(() => json(200, { access_token: "late-token", token_type: "Bearer", expires_in: 60 }), 100);
       case "/hang":
         hanging.add(res);
         return res.on("close", () => hanging.delete(res));
