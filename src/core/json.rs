@@ -85,7 +85,16 @@ impl core::fmt::Debug for Value {
 /// Whether `n` is a whole number (std's `f64::fract` is not in `core`): every float from
 /// 2^52 up is whole, and below that truncating through `i64` is exact.
 pub fn is_whole(n: f64) -> bool {
-    n.is_finite() && (n.abs() >= 4_503_599_627_370_496.0 || n == (n as i64) as f64)
+    n.is_finite() && (magnitude(n) >= 4_503_599_627_370_496.0 || n == (n as i64) as f64)
+}
+
+/// `|n|` (`f64::abs` is in `core` only since Rust 1.85; the crate supports 1.82).
+fn magnitude(n: f64) -> f64 {
+    if n < 0.0 {
+        -n
+    } else {
+        n
+    }
 }
 
 /// Parses JSON text (RFC 8259) into a [`Value`], or `None` when it is not JSON or nests
@@ -370,11 +379,11 @@ pub fn write(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) if is_whole(*n) && n.abs() < 1.844_674_407_370_955_2e19 => {
+        Value::Number(n) if is_whole(*n) && magnitude(*n) < 1.844_674_407_370_955_2e19 => {
             if *n < 0.0 {
                 out.push('-');
             }
-            out.push_str(&super::error::digits(n.abs() as u64));
+            out.push_str(&super::error::digits(magnitude(*n) as u64));
         }
         Value::Number(_) => out.push_str("null"),
         Value::String(s) => super::encode::push_json_string(out, s),

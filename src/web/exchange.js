@@ -1,12 +1,13 @@
-// The web layer's JavaScript. Mainly one token request through fetch, for src/web/fetch.rs: a time limit that aborts the
-// request, the caller's AbortSignal, no redirects followed, a bounded body read. It only
-// moves bytes: what the outcome means (which error, which hint) is decided in Rust
-// (core::transport). Written in JavaScript because every step is a call into the platform:
-// here it costs neither wasm bytes nor boundary crossings.
+// The web layer's JavaScript, for src/web/fetch.rs and src/web/convert.rs. Mainly one token
+// request through fetch: a time limit that aborts the request, the caller's AbortSignal,
+// no redirects followed, a bounded body read. It decides nothing: what the outcome means
+// (which error, which hint) is decided in Rust (core::transport). Written in JavaScript
+// because every step is a call into the platform: here it costs neither wasm bytes nor
+// boundary crossings. Also the OAuthError class and the errors made with it (below).
 //
 // A fetch may carry its own `Symbol.for("oauth2-wasm.exchange")` method with the same
-// arguments (the headers as an object) and outcome (oauth2-wasm/node-http does, over node:http): it is used instead,
-// unless it returns nothing (a request it does not handle).
+// arguments (the headers as an object) and outcome (oauth2-wasm/node-http does, over
+// node:http): it is used instead, unless it returns nothing (a request it does not handle).
 //
 // The outcome: { fault: "timeout" | "aborted" | "network" | "notresponse", code, duringBody }
 // or { status, kind, sentAt, location, contentType, retryAfter, date, wwwAuthenticate,

@@ -375,9 +375,11 @@ impl TokenManager {
         }
     }
 
-    /// How long a held lock is waited for: the request time limit and a grace.
+    /// How long a held lock is waited for: the request time limit and a grace, within
+    /// the timers' range (`AbortSignal.timeout` overflows as `setTimeout` does).
     fn lock_wait_ms(&self) -> u32 {
-        self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).saturating_add(LOCK_GRACE_MS)
+        let ms = self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS);
+        ms.saturating_add(LOCK_GRACE_MS).min(super::MAX_DELAY_MS)
     }
 
     /// Removes a record a sibling stored after this manager's last clear but obtained

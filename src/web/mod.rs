@@ -24,8 +24,9 @@ extern "C" {
 }
 
 /// `setTimeout`'s longest delay, 2^31−1 ms (about 24.8 days): browsers and Node run a
-/// longer one at once. (`exchange.js` and the node:http fast path clamp theirs too.)
-const MAX_DELAY_MS: u32 = i32::MAX as u32;
+/// longer one at once. (`exchange.js`, the node:http fast path and the manager's
+/// `AbortSignal.timeout` clamp theirs too.)
+pub(crate) const MAX_DELAY_MS: u32 = i32::MAX as u32;
 
 /// `setTimeout(handler, ms)`; a delay beyond the timer's range waits as long as it can
 /// instead of firing at once.

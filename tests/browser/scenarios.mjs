@@ -3,7 +3,7 @@
 // Each scenario throws on failure; runScenarios reports every one by name.
 
 export async function runScenarios(lib, servers) {
-  const { requestToken, OAuthError } = lib;
+  const { requestToken, OAuthError, TokenManager } = lib;
   const cc = { grantType: "client_credentials" };
   const at = (path) => servers.providers + path;
   const fault = (path, extra = {}) => ({ tokenEndpoint: servers.faults + path, ...extra });
@@ -133,6 +133,29 @@ export async function runScenarios(lib, servers) {
     "an endpoint without CORS headers: network, with a CORS hint": async () => {
       const err = await rejection(requestToken(fault("/nocors"), cc));
       check(err.kind === "network" && /CORS/.test(err.hint), `${err.kind} ${err.hint}`);
+    },
+    "a time limit beyond the timers' range (2^31−1 ms) waits instead of firing at once": async () => {
+      const tokens = await requestToken(fault("/late", { timeoutMs: 3_000_000_000 }), cc, { timeoutMs: 4_294_967_295 });
+      check(tokens.accessToken === "late-token", tokens.accessToken);
+      // logout() waits for a sibling's Web Lock (a renewal under way) before its last
+      // clear; the wait is bounded by timeoutMs + 5 s, here beyond the timers' range.
+      // (A worker has no shared storage and so no lock to wait for.)
+      if (typeof localStorage === "undefined" || !globalThis.navigator?.locks) return;
+      const storageKey = `oauth2-wasm-test:lock-wait:${Math.random()}`;
+      const client = { tokenEndpoint: servers.faults + "/token", clientId: "lock-wait", timeoutMs: 3_000_000_000 };
+      const manager = new TokenManager({ client, storage: "local", storageKey });
+      let release, granted;
+      const held = new Promise((resolve) => (release = resolve));
+      const grant = new Promise((resolve) => (granted = resolve));
+      const sibling = navigator.locks.request(storageKey, () => (granted(), held));
+      await grant;
+      let done = false;
+      const loggingOut = manager.logout().then(() => (done = true));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      check(!done, "logout() did not wait for the lock");
+      release();
+      await sibling;
+      await loggingOut;
     },
   };
 
