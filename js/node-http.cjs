@@ -110,8 +110,7 @@ function exchange(url, method, headers, body, timeoutMs, signal, max, agent) {
       return resolve({ fault: "network", code: err?.code });
     }
     const onAbort = () => end({ fault: "aborted" });
-    // setTimeout runs a delay beyond 2^31−1 ms at once: wait that long instead.
-    const timer = setTimeout(() => end({ fault: "timeout" }), Math.min(timeoutMs, 2 ** 31 - 1));
+    const timer = setTimeout(() => end({ fault: "timeout" }), timeoutMs); // within range: exchange.js clamps it
     signal?.addEventListener("abort", onAbort);
     req.on("error", failed);
     req.on("response", (res) => {

@@ -103,21 +103,20 @@ fn magnitude(n: f64) -> f64 {
 /// property. Duplicate members are kept (and [`Value::get`] takes the last, as `JSON.parse`
 /// does); a lone UTF-16 surrogate escape becomes U+FFFD.
 pub fn parse(text: &str) -> Option<Value> {
-    let mut p = Parser { text, bytes: text.as_bytes(), at: 0 };
+    let mut p = Parser { text, at: 0 };
     let v = p.value(0)?;
     p.space();
-    (p.at == p.bytes.len()).then_some(v)
+    (p.at == p.text.len()).then_some(v)
 }
 
 struct Parser<'a> {
     text: &'a str,
-    bytes: &'a [u8],
     at: usize,
 }
 
 impl Parser<'_> {
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.text.as_bytes().get(self.at).copied()
     }
 
     fn next(&mut self) -> Option<u8> {
@@ -134,7 +133,7 @@ impl Parser<'_> {
 
     fn literal(&mut self, word: &[u8], v: Value) -> Option<Value> {
         let end = self.at.checked_add(word.len())?;
-        (self.bytes.get(self.at..end)? == word).then(|| {
+        (self.text.as_bytes().get(self.at..end)? == word).then(|| {
             self.at = end;
             v
         })
@@ -226,7 +225,7 @@ impl Parser<'_> {
                     b'u' => {
                         let unit = self.hex4()?;
                         let c = match unit {
-                            0xd800..=0xdbff if self.bytes.get(self.at..self.at + 2) == Some(b"\\u") => {
+                            0xd800..=0xdbff if self.text.as_bytes().get(self.at..self.at + 2) == Some(b"\\u") => {
                                 let back = self.at;
                                 self.at += 2;
                                 match self.hex4()? {
@@ -277,7 +276,7 @@ impl Parser<'_> {
             self.at += 1;
         }
         let int_len = self.at - int_start;
-        if int_len == 0 || (int_len > 1 && self.bytes.get(int_start) == Some(&b'0')) {
+        if int_len == 0 || (int_len > 1 && self.text.as_bytes().get(int_start) == Some(&b'0')) {
             return None;
         }
         if self.peek() == Some(b'.') {

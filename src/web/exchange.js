@@ -42,6 +42,7 @@ export function makeError(kind, message, fields) {
 }
 
 export async function exchange(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
+  timeoutMs = Math.min(timeoutMs, MAX_DELAY); // for the fast path's timer too
   const lines = headerLines.split("\n");
   const headers = {};
   for (let i = 0; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];
@@ -84,7 +85,7 @@ async function viaFetch(fetch, url, method, headers, body, timeoutMs, signal, ma
     rejectCut();
   };
   const onAbort = () => stop("aborted");
-  const timer = setTimeout(stop, Math.min(timeoutMs, MAX_DELAY), "timeout");
+  const timer = setTimeout(stop, timeoutMs, "timeout");
   signal?.addEventListener("abort", onAbort);
   const race = (promise) => Promise.race([promise, cutShort]);
   const sentAt = Date.now();

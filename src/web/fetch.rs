@@ -69,20 +69,17 @@ pub fn refine(client: &ClientConfig, mut e: OAuthError) -> OAuthError {
 pub fn runtime() -> Runtime {
     // Cached: 0 not yet known, 1 browser, 2 server. (Atomics only because a `static` must
     // be `Sync`; the wasm has one thread.)
-    match RUNTIME.load(Relaxed) {
-        1 => Runtime::Browser,
-        2 => Runtime::Server,
-        _ => {
-            let global = js_sys::global();
-            let has = |name: &str| Reflect::has(&global, &JsValue::from_str(name)).unwrap_or(false);
-            let browser = has("document") || has("WorkerGlobalScope");
-            RUNTIME.store(if browser { 1 } else { 2 }, Relaxed);
-            if browser {
-                Runtime::Browser
-            } else {
-                Runtime::Server
-            }
-        }
+    let mut known = RUNTIME.load(Relaxed);
+    if known == 0 {
+        let global = js_sys::global();
+        let has = |name: &str| Reflect::has(&global, &JsValue::from_str(name)).unwrap_or(false);
+        known = if has("document") || has("WorkerGlobalScope") { 1 } else { 2 };
+        RUNTIME.store(known, Relaxed);
+    }
+    if known == 1 {
+        Runtime::Browser
+    } else {
+        Runtime::Server
     }
 }
 

@@ -24,8 +24,8 @@ extern "C" {
 }
 
 /// `setTimeout`'s longest delay, 2^31−1 ms (about 24.8 days): browsers and Node run a
-/// longer one at once. (`exchange.js`, the node:http fast path and the manager's
-/// `AbortSignal.timeout` clamp theirs too.)
+/// longer one at once. (`exchange.js`, for both its transports, and the manager's lock
+/// wait clamp theirs too.)
 pub(crate) const MAX_DELAY_MS: u32 = i32::MAX as u32;
 
 /// `setTimeout(handler, ms)`; a delay beyond the timer's range waits as long as it can
