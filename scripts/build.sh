@@ -11,7 +11,7 @@ rm -rf pkg/node/snippets pkg/web/snippets   # their directory's name changes wit
 export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/=/ --remap-path-prefix=$PWD/=/"
 for target in nodejs web; do
   out=pkg/$([ $target = nodejs ] && echo node || echo web)
-  wasm-pack build --release --target $target --out-dir "$out" --no-pack --no-typescript -- --no-default-features --features npm-package >&2
+  wasm-pack build npm --release --target $target --out-dir "../$out" --out-name oauth2_wasm --no-pack --no-typescript -- --features release >&2
   rm -f "$out/.gitignore"   # wasm-pack's "*" would keep the files out of npm pack
 done
 # The JS snippets (src/web/*.js, ES modules) as shipped: minified for browsers; for Node as

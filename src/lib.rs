@@ -4,9 +4,11 @@
 //! build grant requests, parse token responses and errors (vendors' human-readable fields
 //! included), tolerating and reporting the quirks of real servers.
 //!
-//! The same code ships as the `oauth2-wasm` npm package (the `js-exports` feature, on by
-//! default) and as this crate's Rust API, which Rust wasm apps use with
-//! `default-features = false`.
+//! This crate is the Rust API for wasm apps (Yew, Leptos, Dioxus …). Its decisions are
+//! made by the pure [`oauth2-wasm-core`](pure) crate, re-exported here; the same code ships
+//! as the `oauth2-wasm` npm package, whose JavaScript exports live in a separate crate, so
+//! an app that depends on this one gets no `#[wasm_bindgen]` exports, no global allocator
+//! and no panic handler.
 //!
 //! ## Building a request
 //!
@@ -62,7 +64,7 @@
 //! any number of concurrent callers, and refreshes once between tabs (Web Locks, storage
 //! events, a BroadcastChannel). Only the server's `invalid_grant` (or `invalid_refresh`)
 //! ends a session; network, timeout and 5xx failures keep the tokens. The decisions live
-//! in [`core::session`].
+//! in [`pure::session`] and [`pure::renewal`].
 //!
 //! ```ignore
 //! let mut options = ManagerOptions::new(client);
@@ -71,13 +73,11 @@
 //! let token = manager.get_access_token().await?;
 //! ```
 
-// The npm build (feature `npm-package` without `std`) has no standard library: the core
-// and the web layer need only `core` and `alloc`.
-#![cfg_attr(all(target_arch = "wasm32", feature = "npm-package", not(feature = "std")), no_std)]
+#![no_std]
 
 extern crate alloc;
 
-/// What std's prelude gives and a `no_std` build imports: `use crate::prelude::*;`.
+/// What std's prelude gives and a `no_std` crate imports: `use crate::prelude::*;`.
 /// (Not every build uses every item: the host build has no `web` module.)
 #[allow(unused_imports)]
 mod prelude {
@@ -87,48 +87,25 @@ mod prelude {
     pub use alloc::vec::Vec;
 }
 
-pub mod core;
-
-/// The npm build's allocator (feature `small-allocator`): a free list that coalesces
-/// neighbours, for a heap that holds a few small records between calls.
-#[cfg(all(target_arch = "wasm32", feature = "small-allocator"))]
-#[global_allocator]
-static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
-    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
-
-/// The npm build's panic handler: a panic is a bug, and in the wasm nobody reads its
-/// message, so it traps at once (a `RuntimeError: unreachable` in JavaScript). Without it
-/// std's hook would keep `core::fmt` and the message and location strings in the wasm.
-#[cfg(all(target_arch = "wasm32", feature = "npm-package", not(feature = "std")))]
-#[panic_handler]
-fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
-    ::core::arch::wasm32::unreachable()
-}
-
-#[cfg(all(target_arch = "wasm32", feature = "js-exports"))]
-#[doc(hidden)]
-pub mod js;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use crate::core::config::{BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientId, Secret};
-pub use crate::core::error::{ErrorKind, OAuthError};
-pub use crate::core::grant::{Grant, ResourceOwner};
-pub use crate::core::json::Value;
-pub use crate::core::request::{build_token_request, TokenRequest};
-pub use crate::core::response::{Quirk, ResponseContext, TokenSet};
-pub use crate::core::transport::{DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES};
+/// The pure core (the `oauth2-wasm-core` crate): its modules, for what the names below
+/// do not cover — the session's record and renewal machine among them.
+pub use oauth2_wasm_core as pure;
+
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::fetch::{request_token, RequestOptions};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::manager::{ChangeEvent, ChangeReason, ManagerOptions, TokenManager};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::storage::StorageChoice;
-
-/// Parses a token endpoint response (RFC 6749 §5.1, §5.2) into a [`TokenSet`], or an
-/// [`OAuthError`] of kind `oauth`, `http` or `invalid_response`.
-///
-/// JSON is read by the core's own parser, the same on every target.
-pub fn parse_token_response(status: u16, body: &str, cx: &ResponseContext) -> Result<TokenSet, OAuthError> {
-    crate::core::response::parse_token_response(status, body, cx, crate::core::json::parse)
-}
+#[cfg(target_arch = "wasm32")]
+pub use crate::web::url::build_token_request;
+#[cfg(not(target_arch = "wasm32"))]
+pub use oauth2_wasm_core::build_token_request;
+pub use oauth2_wasm_core::{
+    parse_token_response, BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientId, ErrorKind, Grant,
+    OAuthError, Quirk, ResourceOwner, ResponseContext, Secret, TokenRequest, TokenSet, Value, DEFAULT_TIMEOUT_MS,
+    MAX_RESPONSE_BYTES,
+};

@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Function, Promise, Reflect, JSON};
-use oauth2_wasm::core::transport::Runtime;
+use oauth2_wasm::pure::transport::Runtime;
 use oauth2_wasm::web::fetch::runtime;
 use oauth2_wasm::{
     request_token, ClientAuth, ClientConfig, ErrorKind, Grant, OAuthError, RequestOptions, ResourceOwner,
@@ -218,5 +218,26 @@ fn runs_where_it_should() {
         Some("browser") => assert!(has("document"), "not in a page"),
         Some("node") => assert!(has("process") && runtime() == Runtime::Server, "not in Node"),
         _ => panic!("set OAUTH2_WASM_EXPECT: run through `npm test`"),
+    }
+}
+
+/// Issue 13, finding 1, in each runtime: the endpoint check is the runtime's own `URL`
+/// parse, so a backslash cannot make `evil.example` look like loopback; nothing is fetched.
+#[wasm_bindgen_test]
+async fn issue13_the_https_rule_cannot_be_bypassed_with_a_backslash() {
+    let called = Function::new_with_args("", "globalThis.__issue13_fetched = true; return fetch('about:blank')");
+    let options = RequestOptions { fetch: Some(called), ..RequestOptions::default() };
+    for endpoint in
+        ["http://evil.example\\.localhost/token", "http://\\evil.example\\.localhost", "http://api.localhost/t"]
+    {
+        let e = fails(&client(endpoint.into(), "c", "s"), &CC, &options).await;
+        assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::Config, Some("tokenEndpoint")), "{endpoint}");
+        let e = oauth2_wasm::build_token_request(&client(endpoint.into(), "c", "s"), &CC).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("tokenEndpoint"), "{endpoint}");
+    }
+    let fetched = Reflect::get(&js_sys::global(), &"__issue13_fetched".into()).unwrap();
+    assert!(fetched.is_undefined(), "nothing was sent");
+    for endpoint in ["http://127.1/token", "http://[::1]:9/t", "http://localhost/t"] {
+        oauth2_wasm::build_token_request(&client(endpoint.into(), "c", "s"), &CC).expect(endpoint);
     }
 }

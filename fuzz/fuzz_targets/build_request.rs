@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oauth2_wasm::core::json::parse;
-use oauth2_wasm::{build_token_request, ClientConfig, ErrorKind, Grant};
+use oauth2_wasm_core::json::parse;
+use oauth2_wasm_core::{build_token_request, ClientConfig, ErrorKind, Grant};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oauth2_wasm::core::session::{decode_record, encode_record, Stored};
-use oauth2_wasm::ClientConfig;
+use oauth2_wasm_core::session::{decode_record, encode_record, Stored};
+use oauth2_wasm_core::ClientConfig;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oauth2_wasm::{parse_token_response, ErrorKind, ResponseContext};
+use oauth2_wasm_core::{parse_token_response, ErrorKind, ResponseContext};
 
 const CONTENT_TYPES: [&str; 5] = ["application/json", "text/html", "text/plain", "Application/JSON; charset=utf-8", ""];
 
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             assert!(matches!(e.kind, ErrorKind::OAuth | ErrorKind::Http | ErrorKind::InvalidResponse));
             assert_eq!(e.status, Some(status));
-            assert!(e.body.as_ref().is_none_or(|b| b.len() <= oauth2_wasm::core::response::MAX_BODY_EXCERPT + 3));
+            assert!(e.body.as_ref().is_none_or(|b| b.len() <= oauth2_wasm_core::response::MAX_BODY_EXCERPT + 3));
         }
     }
 });

@@ -19,9 +19,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oauth2_wasm::core::renewal::{Event, Renewal, Request, Setup, Step, View, MAX_STEPS};
-use oauth2_wasm::core::session::{supersedes, TokenRecord};
-use oauth2_wasm::{parse_token_response, ErrorKind, OAuthError, ResponseContext, Secret};
+use oauth2_wasm_core::renewal::{Event, Renewal, Request, Setup, Step, View, MAX_STEPS};
+use oauth2_wasm_core::session::{supersedes, TokenRecord};
+use oauth2_wasm_core::{parse_token_response, ErrorKind, OAuthError, ResponseContext, Secret};
 use std::collections::VecDeque;
 
 const TABS: usize = 3;
@@ -58,7 +58,7 @@ impl Server {
     }
 
     /// Answers a request; `fate` picks what it meets on the way.
-    fn answer(&mut self, request: &Request, fate: u8, now: u64) -> Result<oauth2_wasm::TokenSet, OAuthError> {
+    fn answer(&mut self, request: &Request, fate: u8, now: u64) -> Result<oauth2_wasm_core::TokenSet, OAuthError> {
         let fault = |kind: ErrorKind, status: Option<u16>| {
             let mut e = OAuthError::new(kind, "simulated");
             e.status = status;
@@ -107,7 +107,7 @@ impl Server {
     }
 }
 
-fn body(status: u16, text: &str, now: u64) -> Result<oauth2_wasm::TokenSet, OAuthError> {
+fn body(status: u16, text: &str, now: u64) -> Result<oauth2_wasm_core::TokenSet, OAuthError> {
     parse_token_response(status, text, &ResponseContext::at(now))
 }
 
@@ -224,7 +224,7 @@ impl World {
         if tab.flight.is_some() {
             return; // single-flight: this caller joins the renewal under way
         }
-        let stale = tab.record.as_ref().is_none_or(|r| !oauth2_wasm::core::session::is_fresh(r, now, None));
+        let stale = tab.record.as_ref().is_none_or(|r| !oauth2_wasm_core::session::is_fresh(r, now, None));
         if !stale && !force {
             return;
         }

@@ -8,12 +8,12 @@
 //! `name = "OAuthError"` and the same fields.
 
 use super::{json, set};
-use crate::core::encode::{push_json_string, JsonObject};
-use crate::core::error::OAuthError;
-use crate::core::request::TokenRequest;
-use crate::core::response::{Quirk, TokenSet};
 use crate::prelude::*;
 use js_sys::{Array, Object};
+use oauth2_wasm_core::encode::{push_json_string, JsonObject};
+use oauth2_wasm_core::error::OAuthError;
+use oauth2_wasm_core::request::TokenRequest;
+use oauth2_wasm_core::response::{Quirk, TokenSet};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

@@ -1,19 +1,20 @@
 //! The token endpoint through `fetch`: `globalThis.fetch` (a window, a worker, Node 18+) or
 //! one the caller injects, with a time limit, the caller's `AbortSignal`, no redirects,
 //! and a bounded body read. `exchange.js` does the calls into the platform; what its
-//! outcome means is decided here and in [`crate::core::transport`].
+//! outcome means is decided here and in [`oauth2_wasm_core::transport`].
 
 use super::get;
-use crate::core::config::ClientConfig;
-use crate::core::error::OAuthError;
-use crate::core::grant::Grant;
-use crate::core::request::{build_token_request, TokenRequest};
-use crate::core::response::TokenSet;
-pub use crate::core::transport::HttpResponse;
-use crate::core::transport::{self, Runtime, MAX_RESPONSE_BYTES};
+use super::url::build_token_request;
 use crate::prelude::*;
 use ::core::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 use js_sys::{Function, Promise, Reflect};
+use oauth2_wasm_core::config::ClientConfig;
+use oauth2_wasm_core::error::OAuthError;
+use oauth2_wasm_core::grant::Grant;
+use oauth2_wasm_core::request::TokenRequest;
+use oauth2_wasm_core::response::TokenSet;
+pub use oauth2_wasm_core::transport::HttpResponse;
+use oauth2_wasm_core::transport::{self, Runtime, MAX_RESPONSE_BYTES};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

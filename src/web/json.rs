@@ -3,7 +3,7 @@
 //! text and crosses back through one `JSON.parse`. One crossing instead of one per
 //! property — property-by-property reads and writes were most of what a call cost.
 
-use crate::core::json::{self, Value};
+use oauth2_wasm_core::json::{self, Value};
 use wasm_bindgen::JsValue;
 
 /// Reads a JavaScript value into a [`Value`] through `JSON.stringify`, or `None` when it

@@ -9,13 +9,6 @@
 use super::fetch::{exchange, refine, runtime, RequestOptions};
 use super::storage::{self, StorageChoice, Store};
 use super::{clear_timeout, get, js_error_message, set_timeout};
-use crate::core::config::{ClientConfig, Secret};
-use crate::core::error::{ErrorKind, OAuthError};
-use crate::core::grant::Grant;
-use crate::core::renewal::{self, Cause, Event, Renewal, Request, Setup, Step, View};
-use crate::core::response::{ResponseContext, TokenSet};
-use crate::core::session::{self, Stored, TokenRecord};
-use crate::core::transport::{self, Runtime, TransportFault};
 use crate::prelude::*;
 use ::core::cell::{Cell, RefCell};
 use ::core::future::Future;
@@ -23,6 +16,13 @@ use ::core::pin::Pin;
 use ::core::task::{Context, Poll, Waker};
 use alloc::rc::{Rc, Weak};
 use js_sys::{Function, Object, Promise, Reflect};
+use oauth2_wasm_core::config::{ClientConfig, Secret};
+use oauth2_wasm_core::error::{ErrorKind, OAuthError};
+use oauth2_wasm_core::grant::Grant;
+use oauth2_wasm_core::renewal::{self, Cause, Event, Renewal, Request, Setup, Step, View};
+use oauth2_wasm_core::response::{ResponseContext, TokenSet};
+use oauth2_wasm_core::session::{self, Stored, TokenRecord};
+use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -209,7 +209,12 @@ impl TokenManager {
                 ));
             }
         }
-        crate::core::endpoint::check(&options.client.token_endpoint, options.client.allow_insecure_http)?;
+        oauth2_wasm_core::endpoint::check(
+            "tokenEndpoint",
+            &options.client.token_endpoint,
+            &super::url::RuntimeUrl,
+            options.client.allow_insecure_http,
+        )?;
         let key = options.storage_key.clone().unwrap_or_else(|| session::storage_key(&options.client));
         let global = js_sys::global();
         let in_window = Reflect::has(&global, &"document".into()).unwrap_or(false);
@@ -626,7 +631,7 @@ impl TokenManager {
                 Err(e) => js_error_message(&e),
             };
             let message =
-                crate::core::error::cat(&["the storage adapter's lock() failed (", &why, "); renewing without it"]);
+                oauth2_wasm_core::text::cat(&["the storage adapter's lock() failed (", &why, "); renewing without it"]);
             self.notify(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
             return self.renew_inside(force, before, false).await;
         }
@@ -844,7 +849,7 @@ impl TokenManager {
                 // refresh token for good.
                 Err(e) if matches!(store, Store::Adapter(_)) => {
                     self.inner.state.borrow_mut().unsaved = true;
-                    let message = crate::core::error::cat(&[
+                    let message = oauth2_wasm_core::text::cat(&[
                         "token storage failed (",
                         &e.message,
                         "); the tokens are kept in memory and written again on the next call that renews",
@@ -861,7 +866,7 @@ impl TokenManager {
     fn fall_back_to_memory(&self, why: &str) {
         let text = self.inner.state.borrow().record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
         *self.inner.store.borrow_mut() = Store::Memory(Rc::new(RefCell::new(text)));
-        let message = crate::core::error::cat(&["token storage failed (", why, "); tokens are kept in memory"]);
+        let message = oauth2_wasm_core::text::cat(&["token storage failed (", why, "); tokens are kept in memory"]);
         self.later(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
     }
 
@@ -976,7 +981,7 @@ impl TokenManager {
         let network = |e: JsValue| {
             let mut err =
                 transport::fault_error(&TransportFault::Network { code: None, during_body: false }, runtime());
-            err.message = crate::core::error::cat(&["the request failed: ", &js_error_message(&e)]);
+            err.message = oauth2_wasm_core::text::cat(&["the request failed: ", &js_error_message(&e)]);
             err
         };
         let base_headers = match get(init, "headers") {
@@ -991,7 +996,7 @@ impl TokenManager {
         };
         let headers = Reflect::construct(&headers_class, &args).map_err(network)?;
         let set: Function = get(&headers, "set").dyn_into().map_err(network)?;
-        let bearer = crate::core::error::cat(&["Bearer ", token]);
+        let bearer = oauth2_wasm_core::text::cat(&["Bearer ", token]);
         set.call2(&headers, &"Authorization".into(), &JsValue::from_str(&bearer)).map_err(network)?;
         let init2 =
             Object::assign(&Object::new(), &if init.is_object() { Object::from(init.clone()) } else { Object::new() });

@@ -5,6 +5,7 @@ pub mod fetch;
 pub mod json;
 pub mod manager;
 pub mod storage;
+pub mod url;
 
 use crate::prelude::*;
 use ::core::future::Future;
@@ -20,17 +21,17 @@ extern "C" {
     fn js_set_timeout(handler: &JsValue, ms: u32) -> JsValue;
     /// The global `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
-    pub(crate) fn clear_timeout(id: &JsValue);
+    pub fn clear_timeout(id: &JsValue);
 }
 
 /// `setTimeout`'s longest delay, 2^31−1 ms (about 24.8 days): browsers and Node run a
 /// longer one at once. (`exchange.js`, for both its transports, and the manager's lock
 /// wait clamp theirs too.)
-pub(crate) const MAX_DELAY_MS: u32 = i32::MAX as u32;
+pub const MAX_DELAY_MS: u32 = i32::MAX as u32;
 
 /// `setTimeout(handler, ms)`; a delay beyond the timer's range waits as long as it can
 /// instead of firing at once.
-pub(crate) fn set_timeout(handler: &JsValue, ms: u32) -> JsValue {
+pub fn set_timeout(handler: &JsValue, ms: u32) -> JsValue {
     js_set_timeout(handler, ms.min(MAX_DELAY_MS))
 }
 
@@ -39,19 +40,19 @@ pub(crate) fn set_timeout(handler: &JsValue, ms: u32) -> JsValue {
 type Boxed<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// Runs `future` as a JavaScript promise.
-pub(crate) fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+pub fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
     let boxed: Boxed<Result<JsValue, JsValue>> = Box::pin(future);
     wasm_bindgen_futures::future_to_promise(boxed)
 }
 
 /// Runs `future` in the background.
-pub(crate) fn spawn(future: impl Future<Output = ()> + 'static) {
+pub fn spawn(future: impl Future<Output = ()> + 'static) {
     let boxed: Boxed<()> = Box::pin(future);
     wasm_bindgen_futures::spawn_local(boxed);
 }
 
 /// `obj[key]`, or `undefined` when `obj` is not an object or a function.
-pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
     if obj.is_object() || obj.is_function() {
         Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
     } else {
@@ -60,20 +61,20 @@ pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
 }
 
 /// Sets `obj[key] = value`; on a plain object this cannot fail.
-pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) {
+pub fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
 /// Calls `obj[name]()`.
-pub(crate) fn call0(obj: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+pub fn call0(obj: &JsValue, name: &str) -> Result<JsValue, JsValue> {
     get(obj, name).dyn_into::<Function>()?.call0(obj)
 }
 
 /// A short description of a thrown JavaScript value: `name: message` of an `Error`, else
 /// its string form, bounded.
-pub(crate) fn js_error_message(e: &JsValue) -> String {
+pub fn js_error_message(e: &JsValue) -> String {
     let text = match (get(e, "name").as_string(), get(e, "message").as_string()) {
-        (Some(n), Some(m)) => crate::core::error::cat(&[&n, ": ", &m]),
+        (Some(n), Some(m)) => oauth2_wasm_core::text::cat(&[&n, ": ", &m]),
         (None, Some(m)) => m,
         _ => e.as_string().unwrap_or_else(|| String::from("a non-Error value")),
     };

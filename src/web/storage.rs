@@ -4,11 +4,12 @@
 //! the caller is told through the returned error, never by a panic.
 
 use super::{get, js_error_message};
-use crate::core::error::{cat, ErrorKind, OAuthError};
 use crate::prelude::*;
 use ::core::cell::RefCell;
 use alloc::rc::Rc;
 use js_sys::{Function, Promise, Reflect};
+use oauth2_wasm_core::error::{ErrorKind, OAuthError};
+use oauth2_wasm_core::text::cat;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 

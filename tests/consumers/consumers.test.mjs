@@ -6,7 +6,7 @@
 //   - Node scripts: `import` (node-esm.mjs, with the file store) and `require` (node-cjs.cjs);
 //   - TypeScript: every public type and function under `tsc --strict --noEmit`, and no
 //     `any` in the public .d.ts;
-//   - a separate Rust crate on the crate's Rust API with default features off, under
+//   - a separate Rust crate on the crate's Rust API with its default features, under
 //     `wasm-pack test --headless --chrome`, and without the npm package's JS exports.
 //
 // The package must already be extracted (scripts/pack.sh) into tests/consumers,
@@ -264,7 +264,7 @@ test("TypeScript: no `any` in the public .d.ts (comments aside)", () => {
   assert.deepEqual(found, []);
 });
 
-test("Rust app: the Rust API with default features off, wasm-pack test --headless --chrome", { timeout: 900_000 }, async (t) => {
+test("Rust app: the Rust API with default features, wasm-pack test --headless --chrome", { timeout: 900_000 }, async (t) => {
   const app = join(here, "rust-app");
   const target = join(app, "target");
   // wasm-bindgen-cli (scripts/setup.sh) is installed at the root Cargo.lock's version; the

@@ -6,5 +6,5 @@ use wasm_bindgen::prelude::*;
 /// `new OAuthError(kind, message, fields)`.
 #[wasm_bindgen(js_name = __registerErrorClass, skip_typescript)]
 pub fn register_error_class(class: JsValue) {
-    crate::web::convert::set_error_class(class);
+    oauth2_wasm::web::convert::set_error_class(class);
 }

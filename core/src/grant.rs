@@ -1,8 +1,9 @@
 //! Grants: what the client presents to get a token (RFC 6749 §4, §6, and extensions).
 
 use super::config::{opt_string, string_map, Secret};
-use super::error::{cat, OAuthError};
+use super::error::OAuthError;
 use super::json::Value;
+use super::text::cat;
 use crate::prelude::*;
 
 /// Who the resource owner is in a password grant. Social ID takes exactly one of the two.

@@ -3,9 +3,9 @@
 //! decisions rather than I/O. A scripted driver plays storage, siblings and the server.
 #![cfg(not(target_arch = "wasm32"))]
 
-use oauth2_wasm::core::renewal::{Cause, Event, Renewal, Request, Setup, Step, View, MAX_STEPS};
-use oauth2_wasm::core::session::{is_fresh, TokenRecord, MIN_RENEW_INTERVAL_MS};
-use oauth2_wasm::{parse_token_response, ErrorKind, OAuthError, ResponseContext, Secret};
+use oauth2_wasm_core::renewal::{Cause, Event, Renewal, Request, Setup, Step, View, MAX_STEPS};
+use oauth2_wasm_core::session::{is_fresh, TokenRecord, MIN_RENEW_INTERVAL_MS};
+use oauth2_wasm_core::{parse_token_response, ErrorKind, OAuthError, ResponseContext, Secret};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -21,20 +21,20 @@ fn record(access: &str, obtained_at: u64, lifetime_secs: u64, refresh: Option<&s
 }
 
 /// A token endpoint answer.
-fn answer(status: u16, body: &str) -> Result<oauth2_wasm::TokenSet, OAuthError> {
+fn answer(status: u16, body: &str) -> Result<oauth2_wasm_core::TokenSet, OAuthError> {
     parse_token_response(status, body, &ResponseContext::at(T0))
 }
 
-fn tokens(access: &str, refresh: Option<&str>, expires_in: u64) -> Result<oauth2_wasm::TokenSet, OAuthError> {
+fn tokens(access: &str, refresh: Option<&str>, expires_in: u64) -> Result<oauth2_wasm_core::TokenSet, OAuthError> {
     let refresh = refresh.map(|r| format!(r#","refresh_token":"{r}""#)).unwrap_or_default();
     answer(200, &format!(r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":{expires_in}{refresh}}}"#))
 }
 
-fn refused() -> Result<oauth2_wasm::TokenSet, OAuthError> {
+fn refused() -> Result<oauth2_wasm_core::TokenSet, OAuthError> {
     answer(400, r#"{"error":"invalid_grant"}"#)
 }
 
-fn fault(kind: ErrorKind, status: Option<u16>) -> Result<oauth2_wasm::TokenSet, OAuthError> {
+fn fault(kind: ErrorKind, status: Option<u16>) -> Result<oauth2_wasm_core::TokenSet, OAuthError> {
     let mut e = OAuthError::new(kind, "the request failed");
     e.status = status;
     Err(e)
@@ -51,7 +51,7 @@ struct World {
     now: u64,
     on_reread: Vec<Option<Option<TokenRecord>>>,
     on_wait: Vec<Option<Option<TokenRecord>>>,
-    answers: Vec<Result<oauth2_wasm::TokenSet, OAuthError>>,
+    answers: Vec<Result<oauth2_wasm_core::TokenSet, OAuthError>>,
     /// Runs when a request is sent (a login or logout while it is out).
     while_sending: Option<Meanwhile>,
     sent: Vec<Request>,

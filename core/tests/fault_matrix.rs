@@ -8,13 +8,13 @@
 //! the expected behaviour of a row the library gets wrong today (see FAULT-MATRIX.md).
 #![cfg(not(target_arch = "wasm32"))]
 
-use oauth2_wasm::core::json::parse;
-use oauth2_wasm::core::response::{MAX_BODY_EXCERPT, MAX_LIFETIME_SECS};
-use oauth2_wasm::core::session::{
+use oauth2_wasm_core::json::parse;
+use oauth2_wasm_core::response::{MAX_BODY_EXCERPT, MAX_LIFETIME_SECS};
+use oauth2_wasm_core::session::{
     self, decode_record, encode_record, next, refresh_refused, renewal, Next, Stored, TokenRecord,
 };
-use oauth2_wasm::core::transport;
-use oauth2_wasm::{
+use oauth2_wasm_core::transport;
+use oauth2_wasm_core::{
     build_token_request, parse_token_response, BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ErrorKind, Grant,
     OAuthError, Quirk, ResourceOwner, ResponseContext, Secret, TokenRequest, TokenSet, Value, MAX_RESPONSE_BYTES,
 };
@@ -221,8 +221,40 @@ fn r02_server_that_does_not_decode_basic_gets_an_explicit_option() {
     let invalid_client = fail(401, r#"{"error":"invalid_client"}"#);
     let hint = transport::invalid_client_hint(&confidential(id, secret), &invalid_client).expect("a hint");
     assert!(hint.contains("basicEncoding \"raw\"") && hint.contains("clientAuth \"body\""), "{hint}");
-    assert_eq!(transport::invalid_client_hint(&confidential("plain", "alnum123"), &invalid_client), None);
-    assert_eq!(transport::invalid_client_hint(&body, &invalid_client), None, "not under body auth");
+    let plain = transport::invalid_client_hint(&confidential("plain", "alnum123"), &invalid_client).expect("a hint");
+    assert!(!plain.contains("basicEncoding") && plain.contains("clientAuth \"body\""), "{plain}");
+}
+
+#[test]
+fn issue18_the_invalid_client_hint_follows_how_the_request_authenticated() {
+    let invalid_client = fail(401, r#"{"error":"invalid_client"}"#);
+    let hint = |client: &ClientConfig| transport::invalid_client_hint(client, &invalid_client).expect("a hint");
+    // The parser alone does not know the client: it suggests no option.
+    let bare = invalid_client.hint.as_deref().unwrap_or_default();
+    assert!(!bare.contains("basicEncoding") && !bare.contains("clientAuth"), "{bare}");
+    // Body auth sent no Basic header: never "try clientAuth body" nor "basicEncoding".
+    for (id, secret) in [("c", "plain"), ("c", "s3cr+t/=")] {
+        let mut body = confidential(id, secret);
+        body.client_auth = Some(ClientAuth::Body);
+        let h = hint(&body);
+        assert!(!h.contains("clientAuth \"body\"") && !h.contains("basicEncoding"), "{h}");
+        assert!(h.contains("clientAuth \"basic\""), "{h}");
+    }
+    // Raw Basic: never "try basicEncoding raw".
+    for secret in ["plain", "s3cr+t/="] {
+        let mut raw = confidential("c", secret);
+        raw.basic_encoding = BasicEncoding::Raw;
+        let h = hint(&raw);
+        assert!(!h.contains("basicEncoding \"raw\"") && h.contains("clientAuth \"body\""), "{h}");
+        assert_eq!(h.contains("basicEncoding \"form\""), secret != "plain", "{h}");
+    }
+    // A public client: told to authenticate, not to change an encoding it never used.
+    let mut public = ClientConfig::new("https://as.example/token");
+    public.client_id = Some("c".into());
+    let h = hint(&public);
+    assert!(h.contains("clientSecret") && !h.contains("basicEncoding"), "{h}");
+    // Other errors get no hint from here.
+    assert_eq!(transport::invalid_client_hint(&public, &fail(400, r#"{"error":"invalid_grant"}"#)), None);
 }
 
 #[test]
@@ -425,6 +457,8 @@ fn r12_http_endpoints_are_refused_except_loopback() {
         "http://127.0.0.1.evil.example/t",
         "http://localhost.evil.example/t",
         "http://0.0.0.0/t",
+        // *.localhost names go to the system resolver in Node: not loopback (issue 13).
+        "http://api.localhost/token",
     ] {
         let e = refused(&client(url), &cc());
         assert_eq!(e.field.as_deref(), Some("tokenEndpoint"), "{url}");
@@ -432,7 +466,6 @@ fn r12_http_endpoints_are_refused_except_loopback() {
     }
     for url in [
         "http://localhost:8080/token",
-        "http://api.localhost/token",
         "http://127.0.0.1/token",
         "http://127.45.6.7:9/token",
         "http://[::1]:9000/token",
@@ -1428,7 +1461,7 @@ fn h06_every_failure_has_one_of_the_documented_kinds() {
         ["config", "network", "timeout", "aborted", "http", "oauth", "invalid_response", "storage", "login_required"]
     );
     // One of each the core can produce, each with a message.
-    use oauth2_wasm::core::transport::{fault_error, Runtime, TransportFault};
+    use oauth2_wasm_core::transport::{fault_error, Runtime, TransportFault};
     let produced = [
         refused(&client("ftp://x"), &cc()),
         fault_error(

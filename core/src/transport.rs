@@ -4,9 +4,10 @@
 
 use super::config::{BasicEncoding, ClientAuth, ClientConfig, ClientId};
 use super::encode;
-use super::error::{cat, digits, ErrorKind, OAuthError};
+use super::error::{ErrorKind, OAuthError};
 use super::grant::Grant;
 use super::response::ResponseContext;
+use super::text::{cat, digits};
 use crate::prelude::*;
 
 /// Default request time limit (ms).
@@ -197,10 +198,11 @@ pub fn oversized_error(status: u16, content_type: Option<&str>) -> OAuthError {
     e
 }
 
-/// A sharper hint for `invalid_client` when Basic credentials change under form-encoding:
-/// servers that do not decode them (against RFC 6749 §2.3.1) then see other values.
+/// The hint for `invalid_client`, following how the request actually authenticated: it
+/// never suggests what the client already does (a body-auth client is not told to try
+/// body auth, a raw-Basic client not to try raw). `None` for other errors.
 pub fn invalid_client_hint(client: &ClientConfig, error: &OAuthError) -> Option<&'static str> {
-    if error.error.as_deref() != Some("invalid_client") || client.effective_auth() != ClientAuth::Basic {
+    if error.error.as_deref() != Some("invalid_client") {
         return None;
     }
     let id = match &client.client_id {
@@ -213,13 +215,29 @@ pub fn invalid_client_hint(client: &ClientConfig, error: &OAuthError) -> Option<
         encoded != s
     };
     let secret = client.secret().unwrap_or_default();
-    match client.basic_encoding {
-        BasicEncoding::Form if changes(id) || changes(secret) => Some(
+    let encoding_matters = changes(id) || changes(secret);
+    Some(match (client.effective_auth(), client.basic_encoding) {
+        (ClientAuth::Basic, BasicEncoding::Form) if encoding_matters => {
             "the client id or secret has characters that form-encoding changes (RFC 6749 §2.3.1); \
-             this server may not decode them: try basicEncoding \"raw\" or clientAuth \"body\"",
-        ),
-        _ => None,
-    }
+             this server may not decode them: try basicEncoding \"raw\" or clientAuth \"body\""
+        }
+        (ClientAuth::Basic, BasicEncoding::Raw) if encoding_matters => {
+            "check clientId and clientSecret; they were sent in HTTP Basic as they are, unencoded: \
+             if they are right, try basicEncoding \"form\" (RFC 6749 §2.3.1) or clientAuth \"body\""
+        }
+        (ClientAuth::Basic, _) => {
+            "check clientId and clientSecret; they were sent in HTTP Basic: if they are right, the server may \
+             want them in the body (clientAuth \"body\")"
+        }
+        (ClientAuth::Body, _) => {
+            "check clientId and clientSecret; they were sent in the request body: if they are right, the \
+             server may want HTTP Basic (clientAuth \"basic\")"
+        }
+        (ClientAuth::None, _) => {
+            "the server wants this client to authenticate: set clientSecret (it is sent in HTTP Basic), or \
+             check clientId"
+        }
+    })
 }
 
 /// The one-per-page warning for secrets in browser code, or `None` when there is nothing

@@ -3,8 +3,9 @@
 use super::config::{BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientId};
 use super::encode;
 use super::endpoint;
-use super::error::{cat, digits, OAuthError};
+use super::error::OAuthError;
 use super::grant::{Grant, ResourceOwner};
+use super::text::{cat, digits};
 use crate::prelude::*;
 
 /// A token request, ready for `fetch(url, { method, headers, body })`.
@@ -46,11 +47,24 @@ struct Param<'a> {
     number: bool,
 }
 
+/// [`build_token_request_with`] the `url` crate's WHATWG parser (feature `url`).
+#[cfg(feature = "url")]
+pub fn build_token_request(client: &ClientConfig, grant: &Grant) -> Result<TokenRequest, OAuthError> {
+    build_token_request_with(client, grant, &endpoint::WhatwgUrl)
+}
+
 /// Builds the token request for `grant` (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §4.5, §6, with
 /// client authentication per §2.3.1). Bad input is a `config` error naming the field;
 /// nothing about the request is left to the caller to check.
-pub fn build_token_request(client: &ClientConfig, grant: &Grant) -> Result<TokenRequest, OAuthError> {
-    endpoint::check(&client.token_endpoint, client.allow_insecure_http)?;
+///
+/// `urls` is the WHATWG parser the transport uses ([`endpoint::UrlParser`]): the endpoint's
+/// https-or-loopback check is made on its parse.
+pub fn build_token_request_with(
+    client: &ClientConfig,
+    grant: &Grant,
+    urls: &dyn endpoint::UrlParser,
+) -> Result<TokenRequest, OAuthError> {
+    endpoint::check("tokenEndpoint", &client.token_endpoint, urls, client.allow_insecure_http)?;
     let auth = client.effective_auth();
     let secret = client.secret();
     if let Some(s) = &client.client_secret {

@@ -3,15 +3,15 @@
 //! calls never hold a borrow of the JavaScript object.
 
 use super::{arg, to_js};
-use crate::core::config::{whole_number, ClientConfig};
-use crate::core::error::OAuthError;
-use crate::core::grant::Grant;
 use crate::prelude::*;
-use crate::web::convert;
-use crate::web::manager::{ManagerOptions, TokenManager};
-use crate::web::storage::StorageChoice;
-use crate::web::{get, promise};
 use js_sys::{Function, Promise};
+use oauth2_wasm::web::convert;
+use oauth2_wasm::web::manager::{ManagerOptions, TokenManager};
+use oauth2_wasm::web::storage::StorageChoice;
+use oauth2_wasm::web::{get, promise};
+use oauth2_wasm_core::config::{whole_number, ClientConfig};
+use oauth2_wasm_core::error::OAuthError;
+use oauth2_wasm_core::grant::Grant;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

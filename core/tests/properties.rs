@@ -3,10 +3,10 @@
 //! any bytes, any status — yields a `TokenSet` or an `OAuthError`, never a panic.
 #![cfg(not(target_arch = "wasm32"))]
 
-use oauth2_wasm::core::encode;
-use oauth2_wasm::core::json::Value;
-use oauth2_wasm::core::request::basic_credentials;
-use oauth2_wasm::{
+use oauth2_wasm_core::encode;
+use oauth2_wasm_core::json::Value;
+use oauth2_wasm_core::request::basic_credentials;
+use oauth2_wasm_core::{
     build_token_request, parse_token_response, BasicEncoding, ClientAuth, ClientConfig, ErrorKind, Grant,
     ResourceOwner, ResponseContext,
 };
@@ -125,7 +125,7 @@ proptest! {
     #[test]
     fn is_whole_is_fract_equals_zero(bits in any::<u64>(), small in -1e17f64..1e17) {
         for n in [f64::from_bits(bits), small, small.trunc(), -0.0, 4_503_599_627_370_495.5, 9.007_199_254_740_993e15] {
-            prop_assert_eq!(oauth2_wasm::core::json::is_whole(n), n.fract() == 0.0, "{:e}", n);
+            prop_assert_eq!(oauth2_wasm_core::json::is_whole(n), n.fract() == 0.0, "{:e}", n);
         }
     }
 
@@ -143,12 +143,12 @@ proptest! {
     #[test]
     fn the_core_json_parser_reads_what_serde_json_reads(value in json(), pretty in any::<bool>()) {
         let text = if pretty { serde_json::to_string_pretty(&value).unwrap() } else { value.to_string() };
-        let ours = oauth2_wasm::core::json::parse(&text).expect("valid JSON parses");
+        let ours = oauth2_wasm_core::json::parse(&text).expect("valid JSON parses");
         prop_assert!(same(&value, &ours), "{text}");
         // Serialised back (whole numbers only: no float formatting), it is the same JSON.
         if !text.contains('.') && !text.contains('e') {
             let mut out = String::new();
-            oauth2_wasm::core::json::write(&mut out, &ours);
+            oauth2_wasm_core::json::write(&mut out, &ours);
             let back: Json = serde_json::from_str(&out).unwrap();
             prop_assert!(same(&back, &ours));
         }
@@ -162,7 +162,7 @@ proptest! {
         broken.push_str(&junk);
         broken.push_str(text.get(at..).unwrap_or(""));
         let theirs = serde_json::from_str::<Json>(&broken).is_ok();
-        let ours = oauth2_wasm::core::json::parse(&broken).is_some();
+        let ours = oauth2_wasm_core::json::parse(&broken).is_some();
         // serde_json refuses numbers outside f64 and nesting past 128; ours reads both as JS does.
         prop_assert!(!theirs || ours, "serde_json reads {broken:?}, ours does not");
         prop_assert!(theirs || !ours || broken.contains("e") || broken.contains("E"), "ours reads {broken:?}, serde_json does not");
@@ -257,7 +257,7 @@ proptest! {
 }
 
 fn num(text: &str) -> f64 {
-    match oauth2_wasm::core::json::parse(text) {
+    match oauth2_wasm_core::json::parse(text) {
         Some(Value::Number(n)) => n,
         other => panic!("{text}: {other:?}"),
     }
@@ -280,7 +280,7 @@ fn json_zero_with_a_huge_exponent_is_zero_not_nan() {
 /// refused as invalid_response.
 #[test]
 fn token_responses_with_numbers_json_parse_reads_are_accepted() {
-    use oauth2_wasm::{parse_token_response, ResponseContext};
+    use oauth2_wasm_core::{parse_token_response, ResponseContext};
     let refused: Vec<String> = ["0e400", "1.7976931348623157e308"]
         .iter()
         .filter_map(|expires_in| {

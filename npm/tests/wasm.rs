@@ -4,13 +4,13 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Reflect, JSON};
-use oauth2_wasm::js::{build_token_request_js, parse_token_response_js};
 use oauth2_wasm::{parse_token_response, ErrorKind, ResponseContext};
+use oauth2_wasm_npm::{build_token_request_js, parse_token_response_js};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 fn vectors() -> JsValue {
-    JSON::parse(include_str!("vectors/conformance.json")).expect("conformance.json is JSON")
+    JSON::parse(include_str!("../../tests/vectors/conformance.json")).expect("conformance.json is JSON")
 }
 
 fn get(v: &JsValue, key: &str) -> JsValue {

@@ -69,7 +69,7 @@ impl JsonObject {
 
     /// Adds a whole-number member.
     pub fn number(&mut self, key: &str, value: u64) -> &mut Self {
-        self.key(key).push_str(&super::error::digits(value));
+        self.key(key).push_str(&super::text::digits(value));
         self
     }
 

@@ -2,26 +2,26 @@
 //! do not fit in a vector (redacted `Debug`, secrets kept out of errors).
 #![cfg(not(target_arch = "wasm32"))]
 
-use oauth2_wasm::core::encode;
-use oauth2_wasm::{
+use oauth2_wasm_core::encode;
+use oauth2_wasm_core::{
     build_token_request, parse_token_response, ClientConfig, ErrorKind, Grant, OAuthError, ResponseContext, Secret,
     TokenSet, Value,
 };
 use serde_json::Value as Json;
 
 fn vectors() -> Json {
-    serde_json::from_str(include_str!("vectors/conformance.json")).expect("conformance.json is JSON")
+    serde_json::from_str(include_str!("../../tests/vectors/conformance.json")).expect("conformance.json is JSON")
 }
 
 fn to_value(j: &Json) -> Value {
-    oauth2_wasm::core::json::parse(&j.to_string()).expect("a JSON value converts")
+    oauth2_wasm_core::json::parse(&j.to_string()).expect("a JSON value converts")
 }
 
 fn str_of<'a>(j: &'a Json, key: &str) -> Option<&'a str> {
     j.get(key).and_then(Json::as_str)
 }
 
-fn build(v: &Json) -> Result<oauth2_wasm::TokenRequest, OAuthError> {
+fn build(v: &Json) -> Result<oauth2_wasm_core::TokenRequest, OAuthError> {
     let client = ClientConfig::from_value(&to_value(&v["client"]))?;
     let grant = Grant::from_value(&to_value(&v["grant"]))?;
     build_token_request(&client, &grant)
@@ -207,7 +207,7 @@ fn debug_output_redacts_secrets_and_tokens() {
     client.client_secret = Some("client-secret-value".into());
     client.headers = vec![("X-Api-Key".into(), "api-key-value".into())];
     let grant = Grant::Password {
-        owner: oauth2_wasm::ResourceOwner::Username("alice".into()),
+        owner: oauth2_wasm_core::ResourceOwner::Username("alice".into()),
         password: "password-value".into(),
         scope: None,
     };
@@ -266,15 +266,15 @@ fn error_bodies_are_bounded_and_redacted() {
     let body = format!(r#"{{"access_token":"tok\"en-1","refresh_token": 77, "x":"{}"}}"#, "y".repeat(10_000));
     let err = parse_token_response(200, &body[..body.len() - 5], &ResponseContext::at(0)).unwrap_err();
     let shown = err.body.unwrap();
-    assert!(shown.len() <= oauth2_wasm::core::response::MAX_BODY_EXCERPT + 3);
+    assert!(shown.len() <= oauth2_wasm_core::response::MAX_BODY_EXCERPT + 3);
     assert!(!shown.contains("en-1") && !shown.contains("77"), "{shown}");
-    let form = oauth2_wasm::core::response::redact_tokens("access_token=abc&token_type=bearer&refresh_token=def");
+    let form = oauth2_wasm_core::response::redact_tokens("access_token=abc&token_type=bearer&refresh_token=def");
     assert_eq!(form, "access_token=[redacted]&token_type=bearer&refresh_token=[redacted]");
 }
 
 #[test]
 fn http_dates_and_retry_after() {
-    use oauth2_wasm::core::response::{http_date, retry_after};
+    use oauth2_wasm_core::response::{http_date, retry_after};
     assert_eq!(http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
     assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
     assert_eq!(http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);

@@ -2,8 +2,9 @@
 //! (RFC 6749 §5.1, §5.2), with the quirks of real servers tolerated and reported.
 
 use super::config::Secret;
-use super::error::{cat, digits, find, join, ErrorKind, OAuthError};
+use super::error::{ErrorKind, OAuthError};
 use super::json::Value;
+use super::text::{cat, digits, find, join};
 use crate::prelude::*;
 
 /// What replaces a token or secret in an error.
@@ -363,11 +364,9 @@ impl Failure<'_> {
         e.error_uri = text("error_uri");
         self.human_fields(&mut e, &obj);
         if code == "invalid_client" {
-            e.hint = Some(
-                "the server refused the client credentials: check clientId and clientSecret; if they are right, \
-                 try basicEncoding \"raw\" or clientAuth \"body\""
-                    .to_owned(),
-            );
+            // What to try depends on how the request authenticated, which only the caller
+            // knows: `transport::invalid_client_hint` refines this where the client is known.
+            e.hint = Some("the server refused the client credentials: check clientId and clientSecret".to_owned());
         }
         e.error = Some(code);
         e.raw = Some(redact_members(obj));

@@ -1,7 +1,8 @@
 //! Client configuration: the token endpoint, the client's identity and how it authenticates.
 
-use super::error::{cat, OAuthError};
+use super::error::OAuthError;
 use super::json::Value;
+use super::text::cat;
 use crate::prelude::*;
 
 /// A string that must not be shown: a client secret, password, partner secret or token.
@@ -216,7 +217,7 @@ impl core::fmt::Debug for ClientConfig {
 }
 
 /// A non-negative whole number that a JavaScript number represents exactly.
-pub(crate) fn whole_number(n: f64) -> Option<u64> {
+pub fn whole_number(n: f64) -> Option<u64> {
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
     ((0.0..=MAX_SAFE).contains(&n) && super::json::is_whole(n)).then_some(n as u64)
 }
@@ -231,7 +232,7 @@ fn opt_bool(v: &Value, key: &str) -> Result<bool, OAuthError> {
 }
 
 /// The optional string member `key` of `v` (`null` counts as absent).
-pub(crate) fn opt_string(v: &Value, key: &str) -> Result<Option<String>, OAuthError> {
+pub fn opt_string(v: &Value, key: &str) -> Result<Option<String>, OAuthError> {
     match v.field(key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -241,7 +242,7 @@ pub(crate) fn opt_string(v: &Value, key: &str) -> Result<Option<String>, OAuthEr
 
 /// The optional object member `key` whose values are strings (whole numbers and booleans
 /// are taken as their text); `null` members are skipped.
-pub(crate) fn string_map(v: &Value, key: &str) -> Result<Vec<(String, String)>, OAuthError> {
+pub fn string_map(v: &Value, key: &str) -> Result<Vec<(String, String)>, OAuthError> {
     string_pairs(v.field(key), key)
 }
 
@@ -259,7 +260,7 @@ pub fn string_pairs(map: Option<&Value>, key: &str) -> Result<Vec<(String, Strin
             Value::String(s) => s.clone(),
             Value::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
             Value::Number(n) => match whole_number(*n) {
-                Some(n) => super::error::digits(n),
+                Some(n) => super::text::digits(n),
                 None => return Err(OAuthError::config(&cat(&[key, ".", name]), "must be a string")),
             },
             _ => return Err(OAuthError::config(&cat(&[key, ".", name]), "must be a string")),

@@ -4,9 +4,10 @@
 
 use super::config::{ClientConfig, ClientId, Secret};
 use super::encode::JsonObject;
-use super::error::{cat, digits, ErrorKind, OAuthError};
+use super::error::{ErrorKind, OAuthError};
 use super::json::{self, Value};
 use super::response::TokenSet;
+use super::text::{cat, digits};
 use crate::prelude::*;
 
 /// The record format this library writes. Records with a higher `v` (another tab running a

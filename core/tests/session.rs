@@ -2,11 +2,11 @@
 //! failures end a session.
 #![cfg(not(target_arch = "wasm32"))]
 
-use oauth2_wasm::core::session::{
+use oauth2_wasm_core::session::{
     decode_record, encode_record, is_fresh, login_required, next, refresh_refused, storage_key, Next, Stored,
     TokenRecord,
 };
-use oauth2_wasm::{parse_token_response, ClientConfig, ErrorKind, OAuthError, ResponseContext, Secret};
+use oauth2_wasm_core::{parse_token_response, ClientConfig, ErrorKind, OAuthError, ResponseContext, Secret};
 
 fn client() -> ClientConfig {
     let mut c = ClientConfig::new("https://www.autovit.ro/api/open/oauth/token");
@@ -137,7 +137,7 @@ fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
 
 #[test]
 fn a_late_sibling_message_never_brings_back_an_older_record() {
-    use oauth2_wasm::core::session::supersedes;
+    use oauth2_wasm_core::session::supersedes;
     let (old, new) = (record(1_000, Some(60), Some("rt-1")), record(2_000, Some(60), Some("rt-2")));
     assert!(supersedes(None, 0, &old));
     assert!(!supersedes(None, old.obtained_at + 1, &old), "not older than the last clear");
@@ -157,7 +157,7 @@ fn a_decoded_record_round_trips_even_with_numbers_past_2_pow_53() {
 
 #[test]
 fn an_unsaved_record_is_written_again_only_over_what_the_store_held_or_an_older_record() {
-    use oauth2_wasm::core::session::{may_rewrite, stale_after_logout};
+    use oauth2_wasm_core::session::{may_rewrite, stale_after_logout};
     let c = client();
     let (old, mine, newer) = (
         record(1_000, Some(60), Some("rt-1")),
@@ -179,7 +179,7 @@ fn an_unsaved_record_is_written_again_only_over_what_the_store_held_or_an_older_
 
 #[test]
 fn only_bearer_tokens_are_sent_as_bearer() {
-    use oauth2_wasm::core::session::bearer_only;
+    use oauth2_wasm_core::session::bearer_only;
     let mut r = record(1_000, Some(60), None);
     for t in ["Bearer", "bearer", " BEARER "] {
         r.token_type = t.into();

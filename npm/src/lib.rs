@@ -1,23 +1,59 @@
-//! The `#[wasm_bindgen]` exports of the npm package: JavaScript values in, the core's
-//! decisions out. Nothing is decided here; values are only converted.
+//! # oauth2-wasm-npm
+//!
+//! The npm package's wasm: the `#[wasm_bindgen]` exports (JavaScript values in, the
+//! decisions of `oauth2-wasm-core` out; nothing is decided here, values are only
+//! converted), and with feature `release` the allocator and panic handler of the npm build.
+//! Not published: Rust apps depend on `oauth2-wasm` and get none of this.
+#![cfg(target_arch = "wasm32")]
+// The npm build has no standard library: this crate, the Rust API and the core need only
+// `core` and `alloc`.
+#![cfg_attr(feature = "release", no_std)]
+
+extern crate alloc;
+
+/// What std's prelude gives and a `no_std` build imports.
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+}
+
+/// The npm build's allocator: lol_alloc's free list that coalesces neighbours, a few
+/// hundred bytes of wasm instead of dlmalloc's 8 KB, for a heap that holds a few small
+/// records between calls.
+#[cfg(feature = "release")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
+/// The npm build's panic handler: a panic is a bug, and in the wasm nobody reads its
+/// message, so it traps at once (a `RuntimeError: unreachable` in JavaScript). Without it
+/// std's hook would keep `core::fmt` and the message and location strings in the wasm.
+#[cfg(feature = "release")]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
+    ::core::arch::wasm32::unreachable()
+}
 
 mod error;
 mod manager;
 
-use crate::core::config::ClientConfig;
-use crate::core::grant::Grant;
-use crate::core::json::Value;
-use crate::core::request::build_token_request;
-use crate::core::response::{self, ResponseContext};
-use crate::core::{config, error::OAuthError};
 use crate::prelude::*;
-use crate::web::fetch::{self, RequestOptions};
-use crate::web::{get, json, promise};
 use js_sys::{Function, Object, Promise};
+use oauth2_wasm::build_token_request;
+use oauth2_wasm::web::fetch::{self, RequestOptions};
+use oauth2_wasm::web::{get, json, promise};
+use oauth2_wasm_core::config::ClientConfig;
+use oauth2_wasm_core::grant::Grant;
+use oauth2_wasm_core::json::Value;
+use oauth2_wasm_core::response::{self, ResponseContext};
+use oauth2_wasm_core::{config, error::OAuthError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::web::convert;
+use oauth2_wasm::web::convert;
 
 /// The JavaScript error for `e`.
 fn to_js(e: OAuthError) -> JsValue {
@@ -82,7 +118,7 @@ pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsVal
 /// Parses with the core's parser; the `TokenSet` crosses back as one piece of JSON, its
 /// `raw` being the response text itself.
 fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue, OAuthError> {
-    let tokens = response::parse_token_response(status, body, cx, crate::core::json::parse)?;
+    let tokens = response::parse_token_response(status, body, cx, oauth2_wasm_core::json::parse)?;
     let raw = body.strip_prefix('\u{feff}').unwrap_or(body);
     Ok(json::from_text(&convert::token_set_json(&tokens, Some(raw))))
 }

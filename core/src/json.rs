@@ -382,7 +382,7 @@ pub fn write(out: &mut String, v: &Value) {
             if *n < 0.0 {
                 out.push('-');
             }
-            out.push_str(&super::error::digits(magnitude(*n) as u64));
+            out.push_str(&super::text::digits(magnitude(*n) as u64));
         }
         Value::Number(_) => out.push_str("null"),
         Value::String(s) => super::encode::push_json_string(out, s),

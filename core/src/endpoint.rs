@@ -1,0 +1,108 @@
+//! Checking endpoint URLs (RFC 6749 §3.1, §3.2: an absolute URI, no fragment, TLS).
+//!
+//! The decision is made on a WHATWG parse — the one `fetch` and `node:http` connect to —
+//! never on the text: a host that a string split sees differently from the transport
+//! (`http://evil.example\.localhost/`, which WHATWG reads as host `evil.example`) is how
+//! credentials leak in clear text. The core has no URL parser of its own: drivers hand it
+//! one ([`UrlParser`]): the runtime's `URL` in JavaScript, the `url` crate on the host
+//! ([`WhatwgUrl`], feature `url`).
+
+use super::error::OAuthError;
+use crate::prelude::*;
+
+/// What the checks read of a parsed URL, as a WHATWG parser gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlParts {
+    /// The scheme, lower case, without the `:` (`https`).
+    pub scheme: String,
+    /// The host as WHATWG serializes it: a domain (lower case, IDNA applied), an IPv4
+    /// address in dotted decimal, an IPv6 address in brackets; empty when there is none.
+    pub host: String,
+    /// Whether the URL carries a user name or a password.
+    pub has_credentials: bool,
+    /// Whether the URL has a fragment, even an empty one (`…#`).
+    pub has_fragment: bool,
+}
+
+/// A WHATWG URL parser (<https://url.spec.whatwg.org/#concept-url-parser>), without a base.
+pub trait UrlParser {
+    /// The parts of `input`, or `None` when it is not an absolute URL.
+    fn parse_url(&self, input: &str) -> Option<UrlParts>;
+}
+
+impl<F: Fn(&str) -> Option<UrlParts>> UrlParser for F {
+    fn parse_url(&self, input: &str) -> Option<UrlParts> {
+        self(input)
+    }
+}
+
+/// The `url` crate's WHATWG parser: the host's [`UrlParser`] (tests, fuzzing, Rust code
+/// off the web). In JavaScript runtimes the drivers use the runtime's own `URL`.
+#[cfg(feature = "url")]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WhatwgUrl;
+
+#[cfg(feature = "url")]
+impl UrlParser for WhatwgUrl {
+    fn parse_url(&self, input: &str) -> Option<UrlParts> {
+        let url = url::Url::parse(input).ok()?;
+        Some(UrlParts {
+            scheme: url.scheme().to_owned(),
+            host: url.host_str().unwrap_or_default().to_owned(),
+            has_credentials: !url.username().is_empty() || url.password().is_some(),
+            has_fragment: url.fragment().is_some(),
+        })
+    }
+}
+
+/// Checks that `input` (the option `field`) is an absolute `https` URL — or `http` to a
+/// loopback host ([`is_loopback`]), or any `http` when `allow_insecure_http` — with a host,
+/// no user information and no fragment, as `urls` parses it. A query is kept as it is.
+pub fn check(field: &str, input: &str, urls: &dyn UrlParser, allow_insecure_http: bool) -> Result<(), OAuthError> {
+    if input.trim().is_empty() {
+        return Err(OAuthError::config(field, "is required: an absolute URL"));
+    }
+    // WHATWG drops tabs and newlines and trims spaces silently; a URL that needs that is refused.
+    if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(OAuthError::config(field, "must not contain spaces or control characters"));
+    }
+    let Some(url) = urls.parse_url(input) else {
+        return Err(OAuthError::config(field, "must be an absolute URL such as https://auth.example.com/oauth/token"));
+    };
+    let https = url.scheme == "https";
+    if !https && url.scheme != "http" {
+        return Err(OAuthError::config(field, "must be an https URL"));
+    }
+    if url.has_fragment {
+        return Err(OAuthError::config(field, "must not have a fragment (#…)"));
+    }
+    if url.has_credentials {
+        return Err(OAuthError::config(
+            field,
+            "must not carry user information (user:pass@); use clientId and clientSecret",
+        ));
+    }
+    if url.host.is_empty() {
+        return Err(OAuthError::config(field, "has no host"));
+    }
+    if !https && !allow_insecure_http && !is_loopback(&url.host) {
+        return Err(OAuthError::config(
+            field,
+            "must use https: http is allowed only for localhost, 127.0.0.0/8 and [::1] unless allowInsecureHttp is set",
+        ));
+    }
+    Ok(())
+}
+
+/// Loopback hosts, as a WHATWG parser serializes them: `localhost`, `127.0.0.0/8`, `[::1]`.
+/// Not `*.localhost`: Node hands those names to the system resolver, which may answer
+/// anything.
+pub fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let mut octets = host.split('.');
+    octets.next() == Some("127")
+        && octets.clone().count() == 3
+        && octets.all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
+}

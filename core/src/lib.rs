@@ -1,0 +1,61 @@
+//! # oauth2-wasm-core
+//!
+//! The pure core of [oauth2-wasm](https://crates.io/crates/oauth2-wasm): grants, client
+//! configuration, request encoding, response and error parsing, expiry maths, the stored
+//! record and the session's renewal machine. No I/O, no clock, no JavaScript: this crate
+//! depends on neither wasm-bindgen, js-sys nor web-sys, so the compiler keeps it pure, and
+//! it is host-tested with plain `cargo test` and fuzzed.
+//!
+//! Time comes in as an argument (ms since the epoch); I/O results come in as values.
+//! Nothing here may panic on input: `panic = "abort"` makes a panic a crash in wasm.
+//!
+//! ```
+//! use oauth2_wasm_core::{build_token_request, ClientConfig, Grant};
+//!
+//! let mut client = ClientConfig::new("https://auth.example.com/request-token");
+//! client.client_id = Some("my-client".into());
+//! let request = build_token_request(&client, &Grant::ClientCredentials { scope: None }).unwrap();
+//! assert_eq!(request.body, "grant_type=client_credentials&client_id=my-client");
+//! ```
+#![no_std]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+extern crate alloc;
+
+/// What std's prelude gives and a `no_std` crate imports: `use crate::prelude::*;`.
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+}
+
+pub mod config;
+pub mod encode;
+pub mod endpoint;
+pub mod error;
+pub mod grant;
+pub mod json;
+pub mod renewal;
+pub mod request;
+pub mod response;
+pub mod session;
+pub mod text;
+pub mod transport;
+
+pub use config::{BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientId, Secret};
+pub use endpoint::{UrlParser, UrlParts};
+pub use error::{ErrorKind, OAuthError};
+pub use grant::{Grant, ResourceOwner};
+pub use json::Value;
+#[cfg(feature = "url")]
+pub use request::build_token_request;
+pub use request::{build_token_request_with, TokenRequest};
+pub use response::{Quirk, ResponseContext, TokenSet};
+pub use transport::{DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES};
+
+/// Parses a token endpoint response (RFC 6749 §5.1, §5.2) into a [`TokenSet`], or an
+/// [`OAuthError`] of kind `oauth`, `http` or `invalid_response`.
+pub fn parse_token_response(status: u16, body: &str, cx: &ResponseContext) -> Result<TokenSet, OAuthError> {
+    response::parse_token_response(status, body, cx, json::parse)
+}

@@ -1,0 +1,31 @@
+//! The runtime's WHATWG URL parser (`URL`), the one `fetch` connects with: endpoint
+//! checks are made on its parse ([`oauth2_wasm_core::endpoint`]).
+
+use crate::prelude::*;
+use oauth2_wasm_core::endpoint::{UrlParser, UrlParts};
+use oauth2_wasm_core::{build_token_request_with, ClientConfig, Grant, OAuthError, TokenRequest};
+
+/// The JavaScript runtime's `URL` as the core's [`UrlParser`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RuntimeUrl;
+
+impl UrlParser for RuntimeUrl {
+    fn parse_url(&self, input: &str) -> Option<UrlParts> {
+        let url = web_sys::Url::new(input).ok()?;
+        let scheme = url.protocol();
+        Some(UrlParts {
+            scheme: scheme.strip_suffix(':').unwrap_or(&scheme).to_owned(),
+            host: url.hostname(),
+            has_credentials: !url.username().is_empty() || !url.password().is_empty(),
+            // `hash` is "" for an empty fragment too; the serialization keeps its "#".
+            has_fragment: url.href().contains('#'),
+        })
+    }
+}
+
+/// Builds the token request for `grant` (RFC 6749 §4, with client authentication per
+/// §2.3.1), checking the endpoint on the runtime's URL parse. Bad input is a `config`
+/// error naming the field.
+pub fn build_token_request(client: &ClientConfig, grant: &Grant) -> Result<TokenRequest, OAuthError> {
+    build_token_request_with(client, grant, &RuntimeUrl)
+}

@@ -1,0 +1,132 @@
+// Regressions named after the issue and finding that reported them, run on the packed
+// package: each fails on the code before its fix.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildTokenRequest, requestToken, TokenManager } from "oauth2-wasm";
+import { nodeHttpFetch } from "oauth2-wasm/node-http";
+import { rejection } from "./helpers.mjs";
+
+const password = { grantType: "password", username: "alice", password: "pw" };
+const confidential = (tokenEndpoint, extra = {}) => ({ tokenEndpoint, clientId: "c", clientSecret: "s3cret", ...extra });
+
+/** A fetch that records whether it was called and answers a token. */
+function spyFetch() {
+  const calls = [];
+  const fetch = async (url, init) => {
+    calls.push(url);
+    return new Response(JSON.stringify({ access_token: "a", token_type: "Bearer" }), { headers: { "content-type": "application/json" } });
+  };
+  return { fetch, calls };
+}
+
+function configError(fn) {
+  try {
+    fn();
+  } catch (err) {
+    assert.equal(err.kind, "config", String(err));
+    return err;
+  }
+  assert.fail("expected a config error");
+}
+
+test("issue 13.1: the https rule cannot be bypassed with a backslash (fetch connects to evil.example)", async () => {
+  for (const url of [
+    "http://evil.example\\.localhost/token",
+    "http://\\evil.example\\.localhost",
+    "http://evil.example\\\\.localhost",
+    "http://evil%2eexample.localhost",
+    "http://evil.example\\.127.0.0.1/token",
+  ]) {
+    // What the transport connects to: WHATWG ends the host at the backslash.
+    assert.notEqual(new URL(url).hostname, "localhost", url);
+    const err = configError(() => buildTokenRequest(confidential(url), password));
+    assert.equal(err.field, "tokenEndpoint", url);
+    assert.match(err.message, /https/, url);
+    const { fetch, calls } = spyFetch();
+    const rejected = await rejection(requestToken(confidential(url), password, { fetch }));
+    assert.equal(rejected.kind, "config", url);
+    assert.deepEqual(calls, [], `${url}: nothing was sent`);
+    assert.equal((await rejection(requestToken(confidential(url), password, { fetch: nodeHttpFetch }))).kind, "config");
+    assert.throws(() => new TokenManager({ client: confidential(url), storage: "memory" }), { kind: "config" }, url);
+  }
+});
+
+test("issue 13.1: only localhost, 127.0.0.0/8 and [::1] are loopback; *.localhost is not", () => {
+  for (const url of ["http://api.localhost/token", "http://localhost.evil.example/t", "http://[::2]/t"]) {
+    configError(() => buildTokenRequest(confidential(url), password));
+  }
+  for (const url of ["http://localhost:8080/token", "http://127.1/t", "http://0x7f.0.0.1/t", "http://[::1]:9/t", "HTTP://LOCALHOST/t"]) {
+    assert.equal(buildTokenRequest(confidential(url), password).url, url);
+  }
+});
+
+/** A small seeded generator (xorshift32): the same URLs on every run. */
+function generator(seed) {
+  let x = seed >>> 0 || 1;
+  const next = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32);
+  return (items) => items[Math.floor(next() * items.length)];
+}
+
+/** The rule, stated on `new URL(u)` — the parse fetch connects with. */
+function expected(u) {
+  if (/[\s\u0000-\u001f\u007f-\u009f]/u.test(u) || u.trim() === "") return false;
+  let url;
+  try {
+    url = new URL(u);
+  } catch {
+    return false;
+  }
+  if (url.username !== "" || url.password !== "" || url.href.includes("#") || url.hostname === "") return false;
+  if (url.protocol === "https:") return true;
+  if (url.protocol !== "http:") return false;
+  const h = url.hostname;
+  return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+test("issue 13.1: property — the endpoint decision agrees with new URL()'s scheme and host", () => {
+  const pick = generator(0x13a1);
+  const schemes = ["http", "https", "HTTP", "hTTps", "ftp", "javascript", "http:", "https:/"];
+  const slashes = ["://", ":/", ":\\\\", "://\\", ":///", "", ":\\/"];
+  const userinfo = ["", "", "", "u@", "u:p@", ":@", "@", "localhost@", "evil.example\\@"];
+  const hosts = [
+    "localhost", "LocalHost", "localhost.", "a.localhost", "127.0.0.1", "127.1", "0x7f.1", "0177.0.0.1", "2130706433",
+    "127.0.0.1.nip.io", "[::1]", "[0:0::1]", "[::ffff:127.0.0.1]", "evil.example", "evil%2eexample", "ex%61mple.com",
+    "xn--nxasmq6b.example", "ß.example", "例え.jp", "evil.example\\.localhost", "evil.example\\\\.localhost", "\\evil.example",
+    "0.0.0.0", "128.0.0.1", "",
+  ];
+  const ports = ["", "", ":80", ":8080", ":0", ":99999", ":", ":x"];
+  const tails = ["", "/token", "/t?x=1", "/a#f", "#", "\\token", "?", "/%2e%2e/t", "\t/t", "\n", " /t", "/t "];
+  let accepted = 0;
+  for (let i = 0; i < 4000; i++) {
+    const u = pick(schemes) + pick(slashes) + pick(userinfo) + pick(hosts) + pick(ports) + pick(tails);
+    let ours;
+    try {
+      buildTokenRequest(confidential(u), password);
+      ours = true;
+    } catch (err) {
+      assert.equal(err.kind, "config", `${JSON.stringify(u)}: ${err}`);
+      ours = false;
+    }
+    assert.equal(ours, expected(u), `${JSON.stringify(u)} → ${(() => { try { return new URL(u).href; } catch { return "not a URL"; } })()}`);
+    if (ours) accepted++;
+  }
+  assert.ok(accepted > 100, `the generator reaches accepted URLs too (${accepted})`);
+});
+
+test("issue 18.8: the invalid_client hint follows how the request actually authenticated", async () => {
+  const refuse = async () => new Response(JSON.stringify({ error: "invalid_client" }), { status: 401, headers: { "content-type": "application/json" } });
+  const hintFor = async (extra, secret = "plainsecret") =>
+    (await rejection(requestToken(confidential("https://as.example/token", { clientSecret: secret, ...extra }), { grantType: "client_credentials" }, { fetch: refuse }))).hint;
+  for (const secret of ["plainsecret", "s3cr+t/="]) {
+    const body = await hintFor({ clientAuth: "body" }, secret);
+    assert.doesNotMatch(body, /clientAuth "body"|basicEncoding/, `body auth sent no Basic header: ${body}`);
+    assert.match(body, /clientAuth "basic"/);
+    const raw = await hintFor({ basicEncoding: "raw" }, secret);
+    assert.doesNotMatch(raw, /basicEncoding "raw"/, `already raw: ${raw}`);
+  }
+  assert.match(await hintFor({}, "s3cr+t/="), /basicEncoding "raw"/, "form-encoded Basic that changed the secret: try raw");
+  assert.doesNotMatch(await hintFor({}), /basicEncoding/, "nothing changed under form-encoding: raw would send the same");
+  const pub = (await rejection(requestToken({ tokenEndpoint: "https://as.example/token", clientId: "c" }, { grantType: "client_credentials" }, { fetch: refuse }))).hint;
+  assert.match(pub, /clientSecret/);
+  assert.doesNotMatch(pub, /basicEncoding/);
+});
