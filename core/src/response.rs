@@ -130,7 +130,7 @@ impl<'a> ResponseContext<'a> {
 }
 
 /// Parses a token endpoint response. `parse_json` turns text into a [`Value`] (or `None`
-/// when it is not JSON): [`crate::core::json::parse`], or a caller's own.
+/// when it is not JSON): [`crate::json::parse`], or a caller's own.
 pub fn parse_token_response(
     status: u16,
     body: &str,
