@@ -194,8 +194,10 @@ test("a wrong client secret: exit 6, the OAuth error and hint on stderr, never t
   assert.match(r.stderr, /status: +401/);
   assert.match(r.stderr, /error: +invalid_client/);
   assert.match(r.stderr, /error_description: +Client authentication failed/);
-  assert.match(r.stderr, /hint: +.*client credentials/);
-  assert.match(r.stderr, /--basic-raw/, "the library's hint in this CLI's options");
+  assert.match(r.stderr, /hint: +check clientId and clientSecret; they were sent in HTTP Basic/);
+  assert.match(r.stderr, /options: +--auth body/, "the library's hint in this CLI's options");
+  // The secret has nothing form-encoding changes: raw Basic would send the same bytes (issue 18.8).
+  assert.doesNotMatch(r.stderr, /--basic-raw/);
   assert.ok(!r.stderr.includes(wrong), "the secret is not printed");
 
   const json = await run([...autograbArgs(), "--json-errors"], { env: { AUTOGRAB_SECRET: wrong } });
