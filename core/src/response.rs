@@ -129,7 +129,26 @@ impl<'a> ResponseContext<'a> {
     }
 }
 
-/// Parses a token endpoint response. `parse_json` turns text into a [`Value`] (or `None`
+/// Largest response body read, in bytes: a token response is a few hundred bytes; reading
+/// stops here so a hostile or broken server cannot exhaust memory.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+
+/// The error for a body longer than [`MAX_RESPONSE_BYTES`].
+pub fn oversized_error(status: u16, content_type: Option<&str>) -> OAuthError {
+    let limit = digits((MAX_RESPONSE_BYTES / 1024) as u64);
+    let success = (200..300).contains(&status);
+    let kind = if success { ErrorKind::InvalidResponse } else { ErrorKind::Http };
+    let mut e = OAuthError::new(
+        kind,
+        cat(&["token endpoint answered HTTP ", &digits(status as u64), " with a body over ", &limit, " KiB; not read"]),
+    )
+    .with_hint("a token response is small: check tokenEndpoint");
+    e.status = Some(status);
+    e.content_type = content_type.map(str::to_owned);
+    e
+}
+
+/// Parses a token endpoint response (a body over [`MAX_RESPONSE_BYTES`] is refused unread). `parse_json` turns text into a [`Value`] (or `None`
 /// when it is not JSON): [`crate::json::parse`], or a caller's own.
 pub fn parse_token_response(
     status: u16,
@@ -137,6 +156,10 @@ pub fn parse_token_response(
     cx: &ResponseContext,
     parse_json: impl FnOnce(&str) -> Option<Value>,
 ) -> Result<TokenSet, OAuthError> {
+    // The transports stop reading here; every other entry point is held to the same bound.
+    if body.len() > MAX_RESPONSE_BYTES {
+        return Err(oversized_error(status, cx.header("content-type")));
+    }
     let mut quirks = Vec::new();
     let text = match body.strip_prefix('\u{feff}') {
         Some(rest) => {

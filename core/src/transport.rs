@@ -13,9 +13,7 @@ use crate::prelude::*;
 /// Default request time limit (ms).
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
-/// Largest response body read, in bytes: a token response is a few hundred bytes; reading
-/// stops here so a hostile or broken server cannot exhaust memory.
-pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+pub use super::response::{oversized_error, MAX_RESPONSE_BYTES};
 
 /// Where the request runs: the hints differ (CORS exists only in browsers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,21 +179,6 @@ pub fn unreadable_error(response_type: &str) -> OAuthError {
 /// Whether a status is a redirect (or a browser's opaque redirect, status 0).
 pub fn is_redirect(status: u16) -> bool {
     status == 0 || (300..400).contains(&status)
-}
-
-/// The error for a body longer than [`MAX_RESPONSE_BYTES`].
-pub fn oversized_error(status: u16, content_type: Option<&str>) -> OAuthError {
-    let limit = digits((MAX_RESPONSE_BYTES / 1024) as u64);
-    let success = (200..300).contains(&status);
-    let kind = if success { ErrorKind::InvalidResponse } else { ErrorKind::Http };
-    let mut e = OAuthError::new(
-        kind,
-        cat(&["token endpoint answered HTTP ", &digits(status as u64), " with a body over ", &limit, " KiB; not read"]),
-    )
-    .with_hint("a token response is small: check tokenEndpoint");
-    e.status = Some(status);
-    e.content_type = content_type.map(str::to_owned);
-    e
 }
 
 /// The hint for `invalid_client`, following how the request actually authenticated: it

@@ -1481,3 +1481,18 @@ fn h06_every_failure_has_one_of_the_documented_kinds() {
     let network = &produced[1];
     assert!(network.message.contains("ECONNREFUSED") && network.hint.is_some());
 }
+
+#[test]
+fn issue13_5_the_parser_holds_the_response_bound_for_every_entry_point() {
+    // The transports stop reading at the bound; a body handed to the parser directly is
+    // held to it too, counted in UTF-8 bytes.
+    let at_bound = format!(r#"{{"access_token":"a","token_type":"Bearer","pad":"{}"}}"#, "x".repeat(200_000));
+    assert!(at_bound.len() <= MAX_RESPONSE_BYTES);
+    ok(200, &at_bound);
+    let over = "é".repeat(MAX_RESPONSE_BYTES / 2 + 1);
+    assert!(over.chars().count() < MAX_RESPONSE_BYTES && over.len() > MAX_RESPONSE_BYTES);
+    let cx = ResponseContext::at(0);
+    let e = parse_token_response(200, &over, &cx).unwrap_err();
+    assert_eq!(e, transport::oversized_error(200, None));
+    assert_eq!(parse_token_response(500, &over, &cx).unwrap_err().kind, ErrorKind::Http);
+}

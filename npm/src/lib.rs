@@ -49,6 +49,7 @@ use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::json::Value;
 use oauth2_wasm_core::response::{self, ResponseContext};
+use oauth2_wasm_core::response::{oversized_error, MAX_RESPONSE_BYTES};
 use oauth2_wasm_core::{config, error::OAuthError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -86,7 +87,11 @@ pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsVal
         .filter(|s| (100..=599).contains(s))
         .ok_or_else(|| to_js(OAuthError::config("status", "must be an HTTP status code (100 to 599)")))?
         as u16;
-    let body = match body.as_string() {
+    // More UTF-16 units than the bound is more UTF-8 bytes too: such a body is refused
+    // before it is copied into the wasm (a 134 MB body used to exhaust its memory and trap).
+    let too_large = body.dyn_ref::<js_sys::JsString>().is_some_and(|s| s.length() as usize > MAX_RESPONSE_BYTES);
+    let body = match if too_large { None } else { body.as_string() } {
+        _ if too_large => String::new(),
         Some(b) => b,
         None if body.is_undefined() || body.is_null() => String::new(),
         None => return Err(to_js(OAuthError::config("bodyText", "must be a string"))),
@@ -112,6 +117,9 @@ pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsVal
             (title.as_deref().unwrap_or("error_human_title"), message.as_deref().unwrap_or("error_human_message"))
         }),
     };
+    if too_large {
+        return Err(to_js(oversized_error(status, cx.header("content-type"))));
+    }
     parse_to_js(status, &body, &cx).map_err(to_js)
 }
 

@@ -9,6 +9,7 @@ use ::core::cell::RefCell;
 use alloc::rc::Rc;
 use js_sys::{Function, Promise, Reflect};
 use oauth2_wasm_core::error::{ErrorKind, OAuthError};
+use oauth2_wasm_core::response::MAX_RESPONSE_BYTES;
 use oauth2_wasm_core::text::cat;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -104,7 +105,10 @@ pub async fn read(store: &Store, key: &str) -> Result<Option<String>, OAuthError
         Store::Web { storage, .. } => storage.get_item(key).map_err(|e| storage_failure("read", &e)),
         Store::Adapter(a) => {
             let v = call_adapter(a, "get", &[JsValue::from_str(key)]).await?;
-            Ok(v.as_string())
+            // A record is a few hundred bytes: a value past the response bound is not one,
+            // and is not copied into the wasm (it reads as corrupt, like any non-record).
+            let oversized = v.dyn_ref::<js_sys::JsString>().is_some_and(|s| s.length() as usize > MAX_RESPONSE_BYTES);
+            Ok(if oversized { Some(String::new()) } else { v.as_string() })
         }
     }
 }

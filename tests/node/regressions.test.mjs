@@ -130,3 +130,29 @@ test("issue 18.8: the invalid_client hint follows how the request actually authe
   assert.match(pub, /clientSecret/);
   assert.doesNotMatch(pub, /basicEncoding/);
 });
+
+test("issue 13.5: a body over 256 KiB is refused before it crosses into the wasm, at every entry point", async () => {
+  const { parseTokenResponse } = await import("oauth2-wasm");
+  const huge = "x".repeat(134_000_000);
+  const started = Date.now();
+  const err = (() => { try { parseTokenResponse(200, huge, { headers: { "content-type": "text/plain" } }); } catch (e) { return e; } })();
+  assert.equal(err?.kind, "invalid_response", String(err));
+  assert.match(err.message, /over 256 KiB/);
+  assert.equal(err.contentType, "text/plain");
+  assert.ok(Date.now() - started < 2_000, "refused without reading it");
+  // Fewer UTF-16 units than the bound but more UTF-8 bytes: refused by the core's own check.
+  const wide = (() => { try { parseTokenResponse(503, "é".repeat(140_000)); } catch (e) { return e; } })();
+  assert.deepEqual([wide?.kind, wide?.status], ["http", 503]);
+  assert.match(wide.message, /over 256 KiB/);
+  // The instance is not poisoned.
+  assert.equal(parseTokenResponse(200, '{"access_token":"a","token_type":"Bearer"}').accessToken, "a");
+
+  // A storage adapter that hands back a huge value: not a record, not copied, re-acquired.
+  const key = "k";
+  const adapter = { get: () => huge, set() {}, remove() {} };
+  let sent = 0;
+  const fetch = async () => (sent++, new Response(JSON.stringify({ access_token: "fresh", token_type: "Bearer", expires_in: 60 }), { headers: { "content-type": "application/json" } }));
+  const manager = new TokenManager({ client: { tokenEndpoint: "https://as.example/token", clientId: "c" }, grant: { grantType: "client_credentials" }, storage: adapter, storageKey: key, fetch });
+  assert.equal(await manager.getAccessToken(), "fresh");
+  assert.equal(sent, 1);
+});
