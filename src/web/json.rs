@@ -24,12 +24,13 @@ pub fn to_js(v: &Value) -> JsValue {
         Value::Number(n) => JsValue::from_f64(*n),
         Value::String(s) => JsValue::from_str(s),
         Value::Array(items) => items.iter().map(to_js).collect::<js_sys::Array>().into(),
+        // `Object.fromEntries` defines each member as an own property, as `JSON.parse` does:
+        // a server's `__proto__` member stays data and never becomes the prototype (a plain
+        // assignment would run the `__proto__` setter; issue 13.6). Later duplicates win.
         Value::Object(members) => {
-            let out = js_sys::Object::new();
-            for (k, v) in members {
-                super::set(&out, k, &to_js(v));
-            }
-            out.into()
+            let entries: js_sys::Array =
+                members.iter().map(|(k, v)| js_sys::Array::of2(&JsValue::from_str(k), &to_js(v))).collect();
+            js_sys::Object::from_entries(&entries).map(JsValue::from).unwrap_or(JsValue::NULL)
         }
     }
 }

@@ -156,3 +156,29 @@ test("issue 13.5: a body over 256 KiB is refused before it crosses into the wasm
   assert.equal(await manager.getAccessToken(), "fresh");
   assert.equal(sent, 1);
 });
+
+test("issue 13.6: a server's __proto__ member stays an own property of raw, never its prototype", async () => {
+  const { parseTokenResponse } = await import("oauth2-wasm");
+  const body = '{"access_token":"a","token_type":"Bearer","expires_in":60,"__proto__":{"isAdmin":true}}';
+  const errorBody = '{"error":"invalid_grant","__proto__":{"isAdmin":true}}';
+  const plain = (raw, where) => {
+    assert.equal(Object.getPrototypeOf(raw), Object.prototype, where);
+    assert.equal(raw.isAdmin, undefined, where);
+    assert.ok(Object.hasOwn(raw, "__proto__"), where);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(raw, "__proto__").value, { isAdmin: true }, where);
+  };
+  plain(parseTokenResponse(200, body).raw, "parseTokenResponse");
+  const answer = (text, status = 200) => async () => new Response(text, { status, headers: { "content-type": "application/json" } });
+  const client = { tokenEndpoint: "https://as.example/token", clientId: "c" };
+  const events = [];
+  const manager = new TokenManager({ client, storage: "memory", fetch: answer(body) });
+  manager.onChange((tokens) => events.push(tokens));
+  plain((await manager.login({ grantType: "client_credentials" })).raw, "login()");
+  plain(manager.getTokens().raw, "getTokens()");
+  assert.ok(events.length > 0);
+  plain(events.at(-1).raw, "onChange");
+  const err = await rejection(requestToken(client, { grantType: "client_credentials" }, { fetch: answer(errorBody, 400) }));
+  plain(err.raw, "OAuthError.raw from requestToken");
+  const failing = new TokenManager({ client, storage: "memory", fetch: answer(errorBody, 400) });
+  plain((await rejection(failing.login({ grantType: "client_credentials" }))).raw, "OAuthError.raw from the manager");
+});
