@@ -40,6 +40,7 @@ pub mod renewal;
 pub mod request;
 pub mod response;
 pub mod session;
+pub mod sync;
 pub mod text;
 pub mod transport;
 

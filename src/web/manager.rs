@@ -4,7 +4,9 @@
 //! a BroadcastChannel) or processes (a storage adapter's `lock`).
 //!
 //! The decisions (is the token fresh, refresh or re-acquire, does a failure end the
-//! session) come from `core::session`; this module stores, locks, sends and tells.
+//! session, what a stored value or a sibling's change means, what to write and when) come
+//! from the core: `sync::Session` holds the session's state, `renewal::Renewal` runs one
+//! renewal; this module stores, locks, sends and tells.
 
 use super::fetch::{exchange, refine, runtime, RequestOptions};
 use super::storage::{self, StorageChoice, Store};
@@ -21,7 +23,8 @@ use oauth2_wasm_core::error::{ErrorKind, OAuthError};
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::renewal::{self, Cause, Event, Renewal, Request, Setup, Step, View};
 use oauth2_wasm_core::response::{ResponseContext, TokenSet};
-use oauth2_wasm_core::session::{self, Stored, TokenRecord};
+use oauth2_wasm_core::session::{self, TokenRecord};
+use oauth2_wasm_core::sync::{Adopted, Rewrite, Session};
 use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -144,11 +147,6 @@ struct Inner {
     fetch: Option<Function>,
     store: RefCell<Store>,
     state: RefCell<State>,
-    /// Bumped whenever another tab's change is adopted (for the contended-lock wait).
-    changes: Cell<u64>,
-    /// Bumped by login, logout and a sibling's clear: a renewal begun before is stale.
-    generation: Cell<u64>,
-    loaded: Cell<bool>,
     listeners: RefCell<Vec<(u32, Subscriber)>>,
     next_listener: Cell<u32>,
     channel: Option<JsValue>,
@@ -164,23 +162,11 @@ type Slot = Rc<RefCell<Option<Result<TokenRecord, OAuthError>>>>;
 
 #[derive(Default)]
 struct State {
-    record: Option<TokenRecord>,
+    /// The session and every decision about it (the core's).
+    session: Session,
     /// The raw response of the last token this manager obtained itself.
     last: Option<TokenSet>,
     flight: Option<Rc<Flight>>,
-    /// A newer library version's record sits under the key: never write it.
-    frozen: bool,
-    /// The unusable stored value last reported, so it is reported once.
-    discarded: Option<String>,
-    /// When the record was last cleared here (ms): a sibling's older record arriving late
-    /// must not bring the session back.
-    cleared_at: u64,
-    /// A write to an adapter failed: the record is written again by the next renewal.
-    unsaved: bool,
-    /// What the store held after this manager's last successful read on load or write
-    /// (`None`: not known). A record left unsaved is written again only over this, so a
-    /// sibling's change made meanwhile — a rotation, a logout — is never overwritten.
-    known: Option<Option<String>>,
 }
 
 impl Drop for Inner {
@@ -234,9 +220,6 @@ impl TokenManager {
             fetch: options.fetch,
             store: RefCell::new(store),
             state: RefCell::new(State::default()),
-            changes: Cell::new(0),
-            generation: Cell::new(0),
-            loaded: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(1),
             channel,
@@ -253,13 +236,9 @@ impl TokenManager {
             Store::Adapter(_) => None,
         };
         match sync_text {
-            Some(Ok(text)) => {
-                manager.inner.loaded.set(true);
-                manager.adopt(text.as_deref(), false);
-                manager.inner.state.borrow_mut().known = Some(text);
-            }
+            Some(Ok(text)) => manager.loaded(text.as_deref()),
             Some(Err(e)) => {
-                manager.inner.loaded.set(true);
+                manager.inner.state.borrow_mut().session.store_replaced();
                 manager.fall_back_to_memory(&js_error_message(&e));
             }
             None => {}
@@ -294,22 +273,15 @@ impl TokenManager {
     /// The access token when it can be handed out at once — loaded, fresh — else `None`
     /// (then [`TokenManager::get_access_token`] decides). The hot path: no storage, no future.
     pub fn fresh_token(&self) -> Option<String> {
-        if !self.inner.loaded.get() {
-            return None;
-        }
+        let now = self.now();
         let state = self.inner.state.borrow();
-        // A record a failed write left unsaved goes the slow way: it is written again first.
-        if state.unsaved {
-            return None;
-        }
-        let record = state.record.as_ref()?;
-        session::is_fresh(record, self.now(), self.inner.skew).then(|| record.access_token.expose().to_owned())
+        state.session.fresh_token(now, self.inner.skew).map(|r| r.access_token.expose().to_owned())
     }
 
     /// The stored tokens, without any network or storage access.
     pub fn get_tokens(&self) -> Option<TokenSet> {
         let state = self.inner.state.borrow();
-        let record = state.record.as_ref()?;
+        let record = state.session.record()?;
         match &state.last {
             // The last answer, with what the session kept from before (a refresh answer
             // without refresh_token or scope keeps the old ones).
@@ -392,10 +364,7 @@ impl TokenManager {
     async fn clear_stale_sibling_write(&self) {
         let store = self.inner.store.borrow().clone();
         let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
-        let stale = {
-            let state = self.inner.state.borrow();
-            state.record.is_none() && session::stale_after_logout(text.as_deref(), state.cleared_at, &self.inner.client)
-        };
+        let stale = self.inner.state.borrow().session.stale_after_logout(text.as_deref(), &self.inner.client);
         if stale && storage::write(&store, &self.inner.key, None).await.is_ok() {
             self.broadcast(None);
         }
@@ -420,7 +389,7 @@ impl TokenManager {
     /// Refuses to send the held token as a Bearer token unless it is one.
     fn check_bearer(&self, token: &str) -> Result<(), OAuthError> {
         let state = self.inner.state.borrow();
-        match state.record.as_ref().filter(|r| r.access_token.expose() == token) {
+        match state.session.record().filter(|r| r.access_token.expose() == token) {
             Some(r) => session::bearer_only(r),
             None => Ok(()),
         }
@@ -470,15 +439,10 @@ impl TokenManager {
     /// lose the session in the store: this call fails with it — unless the manager can get
     /// tokens by itself (its grant), then it goes on as if the store were empty.
     async fn ensure_loaded(&self) -> Result<(), OAuthError> {
-        if !self.inner.loaded.get() {
+        if !self.inner.state.borrow().session.is_loaded() {
             let store = self.inner.store.borrow().clone();
             match storage::read(&store, &self.inner.key).await {
-                Ok(text) => {
-                    if !self.inner.loaded.replace(true) {
-                        self.adopt(text.as_deref(), false);
-                        self.inner.state.borrow_mut().known = Some(text);
-                    }
-                }
+                Ok(text) => self.loaded(text.as_deref()),
                 Err(e) => {
                     self.later(ChangeReason::StorageError, Some(e.clone()));
                     if self.inner.grant.is_none() {
@@ -490,101 +454,49 @@ impl TokenManager {
         Ok(())
     }
 
+    /// The store's first read: what it held (`core::sync` decides what it means).
+    fn loaded(&self, text: Option<&str>) {
+        let adopted = self.inner.state.borrow_mut().session.loaded(text, &self.inner.client);
+        self.tell(adopted);
+    }
+
     /// Writes again, holding the renewal's lock, the record a failed write left unsaved —
-    /// over what the store held before, or over an older record; when a sibling changed it
-    /// otherwise meanwhile (a newer rotation, a logout, a newer version's record), that
-    /// change is adopted instead and this record is not written.
+    /// unless the core finds that a sibling changed the store meanwhile, then that change
+    /// is adopted instead.
     async fn save_again(&self) {
         let store = self.inner.store.borrow().clone();
         let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
-        let (rewrite, mine) = {
-            let state = self.inner.state.borrow();
-            let known = state.known.as_ref().map(Option::as_deref);
-            let rewrite = session::may_rewrite(known, text.as_deref(), state.record.as_ref(), &self.inner.client);
-            (rewrite, state.record.as_ref().map(|r| session::encode_record(r, &self.inner.client)))
-        };
-        if !rewrite {
-            self.inner.state.borrow_mut().unsaved = false;
-            self.adopt(text.as_deref(), true);
-            return;
-        }
-        if storage::write(&store, &self.inner.key, mine.as_deref()).await.is_ok() {
-            let mut state = self.inner.state.borrow_mut();
-            state.unsaved = false;
-            state.known = Some(mine.clone());
-            drop(state);
-            self.broadcast(mine.as_deref());
+        let plan = self.inner.state.borrow_mut().session.rewrite(text.as_deref(), &self.inner.client);
+        match plan {
+            Rewrite::Adopted(adopted) => self.tell(adopted),
+            Rewrite::Write(mine) => {
+                if storage::write(&store, &self.inner.key, mine.as_deref()).await.is_ok() {
+                    self.inner.state.borrow_mut().session.written(mine.clone());
+                    self.broadcast(mine.as_deref());
+                }
+            }
         }
     }
 
     /// Takes what storage (or a sibling) holds as the current record. `external` marks a
     /// change made elsewhere, reported to listeners.
     fn adopt(&self, text: Option<&str>, external: bool) {
-        match session::decode_record(text, &self.inner.client) {
-            Stored::Record(r) => {
-                let mut state = self.inner.state.borrow_mut();
-                state.frozen = false;
-                let stale = external && !session::supersedes(state.record.as_ref(), state.cleared_at, &r);
-                if stale || state.record.as_ref() == Some(&r) {
-                    return;
-                }
-                state.record = Some(r);
-                drop(state);
-                if external {
-                    self.inner.changes.set(self.inner.changes.get() + 1);
-                    self.notify(ChangeReason::External, None);
-                }
-            }
-            // The store was empty when a write failed: its emptiness is not a sibling's logout.
-            Stored::Absent if external && self.inner.state.borrow().unsaved && self.store_was_empty() => {}
-            Stored::Absent => {
-                let had = {
-                    let mut state = self.inner.state.borrow_mut();
-                    state.frozen = false;
-                    let had = state.record.take();
-                    // Records not newer than the one cleared elsewhere are stale from now
-                    // on (the sibling's clock and when it logged out are unknown here).
-                    if let Some(r) = &had {
-                        state.cleared_at = state.cleared_at.max(r.obtained_at.saturating_add(1));
-                    }
-                    had.is_some()
-                };
-                if had && external {
-                    self.inner.changes.set(self.inner.changes.get() + 1);
-                    self.inner.generation.set(self.inner.generation.get() + 1);
-                    self.notify(ChangeReason::External, None);
-                }
-            }
-            Stored::Corrupt | Stored::Foreign | Stored::Future if self.already_reported(text) => {}
-            Stored::Corrupt | Stored::Foreign => {
-                let what = "the stored token record is corrupt or belongs to another client; it is ignored";
-                self.later(ChangeReason::Discarded, Some(OAuthError::new(ErrorKind::Storage, what)));
-            }
-            Stored::Future => {
-                self.inner.state.borrow_mut().frozen = true;
-                let what = "the stored token record was written by a newer version of oauth2-wasm; it is left \
-                            untouched and tokens are kept in memory";
-                self.later(ChangeReason::Discarded, Some(OAuthError::new(ErrorKind::Storage, what)));
-            }
+        let adopted = self.inner.state.borrow_mut().session.adopt(text, external, &self.inner.client);
+        self.tell(adopted);
+    }
+
+    /// Tells the listeners what adopting a stored value changed.
+    fn tell(&self, adopted: Adopted) {
+        match adopted {
+            Adopted::Unchanged => {}
+            Adopted::Changed => self.notify(ChangeReason::External, None),
+            Adopted::Discarded(e) => self.later(ChangeReason::Discarded, Some(e)),
         }
-    }
-
-    /// Whether the store was empty after this manager's last successful read or write.
-    fn store_was_empty(&self) -> bool {
-        matches!(self.inner.state.borrow().known, Some(None))
-    }
-
-    /// Whether this unusable stored value was reported already (and remembers it if not).
-    fn already_reported(&self, text: Option<&str>) -> bool {
-        let mut state = self.inner.state.borrow_mut();
-        let seen = state.discarded.as_deref() == text;
-        state.discarded = text.map(str::to_owned);
-        seen
     }
 
     /// Renews the tokens once for every concurrent caller.
     async fn renew(&self, force: bool) -> Result<TokenRecord, OAuthError> {
-        let before = self.inner.state.borrow().record.as_ref().map(|r| r.access_token.clone());
+        let before = self.inner.state.borrow().session.record().map(|r| r.access_token.clone());
         let flight = {
             let mut state = self.inner.state.borrow_mut();
             match &state.flight {
@@ -607,7 +519,7 @@ impl TokenManager {
 
     /// After the resource server refused `token`: renew, unless a sibling already did.
     async fn renew_after_rejection(&self, token: &str) -> Result<TokenRecord, OAuthError> {
-        let current = self.inner.state.borrow().record.clone();
+        let current = self.inner.state.borrow().session.record().cloned();
         match current {
             Some(r) if r.access_token.expose() != token => Ok(r),
             _ => self.renew(true).await,
@@ -712,7 +624,7 @@ impl TokenManager {
         before: Option<Secret>,
         contended: bool,
     ) -> Result<TokenRecord, OAuthError> {
-        if self.inner.state.borrow().unsaved {
+        if self.inner.state.borrow().session.is_unsaved() {
             self.save_again().await;
         }
         let mut renewal = Renewal::new(Setup {
@@ -728,7 +640,7 @@ impl TokenManager {
             let now = self.now();
             let step = {
                 let state = self.inner.state.borrow();
-                let view = View { record: state.record.as_ref(), generation: self.inner.generation.get(), now };
+                let view = View { record: state.session.record(), generation: state.session.generation(), now };
                 renewal.resume(view, event)
             };
             event = match step {
@@ -779,9 +691,10 @@ impl TokenManager {
     /// Waits up to [`SIBLING_WAIT_MS`] for a sibling's storage event or broadcast,
     /// re-reading storage meanwhile.
     async fn wait_for_sibling(&self) {
-        let seen = self.inner.changes.get();
+        let changes = || self.inner.state.borrow().session.changes();
+        let seen = changes();
         let mut waited = 0;
-        while waited < SIBLING_WAIT_MS && self.inner.changes.get() == seen {
+        while waited < SIBLING_WAIT_MS && changes() == seen {
             sleep(25).await;
             waited += 25;
             self.reread().await;
@@ -815,40 +728,31 @@ impl TokenManager {
         self.commit_with(record, reason, None).await
     }
 
-    /// Makes `record` current, stores it (unless a newer version's record must be left
-    /// alone), tells sibling tabs, then listeners. Storage failure falls back to memory.
+    /// Makes `record` current, stores it (unless the core says not to: a newer version's
+    /// record is left alone), tells sibling tabs, then listeners. Storage failure falls
+    /// back to memory.
     async fn commit_with(&self, record: Option<TokenRecord>, reason: ChangeReason, error: Option<OAuthError>) {
-        if matches!(reason, ChangeReason::Login | ChangeReason::Logout | ChangeReason::LoginRequired) {
-            self.inner.generation.set(self.inner.generation.get() + 1);
-        }
-        // What this manager commits is newer than a first read still under way.
-        self.inner.loaded.set(true);
-        let text = record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
+        let new_generation = matches!(reason, ChangeReason::Login | ChangeReason::Logout | ChangeReason::LoginRequired);
         let now = self.now();
-        let frozen = {
+        let write = {
             let mut state = self.inner.state.borrow_mut();
-            state.record = record;
-            if state.record.is_none() {
+            if record.is_none() {
                 state.last = None;
-                state.cleared_at = now;
             }
-            state.frozen
+            state.session.commit(record, new_generation, now, &self.inner.client)
         };
-        if !frozen {
+        if let Some(text) = write {
             let store = self.inner.store.borrow().clone();
             match storage::write(&store, &self.inner.key, text.as_deref()).await {
                 Ok(()) => {
-                    let mut state = self.inner.state.borrow_mut();
-                    state.unsaved = false;
-                    state.known = Some(text.clone());
-                    drop(state);
+                    self.inner.state.borrow_mut().session.written(text.clone());
                     self.broadcast(text.as_deref());
                 }
                 // An adapter (a file, Redis …) is shared with other processes: keep it, and
                 // write again on the next call rather than leave it holding a rotated-out
                 // refresh token for good.
                 Err(e) if matches!(store, Store::Adapter(_)) => {
-                    self.inner.state.borrow_mut().unsaved = true;
+                    self.inner.state.borrow_mut().session.write_failed();
                     let message = oauth2_wasm_core::text::cat(&[
                         "token storage failed (",
                         &e.message,
@@ -864,7 +768,7 @@ impl TokenManager {
 
     /// Replaces a failing store with memory, keeping the current record, and says so.
     fn fall_back_to_memory(&self, why: &str) {
-        let text = self.inner.state.borrow().record.as_ref().map(|r| session::encode_record(r, &self.inner.client));
+        let text = self.inner.state.borrow().session.record().map(|r| session::encode_record(r, &self.inner.client));
         *self.inner.store.borrow_mut() = Store::Memory(Rc::new(RefCell::new(text)));
         let message = oauth2_wasm_core::text::cat(&["token storage failed (", why, "); tokens are kept in memory"]);
         self.later(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
