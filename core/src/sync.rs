@@ -13,6 +13,7 @@ use super::config::ClientConfig;
 use super::error::{ErrorKind, OAuthError};
 use super::session::{self, decode_record, encode_record, is_fresh, Stored, TokenRecord};
 use crate::prelude::*;
+use alloc::boxed::Box;
 
 /// What adopting a stored value changed, for the driver to tell its listeners.
 #[derive(Debug, PartialEq)]
@@ -23,7 +24,7 @@ pub enum Adopted {
     Changed,
     /// The stored value is unusable (corrupt, another client's, a newer version's) and was
     /// not reported before: report this error (reason "discarded").
-    Discarded(OAuthError),
+    Discarded(Box<OAuthError>),
 }
 
 /// What to do with a record a failed write left unsaved, given what the store holds now.
@@ -153,17 +154,17 @@ impl Session {
                 Adopted::Changed
             }
             Stored::Corrupt | Stored::Foreign | Stored::Future if self.already_reported(text) => Adopted::Unchanged,
-            Stored::Corrupt | Stored::Foreign => Adopted::Discarded(OAuthError::new(
+            Stored::Corrupt | Stored::Foreign => Adopted::Discarded(Box::new(OAuthError::new(
                 ErrorKind::Storage,
                 "the stored token record is corrupt or belongs to another client; it is ignored",
-            )),
+            ))),
             Stored::Future => {
                 self.frozen = true;
-                Adopted::Discarded(OAuthError::new(
+                Adopted::Discarded(Box::new(OAuthError::new(
                     ErrorKind::Storage,
                     "the stored token record was written by a newer version of oauth2-wasm; it is left untouched and \
                      tokens are kept in memory",
-                ))
+                )))
             }
         }
     }

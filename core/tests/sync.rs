@@ -19,7 +19,7 @@ fn record(access: &str, obtained_at: u64) -> TokenRecord {
         token_type: "Bearer".into(),
         obtained_at,
         expires_at: Some(obtained_at + 3_600_000),
-        refresh_token: Some(Secret::new(&format!("rt-{access}"))),
+        refresh_token: Some(Secret::new(format!("rt-{access}"))),
         scope: None,
     }
 }

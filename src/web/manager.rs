@@ -490,7 +490,7 @@ impl TokenManager {
         match adopted {
             Adopted::Unchanged => {}
             Adopted::Changed => self.notify(ChangeReason::External, None),
-            Adopted::Discarded(e) => self.later(ChangeReason::Discarded, Some(e)),
+            Adopted::Discarded(e) => self.later(ChangeReason::Discarded, Some(*e)),
         }
     }
 
