@@ -105,7 +105,7 @@ pub use crate::web::url::build_token_request;
 #[cfg(not(target_arch = "wasm32"))]
 pub use oauth2_wasm_core::build_token_request;
 pub use oauth2_wasm_core::{
-    parse_token_response, BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientId, ErrorKind, Grant,
-    OAuthError, Quirk, ResourceOwner, ResponseContext, Secret, TokenRequest, TokenSet, Value, DEFAULT_TIMEOUT_MS,
-    MAX_RESPONSE_BYTES,
+    parse_token_response, BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientConfigBuilder, ClientId,
+    ErrorCode, ErrorKind, Grant, OAuthError, Quirk, ResourceOwner, ResponseContext, Secret, TokenRequest, TokenSet,
+    Value, DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES,
 };

@@ -7,7 +7,12 @@ use crate::prelude::*;
 
 /// A string that must not be shown: a client secret, password, partner secret or token.
 /// `Debug` prints `[redacted]`; there is no `Display`.
+///
+/// With feature `serde` it serializes as the plain string — as oauth2-rs's secret types do —
+/// so that an app can keep its own configuration or token set: what it writes holds the
+/// secret. The library itself never serializes one outside the token record.
 #[derive(Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(transparent))]
 pub struct Secret(String);
 
 impl Secret {
@@ -41,6 +46,7 @@ impl From<String> for Secret {
 
 /// A client identifier: vendors hand out strings or numbers (OLX's `client_id` is a number).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(untagged))]
 pub enum ClientId {
     /// A string identifier.
     Text(String),
@@ -54,6 +60,12 @@ impl From<&str> for ClientId {
     }
 }
 
+impl From<String> for ClientId {
+    fn from(s: String) -> Self {
+        ClientId::Text(s)
+    }
+}
+
 impl From<u64> for ClientId {
     fn from(n: u64) -> Self {
         ClientId::Number(n)
@@ -62,6 +74,8 @@ impl From<u64> for ClientId {
 
 /// How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+#[non_exhaustive]
 pub enum ClientAuth {
     /// `Authorization: Basic base64(id ":" secret)`.
     Basic,
@@ -73,6 +87,7 @@ pub enum ClientAuth {
 
 /// How the id and secret are prepared for HTTP Basic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
 pub enum BasicEncoding {
     /// RFC 6749 §2.3.1: each form-urlencoded (UTF-8) before `base64(id ":" secret)`.
     #[default]
@@ -83,6 +98,7 @@ pub enum BasicEncoding {
 
 /// How the request body is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
 pub enum BodyEncoding {
     /// `application/x-www-form-urlencoded` (RFC 6749 §4).
     #[default]
@@ -92,31 +108,45 @@ pub enum BodyEncoding {
 }
 
 /// Everything about the client that does not change between grants.
+///
+/// Build one with [`ClientConfig::builder`] (or [`ClientConfig::new`] and the public
+/// fields). With feature `serde` it reads and writes the JavaScript API's shape
+/// (`{"tokenEndpoint": …, "clientId": …, "headers": {…}}`).
 #[derive(Clone, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase", default))]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// The token endpoint: an absolute `https` URL (`http` only for loopback hosts unless
     /// `allow_insecure_http`).
     pub token_endpoint: String,
     /// The client identifier.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub client_id: Option<ClientId>,
     /// The client secret; an empty one counts as none (RFC 6749 §2.3.1).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub client_secret: Option<Secret>,
     /// Client authentication; by default Basic with a secret, none without.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub client_auth: Option<ClientAuth>,
     /// How Basic credentials are encoded.
     pub basic_encoding: BasicEncoding,
     /// How the body is encoded.
     pub body_encoding: BodyEncoding,
     /// Extra request headers.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_shapes::pairs"))]
     pub headers: Vec<(String, String)>,
     /// Extra body parameters sent with every grant.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_shapes::pairs"))]
     pub extra_params: Vec<(String, String)>,
     /// Request time limit in milliseconds (default 30 000).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub timeout_ms: Option<u32>,
     /// Allow `http` endpoints on any host.
     pub allow_insecure_http: bool,
     /// The response members holding a vendor's human-readable error title and message
     /// (default `error_human_title` and `error_human_message`).
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_shapes::human_fields"))]
     pub human_fields: Option<(String, String)>,
     /// Silence the once-per-page browser warning about a client secret or a password grant.
     pub acknowledge_browser_secrets: bool,
@@ -126,6 +156,25 @@ impl ClientConfig {
     /// A configuration for `token_endpoint` with everything else at its default.
     pub fn new(token_endpoint: impl Into<String>) -> Self {
         ClientConfig { token_endpoint: token_endpoint.into(), ..ClientConfig::default() }
+    }
+
+    /// A builder for a configuration of `token_endpoint`:
+    ///
+    /// ```
+    /// use oauth2_wasm_core::{BodyEncoding, ClientAuth, ClientConfig};
+    ///
+    /// let client = ClientConfig::builder("https://api.teen-quotes.com/oauth")
+    ///     .client_id("42")
+    ///     .client_secret("s3cret")
+    ///     .client_auth(ClientAuth::Body)
+    ///     .body_encoding(BodyEncoding::Json)
+    ///     .header("X-Api-Version", "2")
+    ///     .timeout_ms(10_000)
+    ///     .build();
+    /// assert_eq!(client.secret(), Some("s3cret"));
+    /// ```
+    pub fn builder(token_endpoint: impl Into<String>) -> ClientConfigBuilder {
+        ClientConfigBuilder(ClientConfig::new(token_endpoint))
     }
 
     /// The client secret, if one is set and not empty.
@@ -268,4 +317,72 @@ pub fn string_pairs(map: Option<&Value>, key: &str) -> Result<Vec<(String, Strin
         out.push((name.clone(), text));
     }
     Ok(out)
+}
+
+/// Builds a [`ClientConfig`] ([`ClientConfig::builder`]). Nothing is checked until the
+/// configuration is used: the checks live in one place, where requests are built.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ClientConfigBuilder(ClientConfig);
+
+impl ClientConfigBuilder {
+    /// The client identifier (a string or a number).
+    pub fn client_id(mut self, id: impl Into<ClientId>) -> Self {
+        self.0.client_id = Some(id.into());
+        self
+    }
+    /// The client secret.
+    pub fn client_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.0.client_secret = Some(secret.into());
+        self
+    }
+    /// How the client authenticates (default: Basic with a secret, none without).
+    pub fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.0.client_auth = Some(auth);
+        self
+    }
+    /// How Basic credentials are encoded.
+    pub fn basic_encoding(mut self, encoding: BasicEncoding) -> Self {
+        self.0.basic_encoding = encoding;
+        self
+    }
+    /// How the body is encoded.
+    pub fn body_encoding(mut self, encoding: BodyEncoding) -> Self {
+        self.0.body_encoding = encoding;
+        self
+    }
+    /// Adds a request header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.0.headers.push((name.into(), value.into()));
+        self
+    }
+    /// Adds a body parameter sent with every grant.
+    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.0.extra_params.push((name.into(), value.into()));
+        self
+    }
+    /// The request time limit in milliseconds.
+    pub fn timeout_ms(mut self, ms: u32) -> Self {
+        self.0.timeout_ms = Some(ms);
+        self
+    }
+    /// Allows `http` endpoints on any host (not only loopback).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.0.allow_insecure_http = allow;
+        self
+    }
+    /// The response members holding the vendor's human-readable error title and message.
+    pub fn human_fields(mut self, title: impl Into<String>, message: impl Into<String>) -> Self {
+        self.0.human_fields = Some((title.into(), message.into()));
+        self
+    }
+    /// Silences the once-per-page browser warning about a secret or a password grant.
+    pub fn acknowledge_browser_secrets(mut self, acknowledge: bool) -> Self {
+        self.0.acknowledge_browser_secrets = acknowledge;
+        self
+    }
+    /// The configuration.
+    pub fn build(self) -> ClientConfig {
+        self.0
+    }
 }

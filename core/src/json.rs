@@ -11,9 +11,10 @@ use crate::prelude::*;
 pub const MAX_DEPTH: u32 = 64;
 
 /// A JSON value. Objects keep their members in order, duplicates included.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Default)]
 pub enum Value {
     /// `null` (and JavaScript's `undefined`).
+    #[default]
     Null,
     /// `true` or `false`.
     Bool(bool),

@@ -39,14 +39,16 @@ pub mod json;
 pub mod renewal;
 pub mod request;
 pub mod response;
+#[cfg(feature = "serde")]
+mod serde_shapes;
 pub mod session;
 pub mod sync;
 pub mod text;
 pub mod transport;
 
-pub use config::{BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientId, Secret};
+pub use config::{BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientConfigBuilder, ClientId, Secret};
 pub use endpoint::{UrlParser, UrlParts};
-pub use error::{ErrorKind, OAuthError};
+pub use error::{ErrorCode, ErrorKind, OAuthError};
 pub use grant::{Grant, ResourceOwner};
 pub use json::Value;
 #[cfg(feature = "url")]

@@ -23,6 +23,8 @@ const TOKEN_FIELDS: &[&str] =
 
 /// A non-standard thing a server did that the parser tolerated (and that `strict` refuses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum Quirk {
     /// `expires_in` was a numeric string (Azure AD v1, SAP).
     ExpiresInString,
@@ -33,6 +35,7 @@ pub enum Quirk {
     /// An error object came with a 2xx status (GitHub).
     ErrorWithSuccessStatus,
     /// Success came with a 2xx status other than 200.
+    #[cfg_attr(feature = "serde", serde(rename = "success_status_not_200"))]
     SuccessStatusNot200,
     /// The JSON body was not labelled `application/json`.
     ContentTypeNotJson,
@@ -68,23 +71,34 @@ impl Quirk {
 }
 
 /// A successful token response.
+///
+/// With feature `serde` it reads and writes the JavaScript `TokenSet` shape (camelCase).
 #[derive(Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+#[non_exhaustive]
 pub struct TokenSet {
     /// `access_token`.
     pub access_token: Secret,
     /// `token_type` as sent (compare case-insensitively); `Bearer` when missing.
     pub token_type: String,
     /// `expires_in` in seconds, as sent.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub expires_in: Option<u64>,
     /// Milliseconds since the epoch: the request time plus `expires_in`, else from `expires`.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub expires_at: Option<u64>,
     /// `refresh_token`.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub refresh_token: Option<Secret>,
     /// `scope` as granted.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub scope: Option<String>,
     /// Every member the server sent, unknown ones included.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub raw: Value,
     /// What the server did that the RFC does not allow, tolerated.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub quirks: Vec<Quirk>,
 }
 
