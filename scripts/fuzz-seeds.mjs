@@ -29,4 +29,4 @@ const record = (extra) => JSON.stringify({ v: 1, kind: "oauth2-wasm/token", endp
   [2, 5, 100, 0, 0, 2, 0, 7, 1, 15, 2, 5, 250, 0, 1, 2, 1, 2, 1, 2, 1, 6, 0, 0, 0, 2, 0, 2, 0],
   // Found by the fuzzer: a late notice of a sibling's logout, older than this tab's login.
   [6, 0, 0, 0, 2, 2, 0, 7, 1, 15, 2, 5, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 0, 0, 0, 8, 2, 1, 10, 1, 6, 2, 197, 0, 1, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 0, 0, 0, 8, 2, 1, 10, 1, 6, 2, 1, 0, 0, 0]]
-  .forEach((bytes, i) => write("renewal", i, Buffer.from(bytes)));
+  .forEach((bytes, i) => write("session", i, Buffer.from(bytes)));

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes the pure core with cargo-fuzz (libFuzzer, nightly): the response parser, the
 # request builder, the stored-record decoder (each seeded from the conformance vectors) and
-# the renewal state machine among simulated tabs, storage and a rotating server.
+# the session machine (each tab's sync::Session and its renewals) among simulated tabs, storage and a rotating server.
 #   bash scripts/fuzz.sh                  a smoke run, 10 s per target (what npm test runs)
 #   FUZZ_SECONDS=3600 bash scripts/fuzz.sh   a long run; crashes land in fuzz/artifacts/
-#   RENEWAL_TRACE=1 cargo +nightly fuzz run renewal fuzz/artifacts/renewal/<input>
-#                                         prints the steps of a failing renewal schedule
+#   RENEWAL_TRACE=1 cargo +nightly fuzz run session fuzz/artifacts/session/<input>
+#                                         prints the steps of a failing schedule
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -14,7 +14,7 @@ corpus=target/fuzz-corpus
 node scripts/fuzz-seeds.mjs "$corpus"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for target in parse_response build_request decode_record renewal; do
+for target in parse_response build_request decode_record session; do
   echo "fuzz: $target for ${seconds} s" >&2
   if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- \
     -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then

@@ -1,9 +1,12 @@
-//! The renewal state machine (`core::renewal`) in a simulated world: three tabs sharing
-//! storage whose writes reach the other tabs late, one lock, and a token server that
-//! rotates refresh tokens and refuses a rotated-out one. The input bytes are the schedule:
-//! which tab asks for a token, steps, logs in or out, whose late writes arrive, how far
-//! the clock moves, and what each request meets (success, a fault before or after the
-//! server acted, a 5xx, a refusal, a revocation).
+//! The session machine — each tab's `core::sync::Session` and the `core::renewal` machine it
+//! runs — in a simulated world: three tabs sharing storage whose writes reach the other
+//! tabs late, one lock, and a token server that rotates refresh tokens and refuses a
+//! rotated-out one. The input bytes are the schedule: which tab asks for a token, steps,
+//! logs in or out, whose late writes arrive, how far the clock moves, what each request
+//! meets (success, a fault before or after the server acted, a 5xx, a refusal, a
+//! revocation) and, in adapter mode, which writes fail (a record left unsaved is written
+//! again, under the lock, only where `Session::rewrite` allows). Storage holds the
+//! record's text, as the store does; the tabs decide nothing themselves.
 //!
 //! The world's assumptions are the ones the manager is built on: a tab that takes the lock
 //! uncontended sees every earlier write; a tab that waits for a sibling sees it within the
@@ -20,8 +23,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use oauth2_wasm_core::renewal::{Event, Renewal, Request, Setup, Step, View, MAX_STEPS};
-use oauth2_wasm_core::session::{supersedes, TokenRecord};
-use oauth2_wasm_core::{parse_token_response, ErrorKind, OAuthError, ResponseContext, Secret};
+use oauth2_wasm_core::session::TokenRecord;
+use oauth2_wasm_core::sync::{Rewrite, Session};
+use oauth2_wasm_core::{parse_token_response, ClientConfig, ErrorKind, OAuthError, ResponseContext, Secret};
 use std::collections::VecDeque;
 
 const TABS: usize = 3;
@@ -130,15 +134,19 @@ enum Flight {
     Running { machine: Renewal, step: Step, steps: usize, refused: bool },
 }
 
-/// A write to storage: its order, and the value.
-type Write = (u64, Option<TokenRecord>);
+/// A write to storage: its order, and the text stored (`None`: the key removed).
+type Write = (u64, Option<String>);
+
+fn client() -> ClientConfig {
+    let mut c = ClientConfig::new("https://as.example/token");
+    c.client_id = Some("fuzz".into());
+    c
+}
 
 #[derive(Default)]
 struct Tab {
-    record: Option<TokenRecord>,
-    generation: u64,
-    /// When this tab last cleared its record (the manager's `cleared_at`).
-    cleared_at: u64,
+    /// The tab's session: every decision about the store and its siblings.
+    session: Session,
     /// Storage as this tab can read it now (the newest write it has seen), and the
     /// writes whose storage events and broadcasts have not reached it yet.
     visible: Write,
@@ -149,22 +157,8 @@ struct Tab {
 
 impl Tab {
     /// Takes a value storage held or a sibling sent, as the manager adopts it.
-    fn adopt(&mut self, incoming: Option<TokenRecord>) {
-        match incoming {
-            Some(r) => {
-                if supersedes(self.record.as_ref(), self.cleared_at, &r) {
-                    self.record = Some(r);
-                }
-            }
-            None => {
-                // A sibling's clear: records not newer than the one cleared are stale (as
-                // the manager does; when the sibling logged out is not known here).
-                if let Some(old) = self.record.take() {
-                    self.generation += 1;
-                    self.cleared_at = self.cleared_at.max(old.obtained_at + 1);
-                }
-            }
-        }
+    fn adopt(&mut self, text: Option<&str>) {
+        self.session.adopt(text, true, &client());
     }
 
     /// One late write arrives: storage shows it if it is newer than what was shown, and
@@ -178,7 +172,7 @@ impl Tab {
         // A clear is checked against storage first, as the manager does: a late notice of
         // a clear older than this tab's own write finds that write there.
         let value = w.1.or_else(|| self.visible.1.clone());
-        self.adopt(value);
+        self.adopt(value.as_deref());
         true
     }
 
@@ -186,10 +180,8 @@ impl Tab {
         while self.deliver() {}
     }
 
-    fn clear(&mut self, now: u64) {
-        self.record = None;
-        self.generation += 1;
-        self.cleared_at = now;
+    fn record(&self) -> Option<&TokenRecord> {
+        self.session.record()
     }
 }
 
@@ -203,10 +195,27 @@ struct World {
     adapter: bool,
     writes: u64,
     can_reacquire: bool,
+    /// Adapter mode: the next write fails (a full disk, Redis down) …
+    fail_next_write: bool,
+    /// … and how many did.
+    failed_writes: u32,
 }
 
 impl World {
-    fn write(&mut self, from: usize, value: Option<TokenRecord>) {
+    /// Tab `from` commits `record` (`None`: a clear) at `now`: its session says what to
+    /// write, and the store takes it — or, in adapter mode, the write may fail.
+    fn commit(&mut self, from: usize, record: Option<TokenRecord>, new_generation: bool) {
+        let now = self.now;
+        let Some(text) = self.tabs[from].session.commit(record, new_generation, now, &client()) else { return };
+        if self.adapter && std::mem::take(&mut self.fail_next_write) {
+            self.failed_writes += 1;
+            return self.tabs[from].session.write_failed();
+        }
+        self.tabs[from].session.written(text.clone());
+        self.write(from, text);
+    }
+
+    fn write(&mut self, from: usize, value: Option<String>) {
         self.writes += 1;
         let write = (self.writes, value);
         for (i, tab) in self.tabs.iter_mut().enumerate() {
@@ -224,13 +233,12 @@ impl World {
         if tab.flight.is_some() {
             return; // single-flight: this caller joins the renewal under way
         }
-        let stale = tab.record.as_ref().is_none_or(|r| !oauth2_wasm_core::session::is_fresh(r, now, None));
-        if !stale && !force {
+        if tab.session.fresh_token(now, None).is_some() && !force {
             return;
         }
         let setup = Setup {
             force,
-            before: tab.record.as_ref().map(|r| r.access_token.clone()),
+            before: tab.record().map(|r| r.access_token.clone()),
             contended: false,
             waits_for_siblings: !adapter,
             can_reacquire,
@@ -246,17 +254,26 @@ impl World {
 
     fn grant(&mut self, i: usize, contended: bool) {
         self.holder = Some(i);
-        let generation = self.tabs[i].generation;
         let now = self.now;
-        let tab = &mut self.tabs[i];
         // Uncontended, every earlier write is visible; inside an adapter's lock always.
         if !contended || self.adapter {
-            tab.deliver_all();
+            self.tabs[i].deliver_all();
         }
+        // A record a failed write left unsaved is written again first, where the session
+        // allows (as the manager's `save_again`).
+        if self.tabs[i].session.is_unsaved() {
+            let now_text = self.tabs[i].visible.1.clone();
+            if let Rewrite::Write(text) = self.tabs[i].session.rewrite(now_text.as_deref(), &client()) {
+                self.tabs[i].session.written(text.clone());
+                self.write(i, text);
+            }
+        }
+        let tab = &mut self.tabs[i];
+        let generation = tab.session.generation();
         if let Some(Flight::Queued(mut setup)) = tab.flight.take() {
             setup.contended = contended;
             let mut machine = Renewal::new(setup);
-            let view = View { record: tab.record.as_ref(), generation, now };
+            let view = View { record: tab.record(), generation, now };
             let step = machine.resume(view, Event::Begin);
             tab.flight = Some(Flight::Running { machine, step, steps: 1, refused: false });
         }
@@ -293,7 +310,7 @@ impl World {
                     tab.deliver_all();
                 }
                 let v = tab.visible.1.clone();
-                tab.adopt(v);
+                tab.adopt(v.as_deref());
                 (Event::Read, refused)
             }
             Step::WaitForSibling => {
@@ -306,28 +323,28 @@ impl World {
                 (Event::Answered { sent_at: now, result }, refusal && matches!(request, Request::Refresh(_)))
             }
             Step::Commit(record, _) => {
-                self.tabs[i].record = Some(record.clone());
-                self.write(i, Some(record));
+                self.commit(i, Some(record), false);
                 return self.release(i);
             }
             Step::End(_) => {
                 assert!(refused, "a session may end only right after a refused refresh");
-                let tab = &mut self.tabs[i];
-                tab.clear(now);
-                tab.ended += 1;
-                self.write(i, None);
+                self.tabs[i].ended += 1;
+                self.commit(i, None, true);
                 return self.release(i);
             }
             Step::Finish(_) => return self.release(i),
         };
         let tab = &mut self.tabs[i];
-        let view = View { record: tab.record.as_ref(), generation: tab.generation, now };
+        let view = View { record: tab.record(), generation: tab.session.generation(), now };
         let step = machine.resume(view, event);
         tab.flight = Some(Flight::Running { machine, step, steps: steps + 1, refused: refused_now });
     }
 
     fn check(&self) {
-        let inherent = self.server.lost > 0 || self.server.revoked > 0;
+        // A failed write leaves the store holding a rotated-out refresh token until it is
+        // written again: a sibling refreshing from the store meanwhile is the inherent case
+        // that the adapter's lock and `Session::rewrite` narrow but cannot close.
+        let inherent = self.server.lost > 0 || self.server.revoked > 0 || self.failed_writes > 0;
         if !inherent {
             assert_eq!(self.server.reuses, 0, "a rotated-out refresh token was sent");
             assert!(self.tabs.iter().all(|t| t.ended == 0), "a session ended without a lost answer or revocation");
@@ -346,10 +363,14 @@ fuzz_target!(|data: &[u8]| {
         adapter: mode & 1 == 1,
         writes: 0,
         can_reacquire: mode & 2 == 2,
+        fail_next_write: false,
+        failed_writes: 0,
     };
+    for tab in &mut world.tabs {
+        tab.session.loaded(None, &client());
+    }
     let first = world.server.login(world.now);
-    world.tabs[0].record = Some(first.clone());
-    world.write(0, Some(first));
+    world.commit(0, Some(first), true);
     for op in schedule.chunks(2).take(400) {
         let (a, b) = (op.first().copied().unwrap_or(0), op.get(1).copied().unwrap_or(0));
         let i = usize::from(b) % TABS;
@@ -358,22 +379,14 @@ fuzz_target!(|data: &[u8]| {
             0 | 1 => world.call(i, a & 8 == 8),
             2..=4 => world.step(i, b / 4),
             5 => world.now += u64::from(b) * 1000,
+            6 if a & 8 == 8 => world.fail_next_write = true,
             6 => {
                 world.tabs[i].deliver();
             }
             _ => {
                 // Login (a new family) or logout in tab i, outside the lock as the manager does.
-                let now = world.now;
-                let value = if a & 8 == 8 { Some(world.server.login(now)) } else { None };
-                let tab = &mut world.tabs[i];
-                match &value {
-                    Some(r) => {
-                        tab.record = Some(r.clone());
-                        tab.generation += 1;
-                    }
-                    None => tab.clear(now),
-                }
-                world.write(i, value);
+                let value = if a & 8 == 8 { Some(world.server.login(world.now)) } else { None };
+                world.commit(i, value, true);
             }
         }
         world.check();
