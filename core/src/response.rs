@@ -9,6 +9,8 @@ use crate::prelude::*;
 
 /// What replaces a token or secret in an error.
 const REDACTED: &str = "[redacted]";
+/// The members holding a vendor's human-readable error title and message, by default.
+const DEFAULT_HUMAN_FIELDS: (&str, &str) = ("error_human_title", "error_human_message");
 /// Longest response excerpt attached to an error, in bytes.
 pub const MAX_BODY_EXCERPT: usize = 2048;
 /// Longest lifetime used to compute `expires_at`: ten years. Longer `expires_in` values
@@ -184,7 +186,9 @@ pub fn parse_token_response(
     };
     let success = (200..300).contains(&status);
     let parsed = if text.trim().is_empty() { None } else { parse_json(text) };
-    let failure = Failure { status, text, cx, content_type: cx.header("content-type") };
+    // A 2xx is where tokens live: its errors show the body's shape, never its values.
+    let shape = success.then(|| success_body_shape(text, parsed.as_ref()));
+    let failure = Failure { status, text, cx, content_type: cx.header("content-type"), shape };
     let obj = match parsed {
         Some(v @ Value::Object(_)) => v,
         Some(_) if success => return Err(failure.invalid(None, "is JSON but not an object", quirks)),
@@ -332,6 +336,8 @@ struct Failure<'a> {
     text: &'a str,
     cx: &'a ResponseContext<'a>,
     content_type: Option<&'a str>,
+    /// For a 2xx: what its errors show as `body` ([`success_body_shape`]).
+    shape: Option<String>,
 }
 
 impl Failure<'_> {
@@ -353,7 +359,7 @@ impl Failure<'_> {
         let mut e =
             self.base(ErrorKind::InvalidResponse, cat(&["token response (HTTP ", &status, ") ", problem]), quirks);
         e.field = field.map(str::to_owned);
-        e.body = Some(excerpt(self.text));
+        e.body = self.shape.clone();
         e.hint = body_hint(self.text, self.content_type).map(str::to_owned);
         e
     }
@@ -406,13 +412,28 @@ impl Failure<'_> {
             e.hint = Some("the server refused the client credentials: check clientId and clientSecret".to_owned());
         }
         e.error = Some(code);
-        e.raw = Some(redact_members(obj));
+        e.raw = Some(match self.shape {
+            // An error object with a 2xx: its error members as sent, every other value's shape.
+            Some(_) => Value::Object(match obj {
+                Value::Object(members) => members
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let (title, message) = self.cx.human_fields.unwrap_or(DEFAULT_HUMAN_FIELDS);
+                        let keep = ["error", "error_description", "error_uri", title, message].contains(&k.as_str());
+                        let v = if keep { v } else { redacted_shape(&v) };
+                        (k, v)
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }),
+            None => redact_members(obj),
+        });
         e
     }
 
     /// Copies the vendor's human-readable title and message, verbatim.
     fn human_fields(&self, e: &mut OAuthError, obj: &Value) {
-        let (title, message) = self.cx.human_fields.unwrap_or(("error_human_title", "error_human_message"));
+        let (title, message) = self.cx.human_fields.unwrap_or(DEFAULT_HUMAN_FIELDS);
         e.human_title = obj.field(title).and_then(Value::as_str).map(str::to_owned);
         e.human_message = obj.field(message).and_then(Value::as_str).map(str::to_owned);
     }
@@ -443,7 +464,11 @@ fn one_line(s: &str) -> String {
 
 /// The body, with token values redacted, cut to [`MAX_BODY_EXCERPT`] bytes.
 pub fn excerpt(text: &str) -> String {
-    let mut redacted = redact_tokens(text);
+    cut(redact_tokens(text))
+}
+
+/// `text` cut to [`MAX_BODY_EXCERPT`] bytes (on a character boundary), with `…` when cut.
+fn cut(mut redacted: String) -> String {
     if redacted.len() > MAX_BODY_EXCERPT {
         let mut cut = MAX_BODY_EXCERPT;
         while !redacted.is_char_boundary(cut) {
@@ -455,13 +480,51 @@ pub fn excerpt(text: &str) -> String {
     redacted
 }
 
-/// An error object as kept in `raw`: token members (anywhere in it) say `[redacted]`.
+/// What an error from a 2xx response shows of its body. A 2xx is where tokens live, in
+/// whatever encoding a server picks — escaped or camelCase keys, a wrapper object, JSON
+/// inside a string, XML, a form — so no value of it is ever shown: a JSON body appears as
+/// its shape (members and structure, every string and number `[redacted]`), any other body
+/// only as its length. Bounded like an excerpt.
+fn success_body_shape(text: &str, parsed: Option<&Value>) -> String {
+    match parsed {
+        Some(v) => {
+            let mut out = String::new();
+            super::json::write(&mut out, &redacted_shape(v));
+            cut(out)
+        }
+        None => {
+            cat(&[REDACTED, " (", &digits(text.len() as u64), " bytes; a 2xx body is not shown: it may hold tokens)"])
+        }
+    }
+}
+
+/// `v` with every string and number replaced by `[redacted]`.
+fn redacted_shape(v: &Value) -> Value {
+    match v {
+        Value::String(_) | Value::Number(_) => Value::String(REDACTED.to_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(redacted_shape).collect()),
+        Value::Object(members) => Value::Object(members.iter().map(|(k, v)| (k.clone(), redacted_shape(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Whether a member's name says it holds a credential, however it is spelled:
+/// `access_token`, `accessToken`, `Refresh-Token`, `clientSecret`, `PASSWORD` … (a
+/// member named for the token's type is not one).
+fn is_credential_name(key: &str) -> bool {
+    let name: String = key.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    let has = |part: &str| find(&name, part).is_some();
+    (has("token") && name != "tokentype") || has("secret") || has("password") || has("assertion") || has("verifier")
+}
+
+/// An error object as kept in `raw`: credential members (anywhere in it, however their
+/// names are spelled) say `[redacted]`.
 fn redact_members(v: Value) -> Value {
     match v {
         Value::Object(members) => Value::Object(
             members
                 .into_iter()
-                .map(|(k, v)| match TOKEN_FIELDS.contains(&k.as_str()) {
+                .map(|(k, v)| match TOKEN_FIELDS.contains(&k.as_str()) || is_credential_name(&k) {
                     true => (k, Value::String(REDACTED.to_owned())),
                     false => (k, redact_members(v)),
                 })

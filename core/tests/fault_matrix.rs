@@ -1493,3 +1493,54 @@ fn issue13_5_the_parser_holds_the_response_bound_for_every_entry_point() {
     assert_eq!(e, transport::oversized_error(200, None));
     assert_eq!(parse_token_response(500, &over, &cx).unwrap_err().kind, ErrorKind::Http);
 }
+
+/// Issue 13, finding 2: a 2xx is where tokens live, in any encoding; no value of it
+/// reaches an error, whatever the encoding, and a credential member of an error object is
+/// redacted however its name is spelled.
+#[test]
+fn issue13_2_no_token_shaped_value_of_a_2xx_reaches_an_error() {
+    let bodies = [
+        r#"{"access\u005ftoken":"LIVE-AT","refresh\u005ftoken":"LIVE-RT","expires_in":"3600s"}"#,
+        r#"{"accessToken":"LIVE-AT","refreshToken":"LIVE-RT","expiresIn":3600}"#,
+        r#"{"data":{"access_token":"LIVE-AT","refresh_token":"LIVE-RT"}}"#,
+        r#""{\"access_token\":\"LIVE-AT\",\"refresh_token\":\"LIVE-RT\"}""#,
+        r#"{"ACCESS_TOKEN":"LIVE-AT","REFRESH_TOKEN":"LIVE-RT"}"#,
+        r#"{'access_token':'LIVE-AT','refresh_token':'LIVE-RT'}"#,
+        "<token><access_token>LIVE-AT</access_token><refresh_token>LIVE-RT</refresh_token></token>",
+        "access%5Ftoken=LIVE-AT&refresh%5Ftoken=LIVE-RT",
+        r#"[{"token":"LIVE-AT"},"LIVE-RT"]"#,
+        r#"{"error":"temporarily_unavailable","access_token":"LIVE-AT","session":{"rt":"LIVE-RT"}}"#,
+    ];
+    for body in bodies {
+        for status in [200, 201] {
+            let e = fail(status, body);
+            let raw = e.raw.as_ref().map(|r| {
+                let mut out = String::new();
+                oauth2_wasm_core::json::write(&mut out, r);
+                out
+            });
+            let shown = format!("{e} {e:?} {:?} {:?} {:?} {:?}", e.body, e.hint, e.message, raw);
+            assert!(!shown.contains("LIVE-"), "{body} (HTTP {status}) shows a token: {shown}");
+            assert!(e.body.is_some() || e.raw.is_some(), "{body}: the shape is still there to debug with");
+        }
+    }
+    // The shape keeps what helps: the members' names and the structure.
+    let e = fail(200, bodies[1]);
+    assert_eq!(
+        e.body.as_deref(),
+        Some(r#"{"accessToken":"[redacted]","refreshToken":"[redacted]","expiresIn":"[redacted]"}"#)
+    );
+    // An error object with a 2xx keeps its error members.
+    let e = fail(200, bodies[9]);
+    assert_eq!((e.kind, e.error.as_deref()), (ErrorKind::OAuth, Some("temporarily_unavailable")));
+    assert_eq!(e.raw.as_ref().and_then(|r| r.get("error")).and_then(Value::as_str), Some("temporarily_unavailable"));
+    // A non-2xx error object: credential members are redacted however they are spelled.
+    let e = fail(
+        400,
+        r#"{"error":"invalid_grant","refreshToken":"LIVE-RT","clientSecret":"LIVE-CS","data":{"Access-Token":"LIVE-AT"},"token_type":"Bearer"}"#,
+    );
+    let mut raw = String::new();
+    oauth2_wasm_core::json::write(&mut raw, e.raw.as_ref().unwrap());
+    assert!(!raw.contains("LIVE-"), "{raw}");
+    assert!(raw.contains(r#""token_type":"Bearer""#), "a token's type is not a credential: {raw}");
+}

@@ -182,3 +182,39 @@ test("issue 13.6: a server's __proto__ member stays an own property of raw, neve
   const failing = new TokenManager({ client, storage: "memory", fetch: answer(errorBody, 400) });
   plain((await rejection(failing.login({ grantType: "client_credentials" }))).raw, "OAuthError.raw from the manager");
 });
+
+test("issue 13.2: no token of a 2xx answer reaches an error, whatever its encoding; raw credentials are redacted however spelled", async () => {
+  const { parseTokenResponse } = await import("oauth2-wasm");
+  const { inspect } = await import("node:util");
+  const bodies = [
+    '{"access\\u005ftoken":"LIVE-AT","refresh\\u005ftoken":"LIVE-RT","expires_in":"3600s"}',
+    '{"accessToken":"LIVE-AT","refreshToken":"LIVE-RT","expiresIn":3600}',
+    '{"data":{"access_token":"LIVE-AT","refresh_token":"LIVE-RT"}}',
+    JSON.stringify(JSON.stringify({ access_token: "LIVE-AT", refresh_token: "LIVE-RT" })),
+    '{"ACCESS_TOKEN":"LIVE-AT","REFRESH_TOKEN":"LIVE-RT"}',
+    "{'access_token':'LIVE-AT','refresh_token':'LIVE-RT'}",
+    "<token><access_token>LIVE-AT</access_token><refresh_token>LIVE-RT</refresh_token></token>",
+    "access%5Ftoken=LIVE-AT&refresh%5Ftoken=LIVE-RT",
+    '{"error":"temporarily_unavailable","access_token":"LIVE-AT","session":{"rt":"LIVE-RT"}}',
+  ];
+  const shown = (err) => [String(err), JSON.stringify(err), inspect(err, { depth: 10 }), JSON.stringify(err.raw), err.body].join(" ");
+  for (const body of bodies) {
+    for (const contentType of ["application/json", "text/xml", "application/x-www-form-urlencoded"]) {
+      let err;
+      try { parseTokenResponse(200, body, { headers: { "content-type": contentType } }); } catch (e) { err = e; }
+      assert.ok(err, `${body}: an error`);
+      assert.doesNotMatch(shown(err), /LIVE-/, `${body} (${contentType})`);
+      const fetch = async () => new Response(body, { status: 200, headers: { "content-type": contentType } });
+      const viaFetch = await rejection(requestToken({ tokenEndpoint: "https://as.example/token", clientId: "c" }, { grantType: "client_credentials" }, { fetch }));
+      assert.doesNotMatch(shown(viaFetch), /LIVE-/, `requestToken: ${body}`);
+    }
+  }
+  // Non-2xx error objects: credential members redacted however their names are spelled.
+  let err;
+  try {
+    parseTokenResponse(400, '{"error":"invalid_grant","refreshToken":"LIVE-RT","clientSecret":"LIVE-CS","data":{"Access-Token":"LIVE-AT"}}');
+  } catch (e) { err = e; }
+  assert.equal(err.error, "invalid_grant");
+  assert.doesNotMatch(shown(err), /LIVE-/);
+  assert.equal(err.raw.refreshToken, "[redacted]");
+});
