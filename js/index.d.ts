@@ -185,6 +185,11 @@ export interface TokenManagerOptions {
   now?: () => number;
   /** Used for token requests and manager.fetch instead of globalThis.fetch (in Node, e.g. nodeHttpFetch from "oauth2-wasm/node-http"). */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * The origins manager.fetch may send the access token to (URLs; paths are ignored), e.g.
+   * ["https://api.example.com"]. Default: any https origin, and loopback hosts over http.
+   */
+  resourceOrigins?: string[];
 }
 
 /** Why the tokens changed. */
@@ -211,7 +216,14 @@ export class TokenManager {
   refresh(): Promise<TokenSet>;
   /** Forget the tokens, in storage too; other tabs see it. */
   logout(): Promise<void>;
-  /** fetch with Authorization: Bearer <token>; on a 401, renews once and retries when the body can be replayed. */
+  /**
+   * fetch with Authorization: Bearer <token> — only over https (http only to localhost,
+   * 127.0.0.0/8 and [::1], unless the client's allowInsecureHttp), and only to
+   * `resourceOrigins` when given; anything else rejects with kind "config" before a request
+   * is made. On a 401, renews once and retries when the body can be replayed — unless the
+   * token is less than a second old (then the 401 is returned: renewals caused by 401s are
+   * spaced out).
+   */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** Calls `listener` on every change; returns a function that removes it. */
   onChange(listener: (tokens: TokenSet | null, event: ChangeEvent) => void): () => void;

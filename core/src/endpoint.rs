@@ -22,6 +22,8 @@ pub struct UrlParts {
     pub has_credentials: bool,
     /// Whether the URL has a fragment, even an empty one (`…#`).
     pub has_fragment: bool,
+    /// The origin as WHATWG serializes it (`https://api.example:8443`); `null` when opaque.
+    pub origin: String,
 }
 
 /// A WHATWG URL parser (<https://url.spec.whatwg.org/#concept-url-parser>), without a base.
@@ -51,6 +53,7 @@ impl UrlParser for WhatwgUrl {
             host: url.host_str().unwrap_or_default().to_owned(),
             has_credentials: !url.username().is_empty() || url.password().is_some(),
             has_fragment: url.fragment().is_some(),
+            origin: url.origin().ascii_serialization(),
         })
     }
 }
@@ -105,4 +108,50 @@ pub fn is_loopback(host: &str) -> bool {
     octets.next() == Some("127")
         && octets.clone().count() == 3
         && octets.all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Checks that a resource request made with the session's token (`manager.fetch`) goes
+/// where a token may go (DESIGN §2 TokenManager): `https`, or `http` to a loopback host (or
+/// anywhere with `allow_insecure_http`), and — when `resource_origins` is given — only to
+/// one of those origins. `url` is the request URL as the runtime parses it (relative ones
+/// against the page). The refusal is a `config` error: nothing was sent.
+pub fn check_resource(
+    url: Option<&UrlParts>,
+    resource_origins: Option<&[String]>,
+    allow_insecure_http: bool,
+) -> Result<(), OAuthError> {
+    const FIELD: &str = "fetch";
+    let Some(url) = url else {
+        return Err(OAuthError::config(FIELD, "needs a URL it can resolve (an absolute URL outside a page)"));
+    };
+    match url.scheme.as_str() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&url.host) => {}
+        _ => {
+            return Err(OAuthError::config(
+                FIELD,
+                "sends the access token only over https (http only to localhost, 127.0.0.0/8 and [::1] unless \
+                 allowInsecureHttp is set)",
+            ))
+        }
+    }
+    match resource_origins {
+        Some(origins) if !origins.contains(&url.origin) => Err(OAuthError::config(
+            FIELD,
+            "sends the access token only to the origins in resourceOrigins, and this URL's origin is not one",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The origin of each of `origins` (the option `resourceOrigins`), as `urls` parses it:
+/// each must be an absolute http(s) URL; a path is ignored.
+pub fn resource_origins(origins: &[String], urls: &dyn UrlParser) -> Result<Vec<String>, OAuthError> {
+    origins
+        .iter()
+        .map(|o| match urls.parse_url(o) {
+            Some(u) if (u.scheme == "https" || u.scheme == "http") && !u.host.is_empty() => Ok(u.origin),
+            _ => Err(OAuthError::config("resourceOrigins", "must list absolute URLs such as https://api.example.com")),
+        })
+        .collect()
 }

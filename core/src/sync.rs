@@ -11,7 +11,7 @@
 
 use super::config::ClientConfig;
 use super::error::{ErrorKind, OAuthError};
-use super::session::{self, decode_record, encode_record, is_fresh, Stored, TokenRecord};
+use super::session::{self, decode_record, encode_record, is_fresh, Stored, TokenRecord, MIN_RENEW_INTERVAL_MS};
 use crate::prelude::*;
 use alloc::boxed::Box;
 
@@ -34,6 +34,20 @@ pub enum Rewrite {
     Write(Option<String>),
     /// A sibling changed the store meanwhile: its change was adopted instead.
     Adopted(Adopted),
+}
+
+/// What to do after a resource refused the access token with 401.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AfterRejection {
+    /// The session holds another token already (a sibling renewed): retry with it.
+    Retry(TokenRecord),
+    /// Renew, then retry.
+    Renew,
+    /// Hand the 401 to the caller: a renewal caused by a 401 ran less than
+    /// [`MIN_RENEW_INTERVAL_MS`] ago. A resource that refuses every token must not make the
+    /// session renew on every call: such renewals are spaced like those of tokens that
+    /// arrive expired, at most one a second.
+    Answer,
 }
 
 /// One manager's session and what it knows of the shared store.
@@ -61,6 +75,8 @@ pub struct Session {
     /// Counts changes adopted from siblings: a renewal waiting for a sibling's write ends
     /// its wait when this moves.
     changes: u64,
+    /// When a resource's 401 last caused a renewal (ms).
+    renewed_after_rejection: Option<u64>,
 }
 
 impl Session {
@@ -223,6 +239,20 @@ impl Session {
         }
         self.unsaved = false;
         Rewrite::Adopted(self.adopt(now_text, true, client))
+    }
+
+    /// What a resource's 401 for the access token `rejected`, at `now`, means.
+    pub fn after_rejection(&mut self, rejected: &str, now: u64) -> AfterRejection {
+        match &self.record {
+            Some(r) if r.access_token.expose() != rejected => AfterRejection::Retry(r.clone()),
+            _ if self.renewed_after_rejection.is_some_and(|at| now.saturating_sub(at) < MIN_RENEW_INTERVAL_MS) => {
+                AfterRejection::Answer
+            }
+            _ => {
+                self.renewed_after_rejection = Some(now);
+                AfterRejection::Renew
+            }
+        }
     }
 
     /// Whether a logged-out session should remove what the store holds now (`now_text`): a

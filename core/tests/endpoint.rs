@@ -59,6 +59,7 @@ fn the_decision_reads_the_parse_not_the_text() {
             host: "evil.example".into(),
             has_credentials: false,
             has_fragment: false,
+            origin: "http://evil.example".into(),
         })
     };
     assert!(check("tokenEndpoint", "http://localhost/token", &elsewhere, false).is_err());
@@ -96,6 +97,48 @@ fn the_host_parser_is_whatwg() {
     let parts = WhatwgUrl.parse_url("HTTP://User@EVIL.example\\x.localhost/#").unwrap();
     assert_eq!(
         parts,
-        UrlParts { scheme: "http".into(), host: "evil.example".into(), has_credentials: true, has_fragment: true }
+        UrlParts {
+            scheme: "http".into(),
+            host: "evil.example".into(),
+            has_credentials: true,
+            has_fragment: true,
+            origin: "http://evil.example".into()
+        }
     );
+}
+
+#[test]
+fn issue13_4_a_resource_gets_the_token_only_over_https_or_loopback_and_only_at_its_origins() {
+    use oauth2_wasm_core::endpoint::{check_resource, resource_origins, UrlParser};
+    let parse = |u: &str| WhatwgUrl.parse_url(u);
+    for url in [
+        "http://evil.example/data",
+        "ftp://api.example/x",
+        "http://api.localhost/x",
+        "http://evil.example\\.localhost/x",
+    ] {
+        let e = check_resource(parse(url).as_ref(), None, false).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("fetch"), "{url}");
+    }
+    for url in ["https://api.example/data", "http://localhost:8080/x", "http://127.0.0.1/x"] {
+        check_resource(parse(url).as_ref(), None, false).expect(url);
+    }
+    check_resource(parse("http://dev.example/x").as_ref(), None, true).expect("allowInsecureHttp opts in");
+    assert!(check_resource(None, None, false).is_err(), "a URL that does not resolve");
+    let origins =
+        resource_origins(&["https://api.example/v1".into(), "http://localhost:9000".into()], &WhatwgUrl).unwrap();
+    assert_eq!(origins, ["https://api.example", "http://localhost:9000"]);
+    let allowed = Some(origins.as_slice());
+    check_resource(parse("https://api.example/v2/adverts?x=1").as_ref(), allowed, false).unwrap();
+    check_resource(parse("http://localhost:9000/x").as_ref(), allowed, false).unwrap();
+    for url in [
+        "https://other.example/x",
+        "https://api.example:8443/x",
+        "http://localhost:9001/x",
+        "https://api.example.evil/x",
+    ] {
+        let e = check_resource(parse(url).as_ref(), allowed, false).unwrap_err();
+        assert!(e.message.contains("resourceOrigins"), "{url}: {}", e.message);
+    }
+    assert!(resource_origins(&["api.example".into()], &WhatwgUrl).is_err());
 }

@@ -4,7 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use oauth2_wasm_core::session::{encode_record, TokenRecord};
-use oauth2_wasm_core::sync::{Adopted, Rewrite, Session};
+use oauth2_wasm_core::sync::{Adopted, AfterRejection, Rewrite, Session};
 use oauth2_wasm_core::{ClientConfig, ErrorKind, Secret};
 
 fn client() -> ClientConfig {
@@ -171,4 +171,22 @@ fn a_store_replaced_by_memory_is_known() {
     s.store_replaced();
     assert!(s.is_loaded());
     assert_eq!(s.fresh_token(0, None), None);
+}
+
+#[test]
+fn issue13_4_renewals_caused_by_401s_are_spaced_out() {
+    let c = client();
+    let mut s = loaded_with(&record("a", 1_000));
+    // The first 401 renews (the token may have been revoked) …
+    assert_eq!(s.after_rejection("a", 1_100), AfterRejection::Renew);
+    s.commit(Some(record("b", 1_200)), false, 1_200, &c);
+    // … an API that refuses every token does not make every call renew: within a second
+    // of the last such renewal, the 401 goes to the caller.
+    for now in [1_300, 1_500, 2_099] {
+        assert_eq!(s.after_rejection("b", now), AfterRejection::Answer, "{now}");
+    }
+    assert_eq!(s.after_rejection("b", 2_100), AfterRejection::Renew, "a second later");
+    // A token a sibling renewed meanwhile is retried, whatever the spacing.
+    s.adopt(Some(&text(&record("c", 2_200))), true, &c);
+    assert_eq!(s.after_rejection("b", 2_300), AfterRejection::Retry(record("c", 2_200)));
 }

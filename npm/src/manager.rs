@@ -28,7 +28,7 @@ fn config_error(field: &str, problem: &str) -> JsValue {
 
 #[wasm_bindgen(js_class = TokenManager)]
 impl JsTokenManager {
-    /// `new TokenManager({ client, grant?, storage?, storageKey?, refreshSkewSeconds?, now?, fetch? })`.
+    /// `new TokenManager({ client, grant?, storage?, storageKey?, refreshSkewSeconds?, now?, fetch?, resourceOrigins? })`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsTokenManager, JsValue> {
         if !options.is_object() {
@@ -71,6 +71,15 @@ impl JsTokenManager {
             if !f.is_undefined() {
                 *slot = Some(f.dyn_into::<Function>().map_err(|_| config_error(name, "must be a function"))?);
             }
+        }
+        let origins = get(&options, "resourceOrigins");
+        if !origins.is_undefined() && !origins.is_null() {
+            let bad = || config_error("resourceOrigins", "must be an array of URLs such as https://api.example.com");
+            if !js_sys::Array::is_array(&origins) {
+                return Err(bad());
+            }
+            let list: Option<Vec<String>> = js_sys::Array::from(&origins).iter().map(|o| o.as_string()).collect();
+            opts.resource_origins = Some(list.ok_or_else(bad)?);
         }
         let manager = TokenManager::new(opts).map_err(to_js)?;
         Ok(JsTokenManager { manager })

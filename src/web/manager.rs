@@ -24,7 +24,7 @@ use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::renewal::{self, Cause, Event, Renewal, Request, Setup, Step, View};
 use oauth2_wasm_core::response::{ResponseContext, TokenSet};
 use oauth2_wasm_core::session::{self, TokenRecord};
-use oauth2_wasm_core::sync::{Adopted, Rewrite, Session};
+use oauth2_wasm_core::sync::{Adopted, AfterRejection, Rewrite, Session};
 use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -55,6 +55,9 @@ pub struct ManagerOptions {
     pub now: Option<Function>,
     /// A `fetch` for token requests and [`TokenManager::fetch`] instead of `globalThis.fetch`.
     pub fetch: Option<Function>,
+    /// The origins [`TokenManager::fetch`] may send the access token to (URLs; their paths
+    /// are ignored). Default: any https origin, and loopback over http.
+    pub resource_origins: Option<Vec<String>>,
 }
 
 impl ManagerOptions {
@@ -68,6 +71,7 @@ impl ManagerOptions {
             refresh_skew_seconds: None,
             now: None,
             fetch: None,
+            resource_origins: None,
         }
     }
 }
@@ -145,6 +149,8 @@ struct Inner {
     skew: Option<u64>,
     clock: Option<Function>,
     fetch: Option<Function>,
+    /// `resource_origins`, as origins.
+    resource_origins: Option<Vec<String>>,
     store: RefCell<Store>,
     state: RefCell<State>,
     listeners: RefCell<Vec<(u32, Subscriber)>>,
@@ -201,6 +207,10 @@ impl TokenManager {
             &super::url::RuntimeUrl,
             options.client.allow_insecure_http,
         )?;
+        let resource_origins = match &options.resource_origins {
+            Some(list) => Some(oauth2_wasm_core::endpoint::resource_origins(list, &super::url::RuntimeUrl)?),
+            None => None,
+        };
         let key = options.storage_key.clone().unwrap_or_else(|| session::storage_key(&options.client));
         let global = js_sys::global();
         let in_window = Reflect::has(&global, &"document".into()).unwrap_or(false);
@@ -218,6 +228,7 @@ impl TokenManager {
             skew: options.refresh_skew_seconds,
             clock: options.now,
             fetch: options.fetch,
+            resource_origins,
             store: RefCell::new(store),
             state: RefCell::new(State::default()),
             listeners: RefCell::new(Vec::new()),
@@ -370,9 +381,12 @@ impl TokenManager {
         }
     }
 
-    /// `fetch` with `Authorization: Bearer <token>`; on a 401, renews once and retries
-    /// when the request can be sent again (no one-shot stream body).
+    /// `fetch` with `Authorization: Bearer <token>` — only over https (or to a loopback
+    /// host), and only to `resource_origins` when given; on a 401, renews once and retries
+    /// when the request can be sent again (no one-shot stream body), unless the token is
+    /// too new for a renewal to help.
     pub async fn fetch(&self, input: &JsValue, init: &JsValue) -> Result<JsValue, OAuthError> {
+        self.check_resource(input)?;
         let token = self.get_access_token().await?;
         self.check_bearer(&token)?;
         let spare = if get(input, "clone").is_function() { super::call0(input, "clone").ok() } else { None };
@@ -380,10 +394,32 @@ impl TokenManager {
         if get(&response, "status").as_f64() != Some(401.0) || !replayable(init) {
             return Ok(response);
         }
-        let renewed = self.renew_after_rejection(&token).await?;
+        let now = self.now();
+        let decision = self.inner.state.borrow_mut().session.after_rejection(&token, now);
+        let renewed = match decision {
+            AfterRejection::Retry(record) => record,
+            AfterRejection::Renew => self.renew(true).await?,
+            AfterRejection::Answer => return Ok(response),
+        };
         session::bearer_only(&renewed)?;
         let retry_input = spare.unwrap_or_else(|| input.clone());
         self.authorized_fetch(&retry_input, init, renewed.access_token.expose()).await
+    }
+
+    /// Refuses a request whose URL (resolved as `fetch` resolves it) is not one the token
+    /// may go to (`core::endpoint::check_resource`).
+    fn check_resource(&self, input: &JsValue) -> Result<(), OAuthError> {
+        let text = input
+            .as_string()
+            .or_else(|| get(input, "url").as_string())
+            .or_else(|| get(input, "href").as_string())
+            .unwrap_or_default();
+        let url = super::url::RuntimeUrl::parse_against_page(&text);
+        oauth2_wasm_core::endpoint::check_resource(
+            url.as_ref(),
+            self.inner.resource_origins.as_deref(),
+            self.inner.client.allow_insecure_http,
+        )
     }
 
     /// Refuses to send the held token as a Bearer token unless it is one.
@@ -515,15 +551,6 @@ impl TokenManager {
             }
         };
         Wait(flight).await
-    }
-
-    /// After the resource server refused `token`: renew, unless a sibling already did.
-    async fn renew_after_rejection(&self, token: &str) -> Result<TokenRecord, OAuthError> {
-        let current = self.inner.state.borrow().session.record().cloned();
-        match current {
-            Some(r) if r.access_token.expose() != token => Ok(r),
-            _ => self.renew(true).await,
-        }
     }
 
     /// Runs the renewal under the cross-tab or cross-process lock, where there is one.

@@ -19,7 +19,21 @@ impl UrlParser for RuntimeUrl {
             has_credentials: !url.username().is_empty() || !url.password().is_empty(),
             // `hash` is "" for an empty fragment too; the serialization keeps its "#".
             has_fragment: url.href().contains('#'),
+            origin: url.origin(),
         })
+    }
+}
+
+impl RuntimeUrl {
+    /// `input` parsed against the page's address where there is a page (`location.href`,
+    /// as `fetch` resolves a relative URL), else as an absolute URL.
+    pub fn parse_against_page(input: &str) -> Option<UrlParts> {
+        let base = super::get(&super::get(&js_sys::global(), "location"), "href").as_string();
+        let url = match base {
+            Some(base) => web_sys::Url::new_with_base(input, &base).ok()?,
+            None => web_sys::Url::new(input).ok()?,
+        };
+        RuntimeUrl.parse_url(&url.href())
     }
 }
 

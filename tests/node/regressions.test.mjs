@@ -218,3 +218,44 @@ test("issue 13.2: no token of a 2xx answer reaches an error, whatever its encodi
   assert.doesNotMatch(shown(err), /LIVE-/);
   assert.equal(err.raw.refreshToken, "[redacted]");
 });
+
+test("issue 13.4: manager.fetch sends the token only over https or to loopback, only to resourceOrigins, and 401s do not renew on every call", async () => {
+  let t = 1_700_000_000_000;
+  const sent = [];
+  let refreshes = 0;
+  const fetch = async (input, init) => {
+    const url = typeof input === "string" ? input : input.url;
+    if (url === "https://as.example/token") {
+      refreshes++;
+      return new Response(JSON.stringify({ access_token: `at-${refreshes}`, token_type: "Bearer", expires_in: 3600 }), { headers: { "content-type": "application/json" } });
+    }
+    sent.push({ url, auth: new Headers(init?.headers).get("authorization") });
+    return new Response("no", { status: 401 });
+  };
+  const client = { tokenEndpoint: "https://as.example/token", clientId: "c" };
+  const manager = new TokenManager({ client, grant: { grantType: "client_credentials" }, storage: "memory", fetch, now: () => t });
+  for (const url of ["http://evil.example/data", new URL("http://evil.example/data"), new Request("http://evil.example/data"), "ftp://api.example/x"]) {
+    const err = await rejection(manager.fetch(url));
+    assert.deepEqual([err.kind, err.field], ["config", "fetch"], String(url));
+  }
+  assert.deepEqual(sent, [], "no request carried the token in clear text");
+  // An API that answers 401 to everything: 20 calls in a row renew once, not 20 times.
+  await manager.getAccessToken();
+  const before = refreshes;
+  for (let i = 0; i < 20; i++) assert.equal((await manager.fetch("https://api.example/data")).status, 401);
+  assert.equal(refreshes - before, 1, "one renewal for 20 rejected calls within a second");
+  t += 1_000;
+  await manager.fetch("https://api.example/data");
+  assert.equal(refreshes - before, 2, "a second later, a 401 may renew again");
+  // resourceOrigins: only those origins get the token.
+  const scoped = new TokenManager({ client, grant: { grantType: "client_credentials" }, storage: "memory", fetch, now: () => t, resourceOrigins: ["https://api.example/v1"] });
+  sent.length = 0;
+  await scoped.fetch("https://api.example/v2/adverts");
+  for (const url of ["https://other.example/x", "https://api.example:8443/x", "https://api.example.evil/x"]) {
+    const err = await rejection(scoped.fetch(url));
+    assert.match(err.message, /resourceOrigins/, url);
+  }
+  assert.ok(sent.length > 0 && sent.every((s) => s.url.startsWith("https://api.example/")), JSON.stringify(sent));
+  assert.throws(() => new TokenManager({ client, resourceOrigins: "https://api.example" }), { field: "resourceOrigins" });
+  assert.throws(() => new TokenManager({ client, resourceOrigins: ["api.example"] }), { field: "resourceOrigins" });
+});
