@@ -78,7 +78,11 @@ impl JsTokenManager {
             if !js_sys::Array::is_array(&origins) {
                 return Err(bad());
             }
-            let list: Option<Vec<String>> = js_sys::Array::from(&origins).iter().map(|o| o.as_string()).collect();
+            // Read element by element with Reflect: an accessor that throws is a bad option,
+            // not an exception through the wasm.
+            let length = get(&origins, "length").as_f64().unwrap_or(0.0).min(1_000.0) as u32;
+            let list: Option<Vec<String>> =
+                (0..length).map(|i| js_sys::Reflect::get_u32(&origins, i).ok().and_then(|o| o.as_string())).collect();
             opts.resource_origins = Some(list.ok_or_else(bad)?);
         }
         let manager = TokenManager::new(opts).map_err(to_js)?;

@@ -90,7 +90,7 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 fn warn_once(message: Option<&str>) {
     if let Some(m) = message {
         if !WARNED.swap(true, Relaxed) {
-            web_sys::console::warn_1(&JsValue::from_str(m));
+            super::warn(m);
         }
     }
 }

@@ -828,10 +828,7 @@ impl TokenManager {
                             (tokens.as_ref().map(token_set_js).unwrap_or(JsValue::NULL), event_js(&event))
                         });
                         if let Err(err) = f.call2(&JsValue::UNDEFINED, t, e) {
-                            web_sys::console::error_2(
-                                &JsValue::from_str("oauth2-wasm: an onChange listener threw"),
-                                &err,
-                            );
+                            super::error("oauth2-wasm: an onChange listener threw", &err);
                         }
                         None
                     }
@@ -929,8 +926,15 @@ impl TokenManager {
         let set: Function = get(&headers, "set").dyn_into().map_err(network)?;
         let bearer = oauth2_wasm_core::text::cat(&["Bearer ", token]);
         set.call2(&headers, &"Authorization".into(), &JsValue::from_str(&bearer)).map_err(network)?;
-        let init2 =
-            Object::assign(&Object::new(), &if init.is_object() { Object::from(init.clone()) } else { Object::new() });
+        let init2 = match init.is_object() {
+            true => super::copy_object(init).map_err(|e| {
+                OAuthError::config(
+                    "init",
+                    &oauth2_wasm_core::text::cat(&["could not be read: ", &js_error_message(&e)]),
+                )
+            })?,
+            false => Object::new(),
+        };
         super::set(&init2, "headers", &headers);
         let fetch = match &self.inner.fetch {
             Some(f) => f.clone(),

@@ -21,7 +21,31 @@ extern "C" {
     fn js_set_timeout(handler: &JsValue, ms: u32) -> JsValue;
     /// The global `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
-    pub fn clear_timeout(id: &JsValue);
+    pub fn clear_timeout(id: &JsValue); // Calls into host code that may throw — a "fail on console.error" test set-up, a
+                                        // getter — are imported with `catch`: an exception that unwound through the wasm would
+                                        // leave the manager's state borrowed and its callers pending for good.
+    #[wasm_bindgen(js_namespace = console, js_name = warn, catch)]
+    fn console_warn(message: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_namespace = console, js_name = error, catch)]
+    fn console_error(message: &JsValue, detail: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_namespace = Object, js_name = assign, catch)]
+    fn object_assign(target: &Object, source: &JsValue) -> Result<Object, JsValue>;
+}
+
+/// `console.warn(message)`; a console that throws (or is missing) is ignored.
+pub fn warn(message: &str) {
+    let _ = console_warn(&JsValue::from_str(message));
+}
+
+/// `console.error(message, detail)`; a console that throws (or is missing) is ignored.
+pub fn error(message: &str, detail: &JsValue) {
+    let _ = console_error(&JsValue::from_str(message), detail);
+}
+
+/// A shallow copy of `source`'s own enumerable members (`Object.assign({}, source)`), or
+/// what a getter of it threw.
+pub fn copy_object(source: &JsValue) -> Result<Object, JsValue> {
+    object_assign(&Object::new(), source)
 }
 
 /// `setTimeout`'s longest delay, 2^31−1 ms (about 24.8 days): browsers and Node run a

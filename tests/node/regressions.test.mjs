@@ -259,3 +259,65 @@ test("issue 13.4: manager.fetch sends the token only over https or to loopback, 
   assert.throws(() => new TokenManager({ client, resourceOrigins: "https://api.example" }), { field: "resourceOrigins" });
   assert.throws(() => new TokenManager({ client, resourceOrigins: ["api.example"] }), { field: "resourceOrigins" });
 });
+
+/** Whether `promise` settles within `ms` (a call left pending is the bug). */
+async function settles(promise, ms = 3_000) {
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve("pending"), ms)));
+  try {
+    return await Promise.race([promise.then(() => "resolved", () => "rejected"), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test("issue 13.3: host code that throws — console.error, a listener, a getter on init, a hostile adapter promise — never wedges the manager", async () => {
+  const uncaught = [];
+  const onUncaught = (e) => uncaught.push(e);
+  process.on("uncaughtException", onUncaught);
+  process.on("unhandledRejection", onUncaught);
+  const originalError = console.error;
+  console.error = () => { throw new Error("fail on console.error"); };
+  try {
+    let n = 0;
+    const fetch = async (input) => {
+      if (String(input).endsWith("/token")) {
+        return new Response(JSON.stringify({ access_token: `at-${++n}`, token_type: "Bearer", expires_in: 3600 }), { headers: { "content-type": "application/json" } });
+      }
+      return new Response("ok");
+    };
+    const client = { tokenEndpoint: "https://as.example/token", clientId: "c" };
+    const manager = new TokenManager({ client, grant: { grantType: "client_credentials" }, storage: "memory", fetch });
+    manager.onChange(() => { throw new Error("a listener that throws"); });
+    assert.equal(await settles(manager.login({ grantType: "client_credentials" })), "resolved");
+    assert.equal(await settles(manager.refresh()), "resolved");
+    assert.equal(await manager.getAccessToken(), "at-2");
+    // A getter on init that throws: a config error, and the manager goes on.
+    const init = { get headers() { throw new Error("hostile getter"); }, method: "GET" };
+    Object.defineProperty(init, "body", { enumerable: true, get() { throw new Error("hostile body"); } });
+    const err = await rejection(manager.fetch("https://api.example/data", init));
+    assert.deepEqual([err.kind, err.field], ["config", "init"]);
+    assert.equal((await manager.fetch("https://api.example/data")).status, 200);
+    assert.equal(await settles(manager.logout()), "resolved");
+
+    // A storage adapter whose answers are hostile thenables: storage errors, never a hang.
+    const hostile = [
+      { then() { throw new Error("then throws"); } },
+      Object.defineProperty({}, "then", { get() { throw new Error("then getter throws"); } }),
+      { then(_, reject) { reject(new Error("rejects")); } },
+    ];
+    for (const answer of hostile) {
+      const adapter = { get: () => answer, set: () => answer, remove: () => answer };
+      const m = new TokenManager({ client, grant: { grantType: "client_credentials" }, storage: adapter, fetch });
+      assert.notEqual(await settles(m.getAccessToken()), "pending");
+      assert.notEqual(await settles(m.getAccessToken()), "pending", "and again");
+      assert.notEqual(await settles(m.logout()), "pending");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(uncaught, [], "no exception escaped to the process");
+  } finally {
+    console.error = originalError;
+    process.off("uncaughtException", onUncaught);
+    process.off("unhandledRejection", onUncaught);
+  }
+});
