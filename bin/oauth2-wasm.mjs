@@ -617,7 +617,8 @@ async function tokenCommand(args) {
       process.exitCode = EXIT.other;
       return;
     }
-    process.stdout.write((typeof value === "string" ? value : JSON.stringify(value)) + "\n");
+    // Server text, like error output: no escape sequence reaches the terminal.
+    process.stdout.write(clean(typeof value === "string" ? value : JSON.stringify(value)) + "\n");
   } catch (err) {
     report(err, ctx);
   }

@@ -357,3 +357,23 @@ test("http to a host other than loopback is a configuration error (exit 2) unles
   const allowed = await run([...args, "--allow-insecure-http"]);
   assert.ok([3, 4].includes(allowed.code), `sent, and failed as network or timeout: ${allowed.stderr}`);
 });
+
+test("issue 13.7: --field prints server text without terminal escapes (ESC, OSC, BEL, bidi)", async (t) => {
+  const hostile = "read\u001b]0;owned\u0007\u001b[2J\u202eevil\u0085";
+  const api = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ access_token: "at", token_type: "Bearer", scope: hostile, vendor: { note: hostile } }));
+    });
+  });
+  await new Promise((resolve) => api.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise((resolve) => api.close(resolve)));
+  const url = `http://127.0.0.1:${api.address().port}/token`;
+  for (const field of ["scope", "vendor"]) {
+    const r = await run(["token", "--endpoint", url, "--client-id", "c", "--field", field]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/, `${field}: ${JSON.stringify(r.stdout)}`);
+    assert.match(r.stdout, /\\u001b\]0;owned\\u0007/, "shown escaped, not dropped");
+  }
+});
