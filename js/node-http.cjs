@@ -248,8 +248,10 @@ function parse(input) {
 }
 
 /**
- * The request headers as a lowercase record, from an object, a Headers or pairs; with a
- * string body, its content-length (node:http would otherwise send it chunked).
+ * The request headers as a lowercase record, from an object, a Headers or pairs. A string
+ * body's framing is ours, as it is fetch's: its exact content-length, and no
+ * transfer-encoding a caller added (both together let a server or proxy read the body
+ * two ways; node:http would otherwise send it chunked).
  */
 function requestHeaders(source, body) {
   const headers = Object.create(null);
@@ -261,7 +263,10 @@ function requestHeaders(source, body) {
     }
   }
   headers["accept-encoding"] ??= "identity";
-  if (typeof body === "string") headers["content-length"] ??= String(Buffer.byteLength(body));
+  if (typeof body === "string") {
+    delete headers["transfer-encoding"];
+    headers["content-length"] = String(Buffer.byteLength(body));
+  }
   return headers;
 }
 

@@ -80,6 +80,21 @@ impl Grant {
         }
     }
 
+    /// Whether a token manager may send this grant by itself, again and again: not one that
+    /// carries a user's credentials or a single-use code — whatever its form, an extension
+    /// grant named `password` included (issue 13, finding 9) — nor a refresh token, which
+    /// the manager keeps itself.
+    pub fn is_repeatable(&self) -> bool {
+        const ONE_OFF: [&str; 5] = [
+            "password",
+            "refresh_token",
+            "authorization_code",
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ];
+        !ONE_OFF.contains(&self.grant_type())
+    }
+
     /// Reads a grant from a JSON-shaped object with the JavaScript names (`grantType`,
     /// `username`, `emailAddress`, …). Missing or mistyped members name the field.
     pub fn from_value(v: &Value) -> Result<Self, OAuthError> {

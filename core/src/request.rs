@@ -125,6 +125,7 @@ pub fn build_token_request_with(
     }
     for (name, value) in &client.extra_params {
         check_param_name("extraParams", name, &params)?;
+        check_line(&cat(&["extraParams.", name]), value)?;
         params.push(Param { name, value, number: false });
     }
 
@@ -270,6 +271,7 @@ fn check_param_name(field: &str, name: &str, params: &[Param]) -> Result<(), OAu
     if name.is_empty() {
         return Err(OAuthError::config(field, "has a parameter with an empty name"));
     }
+    check_line(field, name)?;
     if MANAGED.contains(&name) || params.iter().any(|p| p.name == name) {
         return Err(OAuthError::config(
             &cat(&[field, ".", name]),

@@ -237,7 +237,12 @@ fn success_fields(obj: Value, mut quirks: Vec<Quirk>, failure: &Failure) -> Resu
             quirks.push(Quirk::TokenTypeMissing);
             "Bearer".to_owned()
         }
-        Some(Value::String(t)) if !t.trim().is_empty() => t.clone(),
+        // Kept as sent (compare case-insensitively), but never a line break or another
+        // control character: the type names the Authorization header's scheme.
+        Some(Value::String(t)) if !t.trim().is_empty() && !t.chars().any(char::is_control) => t.clone(),
+        Some(Value::String(t)) if !t.trim().is_empty() => {
+            return Err(failure.invalid(Some("token_type"), "has a token_type with a control character", quirks))
+        }
         Some(_) => return Err(failure.invalid(Some("token_type"), "has a token_type that is not a string", quirks)),
     };
     let expires_in = match seconds(obj.field("expires_in"), &mut quirks) {
@@ -454,7 +459,7 @@ fn body_hint(text: &str, content_type: Option<&str>) -> Option<&'static str> {
 }
 
 /// A control-character-free, length-bounded quote of server text for a message.
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_QUOTED).collect();
     if s.chars().nth(MAX_QUOTED).is_some() {
         out.push('…');

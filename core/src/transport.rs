@@ -160,7 +160,10 @@ pub fn redirect_error(status: u16, location: Option<&str>) -> OAuthError {
         _ => cat(&["the token endpoint answered HTTP ", &digits(status as u64), " (a redirect, not followed)"]),
     };
     let hint = match location {
-        Some(l) => cat(&["set tokenEndpoint to the final URL (the server points to ", l, ")"]),
+        // Server text: one line, bounded (a 15 KB Location was seen).
+        Some(l) => {
+            cat(&["set tokenEndpoint to the final URL (the server points to ", &super::response::one_line(l), ")"])
+        }
         None => String::from("set tokenEndpoint to the final URL; credentials are never sent on to a redirect target"),
     };
     let mut e = OAuthError::new(ErrorKind::Http, message).with_hint(&hint);

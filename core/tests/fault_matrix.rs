@@ -1544,3 +1544,23 @@ fn issue13_2_no_token_shaped_value_of_a_2xx_reaches_an_error() {
     assert!(!raw.contains("LIVE-"), "{raw}");
     assert!(raw.contains(r#""token_type":"Bearer""#), "a token's type is not a credential: {raw}");
 }
+
+#[test]
+fn issue13_9_line_breaks_in_parameters_and_token_type_a_bounded_redirect_hint_no_repeatable_password() {
+    for (name, value) in [("a\r\nb", "1"), ("a", "1\n2"), ("a", "x\0"), ("a\0", "1")] {
+        let mut c = client("https://as.example/token");
+        c.extra_params = vec![(name.into(), value.into())];
+        let e = refused(&c, &cc());
+        assert!(e.field.as_deref().is_some_and(|f| f.starts_with("extraParams")), "{name:?}={value:?}: {e:?}");
+    }
+    let e = fail(200, r#"{"access_token":"a","token_type":"Bearer\r\nX-Injected: 1"}"#);
+    assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::InvalidResponse, Some("token_type")));
+    let long = format!("https://elsewhere.example/{}\u{1b}[2J", "x".repeat(15_000));
+    let hint = transport::redirect_error(302, Some(&long)).hint.unwrap_or_default();
+    assert!(hint.chars().count() < 400 && !hint.contains('\u{1b}'), "{} chars", hint.chars().count());
+    let password_as_extension =
+        Grant::Extension { grant_type: "password".into(), params: vec![("username".into(), "u".into())] };
+    assert!(!password_as_extension.is_repeatable());
+    assert!(cc().is_repeatable());
+    assert!(Grant::Extension { grant_type: "partner".into(), params: vec![] }.is_repeatable());
+}

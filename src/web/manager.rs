@@ -193,7 +193,7 @@ impl TokenManager {
     /// is replaced by memory, reported to listeners as a `StorageError` event.
     pub fn new(options: ManagerOptions) -> Result<TokenManager, OAuthError> {
         if let Some(g) = &options.grant {
-            if matches!(g, Grant::Password { .. } | Grant::RefreshToken { .. } | Grant::AuthorizationCode { .. }) {
+            if !g.is_repeatable() {
                 return Err(OAuthError::config(
                     "grant",
                     "must be a grant the manager can repeat by itself (client_credentials, partner or an extension \

@@ -321,3 +321,42 @@ test("issue 13.3: host code that throws — console.error, a listener, a getter 
     process.off("unhandledRejection", onUncaught);
   }
 });
+
+test("issue 13.9: smaller gaps — no repeatable password grant, one framing per body, no line breaks in parameters or token_type, a bounded redirect hint", async (t) => {
+  const { createServer } = await import("node:http");
+  const { parseTokenResponse } = await import("oauth2-wasm");
+  const client = { tokenEndpoint: "https://as.example/token", clientId: "c" };
+  // A password grant written as an extension grant is still a password grant.
+  for (const grant of [
+    { grantType: "password", params: { username: "u", password: "p" } },
+    { grantType: "refresh_token", params: { refresh_token: "r" } },
+    { grantType: "authorization_code", params: { code: "x" } },
+  ]) {
+    assert.throws(() => new TokenManager({ client, grant }), { field: "grant" }, grant.grantType);
+  }
+  new TokenManager({ client, grant: { grantType: "urn:example:partner", params: { a: "b" } } });
+  // nodeHttpFetch: a caller's transfer-encoding never travels with the content-length.
+  const seen = [];
+  const server = createServer((req, res) => {
+    seen.push({ te: req.headers["transfer-encoding"], cl: req.headers["content-length"] });
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end('{"access_token":"a","token_type":"Bearer"}'));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const url = `http://127.0.0.1:${server.address().port}/token`;
+  await nodeHttpFetch(url, { method: "POST", body: "a=1", redirect: "manual", headers: { "Transfer-Encoding": "chunked", "Content-Length": "99" } });
+  await requestToken({ tokenEndpoint: url, clientId: "c", headers: { "Transfer-Encoding": "chunked" } }, { grantType: "client_credentials" }, { fetch: nodeHttpFetch });
+  assert.deepEqual(seen, [{ te: undefined, cl: "3" }, { te: undefined, cl: String("grant_type=client_credentials&client_id=c".length) }]);
+  // CR, LF and NUL in extraParams names and values, as everywhere else.
+  for (const extraParams of [{ "a\r\nb": "1" }, { a: "1\n2" }, { a: "x\u0000" }, { "a\u0000": "1" }]) {
+    assert.throws(() => buildTokenRequest({ ...client, extraParams }, { grantType: "client_credentials" }), (e) => e.kind === "config" && e.field.startsWith("extraParams"), JSON.stringify(extraParams));
+  }
+  // A token_type with a line break is not a token type.
+  assert.throws(() => parseTokenResponse(200, '{"access_token":"a","token_type":"Bearer\\r\\nX-Injected: 1"}'), { kind: "invalid_response", field: "token_type" });
+  // A redirect's hint quotes its Location on one bounded line.
+  const redirect = async () => new Response(null, { status: 302, headers: { location: `https://elsewhere.example/${"x".repeat(15_000)}` } });
+  const err = await rejection(requestToken(client, { grantType: "client_credentials" }, { fetch: redirect }));
+  assert.equal(err.kind, "http");
+  assert.ok(err.hint.length < 400, `hint length ${err.hint.length}`);
+});
