@@ -19,14 +19,29 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  *   long without a heartbeat a lock left by a crashed process is taken over (default 60 s)
  */
 export function fileStorage(path, { lockTimeoutMs = 90_000, staleLockMs = 60_000 } = {}) {
+  // The records by key, in an object without a prototype: a key such as "__proto__" or
+  // "constructor" is a record like any other. The file is this store's own: what is not a
+  // JSON object in it (`[]`, junk, a file an editor saved with a BOM) holds no record, and
+  // the next write replaces it, instead of every write being lost or failing for good.
   async function readAll() {
+    const all = Object.create(null);
+    let text;
     try {
-      const parsed = JSON.parse(await readFile(path, "utf8"));
-      return parsed && typeof parsed === "object" ? parsed : {};
+      text = await readFile(path, "utf8");
     } catch (err) {
-      if (err.code === "ENOENT") return {};
+      if (err.code === "ENOENT") return all;
       throw err;
     }
+    let parsed;
+    try {
+      parsed = JSON.parse(text.replace(/^\uFEFF/, ""));
+    } catch {
+      return all;
+    }
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+      for (const [key, value] of Object.entries(parsed)) if (typeof value === "string") all[key] = value;
+    }
+    return all;
   }
 
   // Write a temporary file, then rename it over the old one: readers never see half a file.
@@ -85,7 +100,11 @@ async function withLockFile(lockPath, timeoutMs, staleMs, fn) {
     if (held !== null && age > staleMs) {
       // Move it aside only if it is still the lock we judged stale.
       const again = await readFile(lockPath, "utf8").catch(() => null);
-      if (again === held) await rename(lockPath, `${lockPath}.${randomUUID()}.stale`).then(() => {}, () => {});
+      if (again === held) {
+        // Moved aside (atomically: one process wins), then removed: no .stale files pile up.
+        const aside = `${lockPath}.${randomUUID()}.stale`;
+        if (await rename(lockPath, aside).then(() => true, () => false)) await unlink(aside).catch(() => {});
+      }
       continue;
     }
     if (Date.now() > deadline) throw new Error(`could not lock ${lockPath} within ${timeoutMs} ms`);

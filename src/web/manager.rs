@@ -216,7 +216,9 @@ impl TokenManager {
         let in_window = Reflect::has(&global, &"document".into()).unwrap_or(false);
         let choice =
             options.storage.clone().unwrap_or(if in_window { StorageChoice::Local } else { StorageChoice::Memory });
-        let (store, store_error) = Store::open(&choice);
+        let adapter_timeout =
+            options.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).min(super::MAX_DELAY_MS);
+        let (store, store_error) = Store::open(&choice, adapter_timeout);
         let shared = store.shared();
         // Tabs tell each other through a BroadcastChannel; in Node one would only keep the
         // process alive (processes share through the store and its lock instead).
@@ -244,7 +246,7 @@ impl TokenManager {
         let sync_text = match &*manager.inner.store.borrow() {
             Store::Web { storage, .. } => Some(storage.get_item(&manager.inner.key)),
             Store::Memory(_) => Some(Ok(None)),
-            Store::Adapter(_) => None,
+            Store::Adapter(..) => None,
         };
         match sync_text {
             Some(Ok(text)) => manager.loaded(text.as_deref()),
@@ -338,7 +340,7 @@ impl TokenManager {
         let noop = get(&get(&js_sys::global(), "Function"), "prototype");
         let asked = match store.adapter_lock() {
             Some((adapter, lock)) => match lock.call2(&adapter, &key, &noop) {
-                Ok(p) => return within(&p, wait_ms).await.is_some_and(|r| r.is_ok()),
+                Ok(p) => return super::within(&p, wait_ms).await.is_some_and(|r| r.is_ok()),
                 Err(_) => return false,
             },
             None => {
@@ -622,22 +624,37 @@ impl TokenManager {
         request: impl FnOnce(&JsValue) -> Result<JsValue, JsValue>,
     ) -> (Option<Result<TokenRecord, OAuthError>>, Result<(), JsValue>) {
         let slot: Slot = Rc::new(RefCell::new(None));
+        // The renewal's own promise once the lock ran the callback.
+        let running: Rc<RefCell<Option<Promise>>> = Rc::new(RefCell::new(None));
         let callback = {
-            let (me, slot) = (self.clone(), slot.clone());
+            let (me, slot, running) = (self.clone(), slot.clone(), running.clone());
             Closure::once(move |lock: JsValue| -> JsValue {
                 if lock.is_null() {
                     return Promise::resolve(&JsValue::UNDEFINED).into();
                 }
-                super::promise(async move {
+                let renewal = super::promise(async move {
                     let r = me.renew_inside(force, before, contended).await;
                     *slot.borrow_mut() = Some(r);
                     Ok(JsValue::UNDEFINED)
-                })
-                .into()
+                });
+                *running.borrow_mut() = Some(renewal.clone());
+                renewal.into()
             })
         };
+        // A lock whose promise never settles must not leave the caller pending: waited for
+        // as long as a held lock is, then — unless the renewal is under way inside it, which
+        // its own time limits bound — it counts as a lock that failed.
         let outcome = match request(callback.as_ref()) {
-            Ok(p) => JsFuture::from(Promise::resolve(&p)).await.map(|_| ()),
+            Ok(p) => match super::within(&p, self.lock_wait_ms()).await {
+                Some(settled) => settled.map(|_| ()),
+                None => {
+                    let inside = running.borrow().clone();
+                    match inside {
+                        Some(renewal) => JsFuture::from(renewal).await.map(|_| ()),
+                        None => Err(JsValue::from_str("it did not settle in time")),
+                    }
+                }
+            },
             Err(e) => Err(e),
         };
         let result = slot.borrow_mut().take();
@@ -778,7 +795,7 @@ impl TokenManager {
                 // An adapter (a file, Redis …) is shared with other processes: keep it, and
                 // write again on the next call rather than leave it holding a rotated-out
                 // refresh token for good.
-                Err(e) if matches!(store, Store::Adapter(_)) => {
+                Err(e) if matches!(store, Store::Adapter(..)) => {
                     self.inner.state.borrow_mut().session.write_failed();
                     let message = oauth2_wasm_core::text::cat(&[
                         "token storage failed (",
@@ -942,21 +959,6 @@ impl TokenManager {
         };
         let promise = fetch.call2(&JsValue::UNDEFINED, input, &init2).map_err(network)?;
         JsFuture::from(Promise::resolve(&promise)).await.map_err(network)
-    }
-}
-
-/// Waits for the promise `p` at most `ms`; `None` when the time ran out first.
-async fn within(p: &JsValue, ms: u32) -> Option<Result<JsValue, JsValue>> {
-    let marker: JsValue = Object::new().into();
-    let mut timer = JsValue::UNDEFINED;
-    let timeout = Promise::new(&mut |resolve, _| {
-        timer = set_timeout(&resolve.bind1(&JsValue::NULL, &marker), ms);
-    });
-    let raced = JsFuture::from(Promise::race(&js_sys::Array::of2(&Promise::resolve(p), &timeout))).await;
-    clear_timeout(&timer);
-    match raced {
-        Ok(v) if Object::is(&v, &marker) => None,
-        other => Some(other),
     }
 }
 

@@ -104,3 +104,19 @@ pub fn js_error_message(e: &JsValue) -> String {
     };
     text.chars().take(200).collect()
 }
+
+/// Waits for the promise `p` at most `ms`; `None` when the time ran out first.
+pub async fn within(p: &JsValue, ms: u32) -> Option<Result<JsValue, JsValue>> {
+    let marker: JsValue = Object::new().into();
+    let mut timer = JsValue::UNDEFINED;
+    let timeout = Promise::new(&mut |resolve, _| {
+        timer = set_timeout(&resolve.bind1(&JsValue::NULL, &marker), ms);
+    });
+    let raced =
+        wasm_bindgen_futures::JsFuture::from(Promise::race(&js_sys::Array::of2(&Promise::resolve(p), &timeout))).await;
+    clear_timeout(&timer);
+    match raced {
+        Ok(v) if Object::is(&v, &marker) => None,
+        other => Some(other),
+    }
+}

@@ -7,12 +7,11 @@ use super::{get, js_error_message};
 use crate::prelude::*;
 use ::core::cell::RefCell;
 use alloc::rc::Rc;
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Reflect};
 use oauth2_wasm_core::error::{ErrorKind, OAuthError};
 use oauth2_wasm_core::response::MAX_RESPONSE_BYTES;
 use oauth2_wasm_core::text::cat;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 /// Which storage a manager should use.
 #[derive(Clone, Debug)]
@@ -40,21 +39,22 @@ pub enum Store {
     },
     /// In memory.
     Memory(Rc<RefCell<Option<String>>>),
-    /// The caller's adapter.
-    Adapter(JsValue),
+    /// The caller's adapter, and how long any of its calls may take (ms) before it counts
+    /// as failed: a promise that never settles must not leave `getAccessToken()` pending.
+    Adapter(JsValue, u32),
 }
 
 impl Store {
     /// Opens `choice`. Browser storage is probed first (it can be missing, disabled,
     /// throw on access, or refuse writes); when it fails, memory is used and the error says
     /// why.
-    pub fn open(choice: &StorageChoice) -> (Store, Option<OAuthError>) {
+    pub fn open(choice: &StorageChoice, adapter_timeout_ms: u32) -> (Store, Option<OAuthError>) {
         match choice {
             StorageChoice::Memory => (Store::memory(), None),
             StorageChoice::Adapter(a) => {
                 let missing = ["get", "set", "remove"].into_iter().find(|m| !get(a, m).is_function());
                 match missing {
-                    None => (Store::Adapter(a.clone()), None),
+                    None => (Store::Adapter(a.clone(), adapter_timeout_ms), None),
                     Some(m) => (
                         Store::memory(),
                         Some(storage_error(&cat(&["the storage adapter has no ", m, "() method; using memory"]))),
@@ -78,7 +78,7 @@ impl Store {
 
     /// Whether other tabs see this store (so their storage events and broadcasts matter).
     pub fn shared(&self) -> bool {
-        matches!(self, Store::Web { shared: true, .. } | Store::Adapter(_))
+        matches!(self, Store::Web { shared: true, .. } | Store::Adapter(..))
     }
 
     /// Whether this is `localStorage` (its changes arrive as `storage` events).
@@ -92,7 +92,7 @@ impl Store {
     /// The adapter's `lock(name, fn)`, if it has one.
     pub fn adapter_lock(&self) -> Option<(JsValue, Function)> {
         match self {
-            Store::Adapter(a) => get(a, "lock").dyn_into::<Function>().ok().map(|f| (a.clone(), f)),
+            Store::Adapter(a, _) => get(a, "lock").dyn_into::<Function>().ok().map(|f| (a.clone(), f)),
             _ => None,
         }
     }
@@ -103,8 +103,8 @@ pub async fn read(store: &Store, key: &str) -> Result<Option<String>, OAuthError
     match store {
         Store::Memory(v) => Ok(v.borrow().clone()),
         Store::Web { storage, .. } => storage.get_item(key).map_err(|e| storage_failure("read", &e)),
-        Store::Adapter(a) => {
-            let v = call_adapter(a, "get", &[JsValue::from_str(key)]).await?;
+        Store::Adapter(a, ms) => {
+            let v = call_adapter(a, "get", &[JsValue::from_str(key)], *ms).await?;
             // A record is a few hundred bytes: a value past the response bound is not one,
             // and is not copied into the wasm (it reads as corrupt, like any non-record).
             let oversized = v.dyn_ref::<js_sys::JsString>().is_some_and(|s| s.length() as usize > MAX_RESPONSE_BYTES);
@@ -124,23 +124,37 @@ pub async fn write(store: &Store, key: &str, value: Option<&str>) -> Result<(), 
             Some(v) => storage.set_item(key, v).map_err(|e| storage_failure("write", &e)),
             None => storage.remove_item(key).map_err(|e| storage_failure("remove", &e)),
         },
-        Store::Adapter(a) => match value {
-            Some(v) => call_adapter(a, "set", &[JsValue::from_str(key), JsValue::from_str(v)]).await,
-            None => call_adapter(a, "remove", &[JsValue::from_str(key)]).await,
+        Store::Adapter(a, ms) => match value {
+            Some(v) => call_adapter(a, "set", &[JsValue::from_str(key), JsValue::from_str(v)], *ms).await,
+            None => call_adapter(a, "remove", &[JsValue::from_str(key)], *ms).await,
         }
         .map(|_| ()),
     }
 }
 
 /// Calls `adapter[method](...args)`, awaiting a returned Promise.
-async fn call_adapter(adapter: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, OAuthError> {
+async fn call_adapter(
+    adapter: &JsValue,
+    method: &str,
+    args: &[JsValue],
+    timeout_ms: u32,
+) -> Result<JsValue, OAuthError> {
     let f: Function = get(adapter, method)
         .dyn_into()
         .map_err(|_| storage_error(&cat(&["the storage adapter has no ", method, "() method"])))?;
     let array: js_sys::Array = args.iter().collect();
     let value = f.apply(adapter, &array).map_err(|e| storage_failure(method, &e))?;
     if get(&value, "then").is_function() {
-        JsFuture::from(Promise::resolve(&value)).await.map_err(|e| storage_failure(method, &e))
+        match super::within(&value, timeout_ms).await {
+            Some(settled) => settled.map_err(|e| storage_failure(method, &e)),
+            None => Err(storage_error(&cat(&[
+                "the storage adapter's ",
+                method,
+                "() did not settle within ",
+                &oauth2_wasm_core::text::digits(timeout_ms as u64),
+                " ms",
+            ]))),
+        }
     } else {
         Ok(value)
     }

@@ -360,3 +360,57 @@ test("issue 13.9: smaller gaps — no repeatable password grant, one framing per
   assert.equal(err.kind, "http");
   assert.ok(err.hint.length < 400, `hint length ${err.hint.length}`);
 });
+
+test("issue 13.8: the file store survives [], a BOM and a __proto__ key, leaves no .stale files, and no adapter call hangs past timeoutMs", async (t) => {
+  const { mkdtemp, writeFile, readdir, readFile, utimes, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { fileStorage } = await import("oauth2-wasm/file-store");
+  const dir = await mkdtemp(join(tmpdir(), "oauth2-wasm-13-8-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  let n = 0;
+  const fetch = async () => new Response(JSON.stringify({ access_token: `at-${++n}`, token_type: "Bearer", expires_in: 3600 }), { headers: { "content-type": "application/json" } });
+  const client = { tokenEndpoint: "https://as.example/token", clientId: "c" };
+  const cases = [
+    ["array.json", "[]", undefined],
+    ["bom.json", "\uFEFF{}", undefined],
+    ["junk.json", "{not json", undefined],
+    ["proto.json", undefined, "__proto__"],
+    ["constructor.json", undefined, "constructor"],
+  ];
+  for (const [name, content, storageKey] of cases) {
+    const path = join(dir, name);
+    if (content !== undefined) await writeFile(path, content);
+    const first = new TokenManager({ client, storage: fileStorage(path), storageKey, fetch });
+    const tokens = await first.login({ grantType: "client_credentials" });
+    // A second process sharing the file sees the session, instead of login_required.
+    const second = new TokenManager({ client, storage: fileStorage(path), storageKey, fetch });
+    assert.equal(await second.getAccessToken(), tokens.accessToken, name);
+    assert.equal(typeof JSON.parse((await readFile(path, "utf8")).replace(/^\uFEFF/, ""))[storageKey ?? `oauth2-wasm:${client.tokenEndpoint}#c`], "string", name);
+  }
+  // A crashed holder's lock is taken over and no .stale file is left behind.
+  const path = join(dir, "locks.json");
+  await writeFile(`${path}.lock`, "crashed-holder");
+  const old = new Date(Date.now() - 120_000);
+  await utimes(`${path}.lock`, old, old);
+  const store = fileStorage(path, { staleLockMs: 1_000 });
+  assert.equal(await store.lock("k", async () => "ran"), "ran");
+  assert.deepEqual((await readdir(dir)).filter((f) => f.includes(".stale")), []);
+
+  // An adapter whose get, set or lock never settles: every call settles within timeoutMs (a lock: plus its grace).
+  const never = () => new Promise(() => {});
+  const quick = { ...client, timeoutMs: 300 };
+  const hanging = [
+    { get: never, set: () => {}, remove: () => {} },
+    { get: () => null, set: never, remove: never },
+    { get: () => null, set: () => {}, remove: () => {}, lock: never },
+  ];
+  for (const adapter of hanging) {
+    const m = new TokenManager({ client: quick, grant: { grantType: "client_credentials" }, storage: adapter, fetch });
+    const started = Date.now();
+    const outcome = await settles(m.getAccessToken(), 8_000);
+    assert.notEqual(outcome, "pending", Object.keys(adapter).join());
+    assert.ok(Date.now() - started < 7_000);
+    assert.notEqual(await settles(m.logout(), 8_000), "pending");
+  }
+});
