@@ -111,3 +111,29 @@ test("a built request is the only thing that carries the credentials", () => {
   const parsed = parseTokenResponse(200, JSON.stringify({ access_token: "tok-0123456789abcdef", token_type: "Bearer" }));
   assertClean(JSON.stringify(parsed.quirks), ["tok-0123456789abcdef"], "quirks");
 });
+
+test("tokens of a 2xx answer in every encoding stay out of errors (issue 13.2): escaped, camelCase, wrapped, double-encoded, upper-case, XML, %5F", async () => {
+  const AT = "LIVE-ACCESS-TOKEN-5d1e";
+  const RT = "LIVE-REFRESH-TOKEN-0a7c";
+  const bodies = [
+    `{"access\\u005ftoken":"${AT}","refresh\\u005ftoken":"${RT}","expires_in":"3600s"}`,
+    JSON.stringify({ accessToken: AT, refreshToken: RT }),
+    JSON.stringify({ data: { access_token: AT, refresh_token: RT } }),
+    JSON.stringify(JSON.stringify({ access_token: AT, refresh_token: RT })),
+    JSON.stringify({ ACCESS_TOKEN: AT, REFRESH_TOKEN: RT }),
+    `{'access_token':'${AT}','refresh_token':'${RT}'}`,
+    `<token><access_token>${AT}</access_token><refresh_token>${RT}</refresh_token></token>`,
+    `access%5Ftoken=${AT}&refresh%5Ftoken=${RT}`,
+  ];
+  for (const body of bodies) {
+    for (const status of [200, 201]) {
+      const err = (() => { try { parseTokenResponse(status, body); } catch (e) { return e; } })();
+      assert.ok(err instanceof OAuthError, body);
+      assertClean(observable(err), [AT, RT], `${status} ${body}`);
+      const fetch = async () => new Response(body, { status, headers: { "content-type": "text/plain" } });
+      const viaFetch = await requestToken({ tokenEndpoint: "https://as.example/token", clientId: "c" }, { grantType: "client_credentials" }, { fetch }).catch((e) => e);
+      assertClean(observable(viaFetch), [AT, RT], `requestToken ${status} ${body}`);
+    }
+  }
+  assertClean(consoleSeen.join("\n"), [AT, RT], "the console");
+});
