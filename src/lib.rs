@@ -52,8 +52,20 @@
 //! answer; every failure is an [`OAuthError`] (`network`, `timeout`, `aborted` besides the
 //! parser's kinds).
 //!
-//! ```ignore
-//! let tokens = oauth2_wasm::request_token(&client, &grant, &RequestOptions::default()).await?;
+//! ```no_run
+//! # #[cfg(target_arch = "wasm32")]
+//! # async fn run() -> Result<(), oauth2_wasm::OAuthError> {
+//! use oauth2_wasm::{request_token, ClientConfig, Grant, RequestOptions};
+//!
+//! let client = ClientConfig::builder("https://auth.example.com/request-token")
+//!     .client_id("my-client")
+//!     .client_secret("s3cret")
+//!     .build();
+//! let grant = Grant::ClientCredentials { scope: None };
+//! let tokens = request_token(&client, &grant, &RequestOptions::default()).await?;
+//! println!("expires at {:?}", tokens.expires_at);
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! ## Keeping a session (wasm)
@@ -66,11 +78,19 @@
 //! ends a session; network, timeout and 5xx failures keep the tokens. The decisions live
 //! in [`pure::session`] and [`pure::renewal`].
 //!
-//! ```ignore
+//! ```no_run
+//! # #[cfg(target_arch = "wasm32")]
+//! # async fn run() -> Result<(), oauth2_wasm::OAuthError> {
+//! use oauth2_wasm::{ClientConfig, Grant, ManagerOptions, TokenManager};
+//!
+//! let client = ClientConfig::builder("https://auth.example.com/request-token").client_id("my-client").build();
 //! let mut options = ManagerOptions::new(client);
 //! options.grant = Some(Grant::ClientCredentials { scope: None });
 //! let manager = TokenManager::new(options)?;
 //! let token = manager.get_access_token().await?;
+//! # let _ = token;
+//! # Ok(())
+//! # }
 //! ```
 
 #![no_std]
