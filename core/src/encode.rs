@@ -1,4 +1,5 @@
-//! Byte-level encodings: form-urlencoding, Basic credentials, JSON strings.
+//! Byte-level encodings: form-urlencoding (the `form_urlencoded` crate), Basic credentials,
+//! JSON objects written member by member (strings and numbers encoded by serde_json).
 
 use crate::prelude::*;
 
@@ -69,7 +70,9 @@ impl JsonObject {
 
     /// Adds a whole-number member.
     pub fn number(&mut self, key: &str, value: u64) -> &mut Self {
-        self.key(key).push_str(&super::text::digits(value));
+        if let Ok(text) = serde_json::to_string(&value) {
+            self.key(key).push_str(&text);
+        }
         self
     }
 
@@ -105,33 +108,12 @@ impl JsonObject {
     }
 }
 
-/// Appends `s` as a JSON string literal.
+/// Appends `s` as a JSON string literal (serde_json's escaping).
 pub fn push_json_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    // Copy the runs between characters to escape at once: those are all ASCII, so a run
-    // never splits a character.
-    let mut run = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "\\u00",
-            _ => continue,
-        };
-        out.push_str(s.get(run..i).unwrap_or_default());
-        out.push_str(escape);
-        if escape == "\\u00" {
-            out.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0') as char);
-            out.push(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0') as char);
-        }
-        run = i + 1;
+    // Serializing a `str` into a `String` cannot fail.
+    if let Ok(text) = serde_json::to_string(s) {
+        out.push_str(&text);
     }
-    out.push_str(s.get(run..).unwrap_or_default());
-    out.push('"');
 }
 
 /// Standard base64 with padding (RFC 4648 §4), over bytes: never over a JS string, so

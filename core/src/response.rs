@@ -492,24 +492,55 @@ fn cut(mut redacted: String) -> String {
 /// only as its length. Bounded like an excerpt.
 fn success_body_shape(text: &str, parsed: Option<&Value>) -> String {
     match parsed {
-        Some(v) => {
-            let mut out = String::new();
-            super::json::write(&mut out, &redacted_shape(v));
-            cut(out)
-        }
+        Some(v) => cut(serde_json::to_string(&Shape(v)).unwrap_or_default()),
         None => {
             cat(&[REDACTED, " (", &digits(text.len() as u64), " bytes; a 2xx body is not shown: it may hold tokens)"])
         }
     }
 }
 
-/// `v` with every string and number replaced by `[redacted]`.
+/// Whether a value is hidden in a shape: strings and numbers are; booleans, nulls, members
+/// and structure are not.
+fn hidden_in_shape(v: &Value) -> bool {
+    matches!(v, Value::String(_) | Value::Number(_))
+}
+
+/// `v` with every string and number replaced by `[redacted]` (kept as `raw`).
 fn redacted_shape(v: &Value) -> Value {
     match v {
-        Value::String(_) | Value::Number(_) => Value::String(REDACTED.to_owned()),
+        v if hidden_in_shape(v) => Value::String(REDACTED.to_owned()),
         Value::Array(items) => Value::Array(items.iter().map(redacted_shape).collect()),
         Value::Object(members) => Value::Object(members.iter().map(|(k, v)| (k.clone(), redacted_shape(v))).collect()),
         other => other.clone(),
+    }
+}
+
+/// [`redacted_shape`] written as JSON text (shown as `body`). (Written directly rather than as a redacted copy: no number is ever
+/// formatted, so the wasm carries no float writer for it.)
+struct Shape<'a>(&'a Value);
+
+impl serde::Serialize for Shape<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            v if hidden_in_shape(v) => s.serialize_str(REDACTED),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Shape(item))?;
+                }
+                seq.end()
+            }
+            Value::Object(members) => {
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (k, v) in members {
+                    map.serialize_entry(k, &Shape(v))?;
+                }
+                map.end()
+            }
+            _ => s.serialize_unit(),
+        }
     }
 }
 

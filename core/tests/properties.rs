@@ -141,31 +141,15 @@ proptest! {
     }
 
     #[test]
-    fn the_core_json_parser_reads_what_serde_json_reads(value in json(), pretty in any::<bool>()) {
+    fn json_round_trips_through_the_core_value(value in json(), pretty in any::<bool>()) {
         let text = if pretty { serde_json::to_string_pretty(&value).unwrap() } else { value.to_string() };
         let ours = oauth2_wasm_core::json::parse(&text).expect("valid JSON parses");
         prop_assert!(same(&value, &ours), "{text}");
-        // Serialised back (whole numbers only: no float formatting), it is the same JSON.
-        if !text.contains('.') && !text.contains('e') {
-            let mut out = String::new();
-            oauth2_wasm_core::json::write(&mut out, &ours);
-            let back: Json = serde_json::from_str(&out).unwrap();
-            prop_assert!(same(&back, &ours));
-        }
-    }
-
-    #[test]
-    fn the_core_json_parser_refuses_what_serde_json_refuses(value in json(), cut in any::<prop::sample::Index>(), junk in "[\\\\{}\\[\\],:\"a-z0-9 .eE+-]{1,3}") {
-        let text = value.to_string();
-        let at = cut.index(text.len() + 1);
-        let mut broken = text.get(..at).unwrap_or(&text).to_owned();
-        broken.push_str(&junk);
-        broken.push_str(text.get(at..).unwrap_or(""));
-        let theirs = serde_json::from_str::<Json>(&broken).is_ok();
-        let ours = oauth2_wasm_core::json::parse(&broken).is_some();
-        // serde_json refuses numbers outside f64 and nesting past 128; ours reads both as JS does.
-        prop_assert!(!theirs || ours, "serde_json reads {broken:?}, ours does not");
-        prop_assert!(theirs || !ours || broken.contains("e") || broken.contains("E"), "ours reads {broken:?}, serde_json does not");
+        // Written back, it is the same JSON (members in order, numbers as JSON.parse reads them).
+        let mut out = String::new();
+        oauth2_wasm_core::json::write(&mut out, &ours);
+        let back: Json = serde_json::from_str(&out).unwrap();
+        prop_assert!(same(&back, &ours), "{out}");
     }
 
     #[test]

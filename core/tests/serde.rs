@@ -171,3 +171,17 @@ fn a_value_reads_any_json_but_not_past_the_depth_bound() {
     assert_eq!(v.get("b"), Some(&Value::Number(2.0)), "the last duplicate, as JSON.parse");
     assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"b":1,"a":[true,null,"x"],"b":2}"#);
 }
+
+#[test]
+fn the_core_parse_refuses_text_nested_past_the_depth_bound() {
+    use oauth2_wasm_core::json::parse;
+    let arrays = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let objects = |n: usize| format!("{}1{}", r#"{"a":"#.repeat(n), "}".repeat(n));
+    for deep in [arrays, objects] {
+        assert!(parse(&deep(MAX_DEPTH as usize)).is_some());
+        assert_eq!(parse(&deep(MAX_DEPTH as usize + 1)), None);
+        assert_eq!(parse(&deep(100_000)), None, "serde_json's own limit bounds the stack");
+    }
+    assert_eq!(parse(r#"{"a":1} x"#), None, "trailing text");
+    assert_eq!(parse(r#"{"access_token":"\ud800"}"#), None, "a lone surrogate is not a Rust string");
+}

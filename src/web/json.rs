@@ -1,5 +1,5 @@
 //! JSON across the boundary in one piece each way: a JavaScript argument crosses as the
-//! text of `JSON.stringify` and is read by the core's parser; a result is written as JSON
+//! text of `JSON.stringify` and is read by serde_json (`core::json::parse`); a result is written as JSON
 //! text and crosses back through one `JSON.parse`. One crossing instead of one per
 //! property — property-by-property reads and writes were most of what a call cost.
 
