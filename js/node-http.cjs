@@ -110,7 +110,7 @@ function exchange(url, method, headers, body, timeoutMs, signal, max, agent) {
       return resolve({ fault: "network", code: err?.code });
     }
     const onAbort = () => end({ fault: "aborted" });
-    const timer = setTimeout(() => end({ fault: "timeout" }), timeoutMs); // within range: exchange.js clamps it
+    const timer = setTimeout(() => end({ fault: "timeout" }), timeoutMs); // within range: the core clamps it (transport::timer_ms)
     signal?.addEventListener("abort", onAbort);
     req.on("error", failed);
     req.on("response", (res) => {

@@ -117,9 +117,9 @@ pub use oauth2_wasm_core as pure;
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::fetch::{request_token, RequestOptions};
 #[cfg(target_arch = "wasm32")]
-pub use crate::web::manager::{ChangeEvent, ChangeReason, ManagerOptions, TokenManager};
+pub use crate::web::manager::{ChangeEvent, ChangeReason, Clock, ManagerOptions, TokenManager};
 #[cfg(target_arch = "wasm32")]
-pub use crate::web::storage::StorageChoice;
+pub use crate::web::storage::{StorageChoice, TokenStorage};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::url::build_token_request;
 #[cfg(not(target_arch = "wasm32"))]

@@ -6,8 +6,9 @@
 use js_sys::{Function, Promise, Reflect, JSON};
 use oauth2_wasm::web::manager::{ChangeReason, ManagerOptions, TokenManager};
 use oauth2_wasm::web::storage::StorageChoice;
-use oauth2_wasm::{ClientConfig, ErrorKind, Grant, ResourceOwner};
+use oauth2_wasm::{ClientConfig, ErrorKind, Grant, ResourceOwner, TokenStorage};
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -42,11 +43,10 @@ fn login() -> Grant {
     }
 }
 
-/// A clock the test moves, and a fetch that counts token requests.
+/// A clock the test moves (a Rust `Clock`), and a fetch that counts token requests.
 struct Harness {
     offset: Rc<Cell<f64>>,
     requests: Rc<Cell<u32>>,
-    clock: Closure<dyn Fn() -> f64>,
     fetch: Closure<dyn Fn(JsValue, JsValue) -> JsValue>,
 }
 
@@ -54,22 +54,21 @@ impl Harness {
     fn new() -> Harness {
         let offset = Rc::new(Cell::new(0.0));
         let requests = Rc::new(Cell::new(0));
-        let o = offset.clone();
-        let clock = Closure::<dyn Fn() -> f64>::new(move || js_sys::Date::now() + o.get());
         let r = requests.clone();
         let fetch = Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(move |url: JsValue, init: JsValue| {
             r.set(r.get() + 1);
             let global_fetch: Function = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap().unchecked_into();
             global_fetch.call2(&JsValue::UNDEFINED, &url, &init).unwrap()
         });
-        Harness { offset, requests, clock, fetch }
+        Harness { offset, requests, fetch }
     }
 
     fn options(&self, storage: Option<StorageChoice>, key: &str) -> ManagerOptions {
         let mut o = ManagerOptions::new(olx());
         o.storage = storage;
         o.storage_key = Some(key.to_owned());
-        o.now = Some(self.clock.as_ref().unchecked_ref::<Function>().clone());
+        let offset = self.offset.clone();
+        o.clock = Some(Rc::new(move || (js_sys::Date::now() + offset.get()) as u64));
         o.fetch = Some(self.fetch.as_ref().unchecked_ref::<Function>().clone());
         o
     }
@@ -191,4 +190,73 @@ async fn storage_that_throws_on_set_item_falls_back_to_memory() {
     tick().await;
     assert_eq!(m.get_access_token().await.unwrap(), tokens.access_token.expose());
     assert!(seen.borrow().contains(&ChangeReason::StorageError), "{:?}", seen.borrow());
+}
+
+/// A Rust store: a map, and whether its calls fail.
+#[derive(Default)]
+struct MapStore {
+    map: RefCell<HashMap<String, String>>,
+    broken: Cell<bool>,
+}
+
+impl TokenStorage for MapStore {
+    fn get(&self, key: &str) -> Result<Option<String>, String> {
+        match self.broken.get() {
+            true => Err("the map is closed".into()),
+            false => Ok(self.map.borrow().get(key).cloned()),
+        }
+    }
+    fn set(&self, key: &str, value: &str) -> Result<(), String> {
+        if self.broken.get() {
+            return Err("the map is full".into());
+        }
+        self.map.borrow_mut().insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+    fn remove(&self, key: &str) -> Result<(), String> {
+        self.map.borrow_mut().remove(key);
+        Ok(())
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_rust_token_storage_keeps_the_session_for_the_next_manager_and_a_failing_one_falls_back_to_memory() {
+    let h = Harness::new();
+    let k = key("custom");
+    let store = Rc::new(MapStore::default());
+    let a = TokenManager::new(h.options(Some(StorageChoice::Custom(store.clone())), &k)).unwrap();
+    let tokens = a.login(&login()).await.unwrap();
+    let stored = store.map.borrow().get(&k).cloned().expect("the record is in the Rust store");
+    assert!(stored.contains(tokens.access_token.expose()) && !stored.contains("02468abcdef"));
+    let b = TokenManager::new(h.options(Some(StorageChoice::Custom(store.clone())), &k)).unwrap();
+    assert_eq!(b.get_tokens().unwrap().access_token, tokens.access_token, "read at once, synchronously");
+    b.logout().await;
+    assert!(store.map.borrow().get(&k).is_none(), "logout removes the record");
+
+    store.broken.set(true);
+    let c = TokenManager::new(h.options(Some(StorageChoice::Custom(store.clone())), &k)).unwrap();
+    let seen = reasons(&c);
+    let again = c.login(&login()).await.unwrap();
+    tick().await;
+    assert!(seen.borrow().contains(&ChangeReason::StorageError), "{:?}", seen.borrow());
+    assert_eq!(c.get_access_token().await.unwrap(), again.access_token.expose(), "kept in memory");
+}
+
+#[wasm_bindgen_test]
+async fn the_javascript_clock_is_the_escape_hatch_and_the_rust_clock_wins() {
+    let h = Harness::new();
+    let ahead = Closure::<dyn Fn() -> f64>::new(|| js_sys::Date::now() + 86_400_000.0);
+    let mut with_js = h.options(Some(StorageChoice::Memory), &key("jsclock"));
+    with_js.clock = None;
+    with_js.now = Some(ahead.as_ref().unchecked_ref::<Function>().clone());
+    let m = TokenManager::new(with_js).unwrap();
+    let t = m.login(&login()).await.unwrap();
+    let now = js_sys::Date::now() as u64;
+    assert!(t.expires_at.unwrap() > now + 86_000_000, "expiry reckoned on the JavaScript clock, a day ahead");
+
+    let mut both = h.options(Some(StorageChoice::Memory), &key("bothclocks"));
+    both.now = Some(ahead.as_ref().unchecked_ref::<Function>().clone());
+    let m = TokenManager::new(both).unwrap();
+    let t = m.login(&login()).await.unwrap();
+    assert!(t.expires_at.unwrap() < now + 86_000_000, "the Rust clock wins over `now`");
 }

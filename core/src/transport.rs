@@ -13,6 +13,16 @@ use crate::prelude::*;
 /// Default request time limit (ms).
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
+/// The longest timer a JavaScript runtime runs, 2^31−1 ms (about 24.8 days): browsers and
+/// Node fire a longer `setTimeout` at once. Every time limit and wait the drivers set is
+/// clamped to it ([`timer_ms`]); `exchange.js` and `nodeHttpFetch` receive clamped values.
+pub const MAX_TIMER_MS: u32 = i32::MAX as u32;
+
+/// `ms` as a timer can run it: a longer wait waits as long as it can instead of not at all.
+pub fn timer_ms(ms: u32) -> u32 {
+    ms.min(MAX_TIMER_MS)
+}
+
 pub use super::response::{oversized_error, MAX_RESPONSE_BYTES};
 
 /// Where the request runs: the hints differ (CORS exists only in browsers).

@@ -289,3 +289,11 @@ fn display_is_the_message() {
     assert_eq!(e.to_string(), "clientId must not be empty");
     assert_eq!(e.field.as_deref(), Some("clientId"));
 }
+
+#[test]
+fn time_limits_are_clamped_to_the_longest_javascript_timer() {
+    use oauth2_wasm_core::transport::{timer_ms, MAX_TIMER_MS};
+    assert_eq!(MAX_TIMER_MS, 2_147_483_647);
+    assert_eq!(timer_ms(u32::MAX), MAX_TIMER_MS);
+    assert_eq!(timer_ms(30_000), 30_000);
+}

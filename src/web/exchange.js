@@ -16,8 +16,6 @@
 
 const FAST = Symbol.for("oauth2-wasm.exchange");
 const quiet = () => {};
-// setTimeout's longest delay (2^31−1 ms, about 24.8 days): a longer one would fire at once.
-const MAX_DELAY = 2 ** 31 - 1;
 
 // Also the OAuthError class (js/error.mjs) the package entry registers through the wasm's
 // __registerErrorClass; the errors the wasm reports are made here (src/web/convert.rs).
@@ -42,7 +40,7 @@ export function makeError(kind, message, fields) {
 }
 
 export async function exchange(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
-  timeoutMs = Math.min(timeoutMs, MAX_DELAY); // for the fast path's timer too
+  // timeoutMs comes clamped to the longest timer (core::transport::timer_ms).
   const lines = headerLines.split("\n");
   const headers = {};
   for (let i = 0; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];

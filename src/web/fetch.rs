@@ -126,6 +126,8 @@ pub async fn send(
             .dyn_into::<Function>()
             .map_err(|_| OAuthError::config("fetch", "is not available here: pass a fetch function in the options"))?,
     };
+    // The limit as a timer can run it, for both of exchange.js's transports and the message.
+    let timeout_ms = transport::timer_ms(timeout_ms);
     let mut lines = String::new();
     for (name, value) in &request.headers {
         for part in [name.as_str(), "\n", value.as_str(), "\n"] {

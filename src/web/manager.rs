@@ -38,7 +38,7 @@ const SIBLING_WAIT_MS: u32 = 1_000;
 const LOCK_GRACE_MS: u32 = 5_000;
 
 /// Options of [`TokenManager::new`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ManagerOptions {
     /// The client.
     pub client: ClientConfig,
@@ -51,13 +51,32 @@ pub struct ManagerOptions {
     pub storage_key: Option<String>,
     /// Renew this long before expiry; default 60 s, at most a tenth of the lifetime.
     pub refresh_skew_seconds: Option<u64>,
-    /// A clock returning ms since the epoch (JavaScript function), for tests.
+    /// A clock returning ms since the epoch (JavaScript function), for tests: the escape
+    /// hatch of [`ManagerOptions::clock`], which wins when both are set.
     pub now: Option<Function>,
+    /// A clock returning ms since the epoch, for tests and simulations; default `Date.now()`.
+    pub clock: Option<Clock>,
     /// A `fetch` for token requests and [`TokenManager::fetch`] instead of `globalThis.fetch`.
     pub fetch: Option<Function>,
     /// The origins [`TokenManager::fetch`] may send the access token to (URLs; their paths
     /// are ignored). Default: any https origin, and loopback over http.
     pub resource_origins: Option<Vec<String>>,
+}
+
+impl core::fmt::Debug for ManagerOptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ManagerOptions")
+            .field("client", &self.client)
+            .field("grant", &self.grant)
+            .field("storage", &self.storage)
+            .field("storage_key", &self.storage_key)
+            .field("refresh_skew_seconds", &self.refresh_skew_seconds)
+            .field("now", &self.now.is_some())
+            .field("clock", &self.clock.is_some())
+            .field("fetch", &self.fetch.is_some())
+            .field("resource_origins", &self.resource_origins)
+            .finish()
+    }
 }
 
 impl ManagerOptions {
@@ -70,10 +89,23 @@ impl ManagerOptions {
             storage_key: None,
             refresh_skew_seconds: None,
             now: None,
+            clock: None,
             fetch: None,
             resource_origins: None,
         }
     }
+}
+
+/// A clock: ms since the epoch, now.
+pub type Clock = Rc<dyn Fn() -> u64>;
+
+/// A JavaScript clock function as a [`Clock`]: a call that throws or returns no number
+/// reads `Date.now()`.
+fn js_clock(f: Function) -> Clock {
+    Rc::new(move || {
+        let ms = f.call0(&JsValue::UNDEFINED).ok().and_then(|v| v.as_f64());
+        ms.unwrap_or_else(js_sys::Date::now).max(0.0) as u64
+    })
 }
 
 /// Why the tokens changed.
@@ -147,7 +179,7 @@ struct Inner {
     grant: Option<Grant>,
     key: String,
     skew: Option<u64>,
-    clock: Option<Function>,
+    clock: Option<Clock>,
     fetch: Option<Function>,
     /// `resource_origins`, as origins.
     resource_origins: Option<Vec<String>>,
@@ -228,7 +260,7 @@ impl TokenManager {
             grant: options.grant,
             key,
             skew: options.refresh_skew_seconds,
-            clock: options.now,
+            clock: options.clock.or_else(|| options.now.map(js_clock)),
             fetch: options.fetch,
             resource_origins,
             store: RefCell::new(store),
@@ -246,6 +278,7 @@ impl TokenManager {
         let sync_text = match &*manager.inner.store.borrow() {
             Store::Web { storage, .. } => Some(storage.get_item(&manager.inner.key)),
             Store::Memory(_) => Some(Ok(None)),
+            Store::Custom(c) => Some(c.get(&manager.inner.key).map_err(|why| JsValue::from_str(&why))),
             Store::Adapter(..) => None,
         };
         match sync_text {
@@ -467,9 +500,10 @@ impl TokenManager {
     }
 
     fn now(&self) -> u64 {
-        let from_clock =
-            self.inner.clock.as_ref().and_then(|c| c.call0(&JsValue::UNDEFINED).ok()).and_then(|v| v.as_f64());
-        from_clock.unwrap_or_else(js_sys::Date::now).max(0.0) as u64
+        match &self.inner.clock {
+            Some(clock) => clock(),
+            None => js_sys::Date::now().max(0.0) as u64,
+        }
     }
 
     /// Reads an adapter's record on first use. A failed first read is

@@ -48,15 +48,13 @@ pub fn copy_object(source: &JsValue) -> Result<Object, JsValue> {
     object_assign(&Object::new(), source)
 }
 
-/// `setTimeout`'s longest delay, 2^31−1 ms (about 24.8 days): browsers and Node run a
-/// longer one at once. (`exchange.js`, for both its transports, and the manager's lock
-/// wait clamp theirs too.)
-pub const MAX_DELAY_MS: u32 = i32::MAX as u32;
+/// `setTimeout`'s longest delay: the core's rule (`oauth2_wasm_core::transport::MAX_TIMER_MS`).
+pub use oauth2_wasm_core::transport::MAX_TIMER_MS as MAX_DELAY_MS;
 
 /// `setTimeout(handler, ms)`; a delay beyond the timer's range waits as long as it can
 /// instead of firing at once.
 pub fn set_timeout(handler: &JsValue, ms: u32) -> JsValue {
-    js_set_timeout(handler, ms.min(MAX_DELAY_MS))
+    js_set_timeout(handler, oauth2_wasm_core::transport::timer_ms(ms))
 }
 
 /// A future behind a pointer: every promise and task below shares one instance of the

@@ -1,6 +1,6 @@
 //! Where the token record lives: `localStorage` / `sessionStorage` (the global's, after
-//! probing that they work), memory, or a caller's adapter — `{ get, set, remove,
-//! lock? }`, each sync or returning a Promise. A store that fails is replaced by memory;
+//! probing that they work), memory, a Rust [`TokenStorage`], or a JavaScript adapter —
+//! `{ get, set, remove, lock? }`, each sync or returning a Promise. A store that fails is replaced by memory;
 //! the caller is told through the returned error, never by a panic.
 
 use super::{get, js_error_message};
@@ -13,8 +13,43 @@ use oauth2_wasm_core::response::MAX_RESPONSE_BYTES;
 use oauth2_wasm_core::text::cat;
 use wasm_bindgen::{JsCast, JsValue};
 
+/// A token store of the application's own, in Rust: where the manager keeps its one record
+/// (a few hundred bytes of JSON text) under one key. Calls are synchronous; an `Err` says
+/// why in words (never the value) and makes the manager keep the tokens in memory.
+/// Records in it are this manager's alone: it is not watched for other tabs' changes.
+///
+/// ```
+/// use oauth2_wasm::TokenStorage;
+/// use std::{cell::RefCell, collections::HashMap};
+///
+/// #[derive(Default)]
+/// struct Map(RefCell<HashMap<String, String>>);
+///
+/// impl TokenStorage for Map {
+///     fn get(&self, key: &str) -> Result<Option<String>, String> {
+///         Ok(self.0.borrow().get(key).cloned())
+///     }
+///     fn set(&self, key: &str, value: &str) -> Result<(), String> {
+///         self.0.borrow_mut().insert(key.to_owned(), value.to_owned());
+///         Ok(())
+///     }
+///     fn remove(&self, key: &str) -> Result<(), String> {
+///         self.0.borrow_mut().remove(key);
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait TokenStorage {
+    /// The value under `key`, or `None`.
+    fn get(&self, key: &str) -> Result<Option<String>, String>;
+    /// Stores `value` under `key`.
+    fn set(&self, key: &str, value: &str) -> Result<(), String>;
+    /// Removes `key`.
+    fn remove(&self, key: &str) -> Result<(), String>;
+}
+
 /// Which storage a manager should use.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum StorageChoice {
     /// `localStorage`: shared by the tabs of an origin, survives restarts.
     Local,
@@ -23,12 +58,27 @@ pub enum StorageChoice {
     /// Memory: this page or process only.
     Memory,
     /// A JavaScript object with `get(key)`, `set(key, value)`, `remove(key)` and optionally
-    /// `lock(name, fn)`, each sync or returning a Promise.
+    /// `lock(name, fn)`, each sync or returning a Promise (the escape hatch of
+    /// [`StorageChoice::Custom`]; shared with other processes through its `lock`).
     Adapter(JsValue),
+    /// A Rust store of the application's own.
+    Custom(Rc<dyn TokenStorage>),
+}
+
+impl core::fmt::Debug for StorageChoice {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            StorageChoice::Local => "Local",
+            StorageChoice::Session => "Session",
+            StorageChoice::Memory => "Memory",
+            StorageChoice::Adapter(_) => "Adapter",
+            StorageChoice::Custom(_) => "Custom",
+        })
+    }
 }
 
 /// An open store. Cloning gives another handle to the same store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Store {
     /// `localStorage` or `sessionStorage`.
     Web {
@@ -42,6 +92,20 @@ pub enum Store {
     /// The caller's adapter, and how long any of its calls may take (ms) before it counts
     /// as failed: a promise that never settles must not leave `getAccessToken()` pending.
     Adapter(JsValue, u32),
+    /// The application's Rust store.
+    Custom(Rc<dyn TokenStorage>),
+}
+
+impl core::fmt::Debug for Store {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Store::Web { shared: true, .. } => "Store::Web(localStorage)",
+            Store::Web { .. } => "Store::Web(sessionStorage)",
+            Store::Memory(_) => "Store::Memory",
+            Store::Adapter(..) => "Store::Adapter",
+            Store::Custom(_) => "Store::Custom",
+        })
+    }
 }
 
 impl Store {
@@ -51,6 +115,7 @@ impl Store {
     pub fn open(choice: &StorageChoice, adapter_timeout_ms: u32) -> (Store, Option<OAuthError>) {
         match choice {
             StorageChoice::Memory => (Store::memory(), None),
+            StorageChoice::Custom(c) => (Store::Custom(c.clone()), None),
             StorageChoice::Adapter(a) => {
                 let missing = ["get", "set", "remove"].into_iter().find(|m| !get(a, m).is_function());
                 match missing {
@@ -103,6 +168,7 @@ pub async fn read(store: &Store, key: &str) -> Result<Option<String>, OAuthError
     match store {
         Store::Memory(v) => Ok(v.borrow().clone()),
         Store::Web { storage, .. } => storage.get_item(key).map_err(|e| storage_failure("read", &e)),
+        Store::Custom(c) => c.get(key).map_err(|why| custom_failure("read", &why)),
         Store::Adapter(a, ms) => {
             let v = call_adapter(a, "get", &[JsValue::from_str(key)], *ms).await?;
             // A record is a few hundred bytes: a value past the response bound is not one,
@@ -123,6 +189,10 @@ pub async fn write(store: &Store, key: &str, value: Option<&str>) -> Result<(), 
         Store::Web { storage, .. } => match value {
             Some(v) => storage.set_item(key, v).map_err(|e| storage_failure("write", &e)),
             None => storage.remove_item(key).map_err(|e| storage_failure("remove", &e)),
+        },
+        Store::Custom(c) => match value {
+            Some(v) => c.set(key, v).map_err(|why| custom_failure("write", &why)),
+            None => c.remove(key).map_err(|why| custom_failure("remove", &why)),
         },
         Store::Adapter(a, ms) => match value {
             Some(v) => call_adapter(a, "set", &[JsValue::from_str(key), JsValue::from_str(v)], *ms).await,
@@ -182,5 +252,9 @@ fn storage_error(message: &str) -> OAuthError {
 }
 
 fn storage_failure(what: &str, e: &JsValue) -> OAuthError {
-    storage_error(&cat(&["token storage failed to ", what, " (", &js_error_message(e), "); using memory"]))
+    custom_failure(what, &js_error_message(e))
+}
+
+fn custom_failure(what: &str, why: &str) -> OAuthError {
+    storage_error(&cat(&["token storage failed to ", what, " (", why, "); using memory"]))
 }

@@ -337,6 +337,18 @@ test("usage errors exit 2, name the option, and send nothing", async () => {
     assert.match(r.stderr, /oauth2-wasm token --help/, "points to the help");
     assert.equal(r.stdout, "");
   }
+  // Rules the library decides (issue 18.7): its config error, named by err.field, as this CLI's option.
+  for (const [args, message] of [
+    [autograbArgs(["--timeout", "0"]), /field: +timeoutMs[\s\S]*options: +--timeout/],
+    [autograbArgs(["--timeout", "4294967296"]), /field: +timeoutMs[\s\S]*options: +--timeout/],
+    [autograbArgs(["--header", "Bad Name: v"]), /field: +headers\.Bad Name[\s\S]*options: +--header/],
+  ]) {
+    const r = await run(args, { env });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /kind: +config/);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, "");
+  }
   const empty = await run(["token", "--endpoint", endpoint(autograb), "--client-secret-stdin"], { input: "" });
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /stdin held no client secret/);

@@ -414,3 +414,22 @@ test("issue 13.8: the file store survives [], a BOM and a __proto__ key, leaves 
     assert.notEqual(await settles(m.logout(), 8_000), "pending");
   }
 });
+
+test("issue 18.7: a timeoutMs past the longest timer (2^31−1 ms) waits, for fetch and nodeHttpFetch — the core clamps it, once", async (t) => {
+  const { createServer } = await import("node:http");
+  const server = createServer((req, res) => {
+    setTimeout(() => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ access_token: "slow", token_type: "Bearer" }));
+    }, 150);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => server.close());
+  const endpoint = `http://127.0.0.1:${server.address().port}/token`;
+  for (const fetch of [globalThis.fetch, nodeHttpFetch]) {
+    // An unclamped setTimeout(…, 2^32−1) fires at once: the call would time out at 0 ms.
+    const client = { tokenEndpoint: endpoint, clientId: "c", timeoutMs: 2 ** 32 - 1 };
+    const tokens = await requestToken(client, { grantType: "client_credentials" }, { fetch });
+    assert.equal(tokens.accessToken, "slow");
+  }
+});
