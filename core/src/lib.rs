@@ -36,6 +36,7 @@ pub mod endpoint;
 pub mod error;
 pub mod grant;
 pub mod json;
+pub mod lock;
 pub mod renewal;
 pub mod request;
 pub mod response;

@@ -21,6 +21,7 @@ use js_sys::{Function, Object, Promise, Reflect};
 use oauth2_wasm_core::config::{ClientConfig, Secret};
 use oauth2_wasm_core::error::{ErrorKind, OAuthError};
 use oauth2_wasm_core::grant::Grant;
+use oauth2_wasm_core::lock::{lock_wait_ms, LockPlan, LockResult, LockStep, Locks};
 use oauth2_wasm_core::renewal::{self, Cause, Event, Renewal, Request, Setup, Step, View};
 use oauth2_wasm_core::response::{ResponseContext, TokenSet};
 use oauth2_wasm_core::session::{self, TokenRecord};
@@ -34,8 +35,6 @@ use wasm_bindgen_futures::JsFuture;
 /// to become visible before refreshing itself (Chromium can grant the lock before the
 /// sibling's `localStorage` write shows; see DESIGN.md).
 const SIBLING_WAIT_MS: u32 = 1_000;
-/// Extra time, beyond the request time limit, to wait for a held lock.
-const LOCK_GRACE_MS: u32 = 5_000;
 
 /// Options of [`TokenManager::new`].
 #[derive(Clone)]
@@ -360,49 +359,35 @@ impl TokenManager {
         }
     }
 
-    /// Waits until no sibling holds the cross-tab (or adapter) lock, at most the request
-    /// time limit and a grace; `false` when there is no such lock or it was not let go.
+    /// Waits until no sibling holds the cross-tab (or adapter) lock, as `core::lock` says
+    /// (`LockPlan::after_logout`); `false` when there is no such lock or it was not let go.
     async fn lock_released(&self) -> bool {
-        let store = self.inner.store.borrow().clone();
-        if !store.shared() {
-            return false;
-        }
         let key = JsValue::from_str(&self.inner.key);
-        let wait_ms = self.lock_wait_ms();
+        let (locks, adapter_lock, web_locks) = self.locks();
         // A native no-op as the lock's callback: taken and let go at once.
         let noop = get(&get(&js_sys::global(), "Function"), "prototype");
-        let asked = match store.adapter_lock() {
-            Some((adapter, lock)) => match lock.call2(&adapter, &key, &noop) {
-                Ok(p) => return super::within(&p, wait_ms).await.is_some_and(|r| r.is_ok()),
+        let asked = match (LockPlan::after_logout(locks, self.inner.client.timeout_ms), adapter_lock, web_locks) {
+            (Some(LockStep::Adapter { ms }), Some((adapter, lock)), _) => match lock.call2(&adapter, &key, &noop) {
+                Ok(p) => return super::within(&p, ms).await.is_some_and(|r| r.is_ok()),
                 Err(_) => return false,
             },
-            None => {
-                let locks = get(&get(&js_sys::global(), "navigator"), "locks");
-                let (Ok(request), Ok(timeout)) = (
-                    get(&locks, "request").dyn_into::<Function>(),
-                    get(&get(&js_sys::global(), "AbortSignal"), "timeout").dyn_into::<Function>(),
-                ) else {
+            (Some(LockStep::WaitWebLock { ms }), _, Some((locks, request))) => {
+                let Ok(timeout) = get(&get(&js_sys::global(), "AbortSignal"), "timeout").dyn_into::<Function>() else {
                     return false;
                 };
-                let Ok(signal) = timeout.call1(&get(&js_sys::global(), "AbortSignal"), &JsValue::from(wait_ms)) else {
+                let Ok(signal) = timeout.call1(&get(&js_sys::global(), "AbortSignal"), &JsValue::from(ms)) else {
                     return false;
                 };
                 let options = Object::new();
                 super::set(&options, "signal", &signal);
                 request.call3(&locks, &key, &options, &noop)
             }
+            _ => return false,
         };
         match asked {
             Ok(p) => JsFuture::from(Promise::resolve(&p)).await.is_ok(),
             Err(_) => false,
         }
-    }
-
-    /// How long a held lock is waited for: the request time limit and a grace, within
-    /// the timers' range (`AbortSignal.timeout` overflows as `setTimeout` does).
-    fn lock_wait_ms(&self) -> u32 {
-        let ms = self.inner.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS);
-        ms.saturating_add(LOCK_GRACE_MS).min(super::MAX_DELAY_MS)
     }
 
     /// Removes a record a sibling stored after this manager's last clear but obtained
@@ -589,62 +574,78 @@ impl TokenManager {
         Wait(flight).await
     }
 
-    /// Runs the renewal under the cross-tab or cross-process lock, where there is one.
+    /// Runs the renewal under the cross-tab or cross-process lock, where there is one:
+    /// `core::lock` decides which, and what follows when it is not granted.
     async fn locked(&self, force: bool, before: Option<Secret>) -> Result<TokenRecord, OAuthError> {
         let key = JsValue::from_str(&self.inner.key);
-        let adapter_lock = self.inner.store.borrow().adapter_lock();
-        if let Some((adapter, lock)) = adapter_lock {
-            // The adapter's store is read inside its lock: nothing can be late there.
-            let (result, outcome) =
-                self.run_in_js_lock(force, before.clone(), false, |cb| lock.call2(&adapter, &key, cb)).await;
+        let (locks, adapter_lock, web_locks) = self.locks();
+        let mut plan = LockPlan::new(locks, self.inner.client.timeout_ms);
+        // Why the last lock asked for did not run the renewal, for the report.
+        let mut why = String::new();
+        loop {
+            let (result, outcome) = match plan.step() {
+                LockStep::Adapter { .. } => {
+                    let Some((adapter, lock)) = &adapter_lock else { break };
+                    self.run_in_js_lock(force, before.clone(), false, |cb| lock.call2(adapter, &key, cb)).await
+                }
+                LockStep::TryWebLock => {
+                    let Some((locks, request)) = &web_locks else { break };
+                    let options = Object::new();
+                    super::set(&options, "ifAvailable", &JsValue::TRUE);
+                    self.run_in_js_lock(force, before.clone(), false, |cb| request.call3(locks, &key, &options, cb))
+                        .await
+                }
+                LockStep::WaitWebLock { ms } => {
+                    let Some((locks, request)) = &web_locks else { break };
+                    let options = Object::new();
+                    let controller = web_sys::AbortController::new().ok();
+                    let abort = controller.clone().map(|c| Closure::once(move || c.abort()));
+                    let timer = abort.as_ref().map(|a| set_timeout(a.as_ref(), ms));
+                    if let Some(c) = &controller {
+                        super::set(&options, "signal", &c.signal());
+                    }
+                    let ran = self
+                        .run_in_js_lock(force, before.clone(), true, |cb| request.call3(locks, &key, &options, cb))
+                        .await;
+                    if let Some(t) = timer {
+                        clear_timeout(&t);
+                    }
+                    drop(abort);
+                    ran
+                }
+                LockStep::Without { contended, lock_failed } => {
+                    if lock_failed {
+                        self.notify(
+                            ChangeReason::StorageError,
+                            Some(oauth2_wasm_core::lock::adapter_lock_failed(&why)),
+                        );
+                    }
+                    return self.renew_inside(force, before, contended).await;
+                }
+            };
             if let Some(r) = result {
                 return r;
             }
-            // A lock that fails must not break getAccessToken(): say so, renew without it.
-            let why = match outcome {
+            why = match &outcome {
                 Ok(()) => String::from("it did not call its function"),
-                Err(e) => js_error_message(&e),
+                Err(e) => js_error_message(e),
             };
-            let message =
-                oauth2_wasm_core::text::cat(&["the storage adapter's lock() failed (", &why, "); renewing without it"]);
-            self.notify(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
-            return self.renew_inside(force, before, false).await;
+            plan.next(if outcome.is_ok() { LockResult::NotGranted } else { LockResult::Failed });
         }
+        // The plan named a lock this runtime does not have (it cannot): renew without.
+        self.renew_inside(force, before, false).await
+    }
+
+    /// The locks this manager can take: what the core plans with, the adapter's
+    /// `lock(name, fn)` and the runtime's Web Locks `request`.
+    #[allow(clippy::type_complexity)]
+    fn locks(&self) -> (Locks, Option<(JsValue, Function)>, Option<(JsValue, Function)>) {
+        let store = self.inner.store.borrow().clone();
+        let adapter_lock = store.adapter_lock();
         let locks = get(&get(&js_sys::global(), "navigator"), "locks");
-        let Ok(request) = get(&locks, "request").dyn_into::<Function>() else {
-            return self.renew_inside(force, before, false).await;
-        };
-        if !self.inner.store.borrow().shared() {
-            return self.renew_inside(force, before, false).await;
-        }
-        // First without waiting: a granted lock means no sibling is renewing.
-        let options = Object::new();
-        super::set(&options, "ifAvailable", &JsValue::TRUE);
-        let (result, _) =
-            self.run_in_js_lock(force, before.clone(), false, |cb| request.call3(&locks, &key, &options, cb)).await;
-        if let Some(r) = result {
-            return r;
-        }
-        // Contended: wait for the lock, boundedly, then re-check before renewing.
-        let wait_ms = self.lock_wait_ms();
-        let options = Object::new();
-        let controller = web_sys::AbortController::new().ok();
-        let abort = controller.clone().map(|c| Closure::once(move || c.abort()));
-        let timer = abort.as_ref().map(|a| set_timeout(a.as_ref(), wait_ms));
-        if let Some(c) = &controller {
-            super::set(&options, "signal", &c.signal());
-        }
-        let (result, _) =
-            self.run_in_js_lock(force, before.clone(), true, |cb| request.call3(&locks, &key, &options, cb)).await;
-        if let Some(t) = timer {
-            clear_timeout(&t);
-        }
-        drop(abort);
-        match result {
-            Some(r) => r,
-            // The wait ran out (a stuck sibling): go on without the lock.
-            None => self.renew_inside(force, before, true).await,
-        }
+        let web_locks = get(&locks, "request").dyn_into::<Function>().ok().map(|request| (locks, request));
+        let plan = Locks { adapter: adapter_lock.is_some(), web_locks: web_locks.is_some(), shared: store.shared() };
+        (plan, adapter_lock, web_locks)
     }
 
     /// Calls `request(callback)`. `callback(lock)` runs the renewal and returns its promise,
@@ -679,7 +680,7 @@ impl TokenManager {
         // as long as a held lock is, then — unless the renewal is under way inside it, which
         // its own time limits bound — it counts as a lock that failed.
         let outcome = match request(callback.as_ref()) {
-            Ok(p) => match super::within(&p, self.lock_wait_ms()).await {
+            Ok(p) => match super::within(&p, lock_wait_ms(self.inner.client.timeout_ms)).await {
                 Some(settled) => settled.map(|_| ()),
                 None => {
                     let inside = running.borrow().clone();
