@@ -9,7 +9,9 @@
 //! below); else, where siblings share the store and the runtime has Web Locks, the Web Lock
 //! first without waiting (granted: no sibling is renewing), then waited for at most
 //! [`lock_wait_ms`] (a sibling is renewing: re-check what it stored before renewing); a lock
-//! that fails or is never let go does not break the call — the renewal runs without it.
+//! that fails or is never let go does not break the call — the renewal runs without it,
+//! and without the adapter's lock it sends no refresh token (issue 19: two processes
+//! refreshing at once with one rotating token log everyone out).
 
 use crate::error::{ErrorKind, OAuthError};
 use crate::text::cat;
@@ -56,7 +58,8 @@ pub enum LockStep {
     Without {
         /// A sibling held the lock until the wait ran out: re-check before renewing.
         contended: bool,
-        /// The adapter's lock failed: the driver reports it (a `storage` event) and goes on.
+        /// The adapter's lock failed: the driver reports it (a `storage` event) and renews
+        /// without sending a refresh token (`renewal::Setup::unlocked`).
         lock_failed: bool,
     },
 }
@@ -120,8 +123,11 @@ impl LockPlan {
     }
 }
 
-/// The `storage` event's error when the adapter's lock failed (`why`: how) and the renewal
-/// ran without it.
+/// The `storage` event's error when the adapter's lock failed (`why`: how): the renewal
+/// goes on without it, but sends no refresh token (`renewal::Setup::unlocked`).
 pub fn adapter_lock_failed(why: &str) -> OAuthError {
-    OAuthError::new(ErrorKind::Storage, cat(&["the storage adapter's lock() failed (", why, "); renewing without it"]))
+    OAuthError::new(
+        ErrorKind::Storage,
+        cat(&["the storage adapter's lock() failed (", why, "); no refresh token is sent without it"]),
+    )
 }

@@ -16,6 +16,7 @@
 //!   timeout, 5xx or any other fault;
 //! - the refresh token sent is the one the view holds at that moment, so a token rotated
 //!   out by a sibling whose write is visible is never reused;
+//! - no refresh token is sent without the lock ([`Setup::unlocked`]);
 //! - an answer that arrives after a login, a logout or a sibling's clear (the view's
 //!   generation moved since the request was sent) is dropped rather than stored;
 //! - it finishes within [`MAX_STEPS`] steps.
@@ -114,6 +115,13 @@ pub struct Setup {
     pub can_reacquire: bool,
     /// The caller's refresh skew (seconds), if set.
     pub skew_secs: Option<u64>,
+    /// The lock that guards the store siblings share could not be had (an adapter's
+    /// `lock()` failed): no refresh token is sent — a sibling holding it may be sending the
+    /// same one, and a rotating server would then end the session for everyone. The held
+    /// access token is handed out while it is valid (unless the renewal is forced), else the
+    /// renewal fails with kind `storage`, the tokens kept; the manager's own grant, which
+    /// rotates nothing, may still be used.
+    pub unlocked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -235,6 +243,15 @@ impl Renewal {
     fn decide(&mut self, view: View<'_>) -> Step {
         match (session::renewal(view.record, self.setup.can_reacquire), view.record) {
             (Next::Refresh, Some(r)) => match &r.refresh_token {
+                Some(_) if self.setup.unlocked => {
+                    if !self.setup.force && r.expires_at.is_none_or(|at| view.now < at) {
+                        Step::Finish(Ok(r.clone()))
+                    } else if self.setup.can_reacquire {
+                        self.send(view, Phase::Reacquiring, Request::Reacquire)
+                    } else {
+                        Step::Finish(Err(unlocked_error()))
+                    }
+                }
                 Some(sent) => {
                     let phase = Phase::Refreshing { previous: r.clone(), sent: sent.clone() };
                     self.send(view, phase, Request::Refresh(sent.clone()))
@@ -285,6 +302,15 @@ impl Renewal {
             _ => Step::Finish(Err(e)),
         }
     }
+}
+
+/// Why a renewal without the store's lock did not refresh.
+fn unlocked_error() -> OAuthError {
+    OAuthError::new(
+        ErrorKind::Storage,
+        "the tokens were not renewed: the refresh token is not sent without the storage's lock, which could not \
+         be had (a sibling may be using it); try again",
+    )
 }
 
 /// The held record, when its refresh token is no longer `sent`: a sibling rotated it.

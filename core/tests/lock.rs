@@ -57,5 +57,8 @@ fn a_logout_waits_for_the_siblings_lock_only_where_a_sibling_can_hold_one() {
 fn the_adapter_lock_report_names_the_cause_and_the_way_on() {
     let e = oauth2_wasm_core::lock::adapter_lock_failed("it did not call its function");
     assert_eq!(e.kind, oauth2_wasm_core::ErrorKind::Storage);
-    assert_eq!(e.message, "the storage adapter's lock() failed (it did not call its function); renewing without it");
+    assert_eq!(
+        e.message,
+        "the storage adapter's lock() failed (it did not call its function); no refresh token is sent without it"
+    );
 }

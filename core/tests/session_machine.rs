@@ -389,3 +389,33 @@ fn t15_a_login_while_the_renewal_waited_for_the_lock_is_the_session_it_renews() 
     let last = m.resume(view, Event::Answered { sent_at: T0, result: tokens("a2", Some("r2"), 3600) });
     assert_eq!(last, Step::Commit(record("a2", T0, 3600, Some("r2")), Cause::Refresh));
 }
+
+/// Issue 19's prerequisite: without the store's lock (an adapter's `lock()` failed) no
+/// refresh token is sent — a sibling holding the lock may be sending the same one.
+#[test]
+fn t19_without_the_lock_no_refresh_token_is_sent() {
+    let unlocked = Setup { unlocked: true, ..setup(false, false) };
+    // Valid, renewing early: the held token is handed out.
+    let held = record("a1", T0 - 3_550_000, 3600, Some("r1"));
+    let mut w = World::new(Some(held.clone()), T0);
+    assert_eq!(w.run(unlocked.clone()), Step::Finish(Ok(held.clone())));
+    assert!(w.sent.is_empty());
+    // Expired: a storage error, the tokens kept (no End, no commit).
+    let mut w = World::new(Some(held.clone()), T0 + 100_000);
+    match w.run(unlocked.clone()) {
+        Step::Finish(Err(e)) => assert_eq!(e.kind, ErrorKind::Storage, "{e:?}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+    assert!(w.sent.is_empty() && w.record == Some(held.clone()));
+    // Forced (refresh(), a 401): not the held token, not the refresh token.
+    let mut w = World::new(Some(held.clone()), T0);
+    let forced = Setup { force: true, before: Some(Secret::new("a1")), ..unlocked.clone() };
+    assert!(matches!(w.run(forced), Step::Finish(Err(ref e)) if e.kind == ErrorKind::Storage));
+    assert!(w.sent.is_empty());
+    // The manager's own grant rotates nothing: it may go ahead.
+    let mut w = World::new(Some(held.clone()), T0 + 100_000);
+    w.answers.push(tokens("a2", None, 3600));
+    let last = w.run(Setup { can_reacquire: true, ..unlocked });
+    assert_eq!(w.sent, vec![Request::Reacquire]);
+    assert_eq!(committed(&last).access_token.expose(), "a2");
+}

@@ -12,8 +12,12 @@
 //! uncontended sees every earlier write; a tab that waits for a sibling sees it within the
 //! wait. In "adapter" mode (a store read inside its own lock) every read is current.
 //!
+//! In adapter mode a renewal's lock may also fail (the adapter's `lock()` throws): it runs
+//! at once, beside the holder, with `Setup::unlocked`.
+//!
 //! Invariants checked after every step:
-//! - only the lock holder sends, and a renewal has one request out at a time;
+//! - only the lock holder sends a refresh token (a renewal whose lock failed may only
+//!   re-acquire with the manager's grant), and a renewal has one request out at a time;
 //! - every renewal finishes within `MAX_STEPS` steps;
 //! - a session is ended only right after the server refused the refresh token just sent;
 //! - the server never sees a rotated-out refresh token, and no tab's session ends —
@@ -130,8 +134,9 @@ enum Flight {
     /// Queued for the lock.
     Queued(Setup),
     /// Running: the machine, its next step, steps taken, whether the last answer was a
-    /// refusal of the refresh token sent (re-reads and waits since then included).
-    Running { machine: Renewal, step: Step, steps: usize, refused: bool },
+    /// refusal of the refresh token sent (re-reads and waits since then included), and
+    /// whether it runs without the lock (the adapter's `lock()` failed).
+    Running { machine: Renewal, step: Step, steps: usize, refused: bool, unlocked: bool },
 }
 
 /// A write to storage: its order, and the text stored (`None`: the key removed).
@@ -227,7 +232,9 @@ impl World {
         }
     }
 
-    fn call(&mut self, i: usize, force: bool) {
+    /// Tab `i` asks for a token (`force`: a refresh). `lock_fails`: in adapter mode, the
+    /// adapter's `lock()` fails for this renewal, which then runs at once without it.
+    fn call(&mut self, i: usize, force: bool, lock_fails: bool) {
         let (adapter, can_reacquire, now) = (self.adapter, self.can_reacquire, self.now);
         let tab = &mut self.tabs[i];
         if tab.flight.is_some() {
@@ -243,7 +250,18 @@ impl World {
             waits_for_siblings: !adapter,
             can_reacquire,
             skew_secs: None,
+            unlocked: false,
         };
+        if lock_fails && adapter {
+            // As the manager: no lock, so no rewrite of an unsaved record either; the
+            // adapter's store is read current.
+            tab.deliver_all();
+            let mut machine = Renewal::new(Setup { unlocked: true, ..setup });
+            let view = View { record: tab.record(), generation: tab.session.generation(), now };
+            let step = machine.resume(view, Event::Begin);
+            tab.flight = Some(Flight::Running { machine, step, steps: 1, refused: false, unlocked: true });
+            return;
+        }
         tab.flight = Some(Flight::Queued(setup));
         if self.holder.is_none() {
             self.grant(i, false);
@@ -275,7 +293,14 @@ impl World {
             let mut machine = Renewal::new(setup);
             let view = View { record: tab.record(), generation, now };
             let step = machine.resume(view, Event::Begin);
-            tab.flight = Some(Flight::Running { machine, step, steps: 1, refused: false });
+            tab.flight = Some(Flight::Running { machine, step, steps: 1, refused: false, unlocked: false });
+        }
+    }
+
+    /// Lets go of the lock, unless the renewal ran without it.
+    fn release_unless(&mut self, i: usize, unlocked: bool) {
+        if !unlocked {
+            self.release(i);
         }
     }
 
@@ -292,10 +317,10 @@ impl World {
         if !matches!(self.tabs[i].flight, Some(Flight::Running { .. })) {
             return; // idle, or queued for the lock
         }
-        let Some(Flight::Running { mut machine, step, steps, refused }) = self.tabs[i].flight.take() else {
+        let Some(Flight::Running { mut machine, step, steps, refused, unlocked }) = self.tabs[i].flight.take() else {
             return;
         };
-        assert_eq!(self.holder, Some(i), "only the lock holder renews");
+        assert!(unlocked || self.holder == Some(i), "only the lock holder renews, or a renewal whose lock failed");
         assert!(steps <= MAX_STEPS, "a renewal took more than {MAX_STEPS} steps");
         let now = self.now;
         // `RENEWAL_TRACE=1 cargo +nightly fuzz run renewal <input>` prints the steps of a
@@ -318,26 +343,27 @@ impl World {
                 (Event::Waited, refused)
             }
             Step::Send(request) => {
+                assert!(!(unlocked && matches!(request, Request::Refresh(_))), "a refresh token sent without the lock");
                 let result = self.server.answer(&request, fate, now);
                 let refusal = matches!(&result, Err(e) if e.error.as_deref() == Some("invalid_grant"));
                 (Event::Answered { sent_at: now, result }, refusal && matches!(request, Request::Refresh(_)))
             }
             Step::Commit(record, _) => {
                 self.commit(i, Some(record), false);
-                return self.release(i);
+                return self.release_unless(i, unlocked);
             }
             Step::End(_) => {
                 assert!(refused, "a session may end only right after a refused refresh");
                 self.tabs[i].ended += 1;
                 self.commit(i, None, true);
-                return self.release(i);
+                return self.release_unless(i, unlocked);
             }
-            Step::Finish(_) => return self.release(i),
+            Step::Finish(_) => return self.release_unless(i, unlocked),
         };
         let tab = &mut self.tabs[i];
         let view = View { record: tab.record(), generation: tab.session.generation(), now };
         let step = machine.resume(view, event);
-        tab.flight = Some(Flight::Running { machine, step, steps: steps + 1, refused: refused_now });
+        tab.flight = Some(Flight::Running { machine, step, steps: steps + 1, refused: refused_now, unlocked });
     }
 
     fn check(&self) {
@@ -376,7 +402,7 @@ fuzz_target!(|data: &[u8]| {
         let i = usize::from(b) % TABS;
         world.now += 1; // time moves between any two things that happen
         match a % 8 {
-            0 | 1 => world.call(i, a & 8 == 8),
+            0 | 1 => world.call(i, a & 8 == 8, a & 16 == 16),
             2..=4 => world.step(i, b / 4),
             5 => world.now += u64::from(b) * 1000,
             6 if a & 8 == 8 => world.fail_next_write = true,

@@ -620,7 +620,7 @@ impl TokenManager {
                             Some(oauth2_wasm_core::lock::adapter_lock_failed(&why)),
                         );
                     }
-                    return self.renew_inside(force, before, contended).await;
+                    return self.renew_inside(force, before, contended, lock_failed).await;
                 }
             };
             if let Some(r) = result {
@@ -633,7 +633,7 @@ impl TokenManager {
             plan.next(if outcome.is_ok() { LockResult::NotGranted } else { LockResult::Failed });
         }
         // The plan named a lock this runtime does not have (it cannot): renew without.
-        self.renew_inside(force, before, false).await
+        self.renew_inside(force, before, false, false).await
     }
 
     /// The locks this manager can take: what the core plans with, the adapter's
@@ -668,7 +668,7 @@ impl TokenManager {
                     return Promise::resolve(&JsValue::UNDEFINED).into();
                 }
                 let renewal = super::promise(async move {
-                    let r = me.renew_inside(force, before, contended).await;
+                    let r = me.renew_inside(force, before, contended, false).await;
                     *slot.borrow_mut() = Some(r);
                     Ok(JsValue::UNDEFINED)
                 });
@@ -702,8 +702,10 @@ impl TokenManager {
         force: bool,
         before: Option<Secret>,
         contended: bool,
+        unlocked: bool,
     ) -> Result<TokenRecord, OAuthError> {
-        if self.inner.state.borrow().session.is_unsaved() {
+        // A record a failed write left unsaved is written again only under the lock.
+        if self.inner.state.borrow().session.is_unsaved() && !unlocked {
             self.save_again().await;
         }
         let mut renewal = Renewal::new(Setup {
@@ -713,6 +715,7 @@ impl TokenManager {
             waits_for_siblings: self.waits_for_siblings(),
             can_reacquire: self.inner.grant.is_some(),
             skew_secs: self.inner.skew,
+            unlocked,
         });
         let mut event = Event::Begin;
         for _ in 0..renewal::MAX_STEPS {

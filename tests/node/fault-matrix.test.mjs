@@ -556,18 +556,51 @@ test("S13: an adapter that throws, rejects or returns non-strings never breaks g
   }
 });
 
-test("S13: an adapter whose lock() throws does not break getAccessToken", async () => {
+test("S13: an adapter whose lock() throws does not break getAccessToken, and no refresh token is sent without it (issue 19)", async () => {
   const c = clock();
   for (const lock of [() => { throw new Error("lock broke"); }, async () => { throw new Error("lock broke"); }]) {
     const store = memoryStore();
-    const manager = new TokenManager({ client: scriptedClient, storage: { ...store.adapter, lock }, now: c.now, fetch: () => issued() });
+    let broken = true;
+    const working = memoryStore({ lock: true }).adapter.lock;
+    const sent = [];
+    const fetch = async (url, init) => {
+      sent.push(new URLSearchParams(init.body).get("grant_type"));
+      return issued();
+    };
+    const adapter = { ...store.adapter, lock: (name, fn) => (broken ? lock(name, fn) : working(name, fn)) };
+    const manager = new TokenManager({ client: scriptedClient, storage: adapter, now: c.now, fetch });
     const events = recorder(manager);
     const first = await manager.login(cc);
-    c.advance(3600);
+    // Renewing early (inside the 60 s skew), the held token is handed out: it is still valid.
+    c.advance(3600 - 30);
+    assert.equal(await manager.getAccessToken(), first.accessToken);
+    assert.ok(events.some((e) => e.reason === "storage_error" && /lock\(\) failed/.test(e.error.message)));
+    // Expired: a storage error, the refresh token not sent, the tokens kept.
+    c.advance(60);
+    const err = await rejection(manager.getAccessToken());
+    assert.equal(err.kind, "storage", err.message);
+    assert.deepEqual(sent, ["client_credentials"], "only the login was sent");
+    assert.equal(manager.getTokens().refreshToken, first.refreshToken, "nothing lost");
+    assert.equal(JSON.parse(store.value()).refreshToken, first.refreshToken, "the shared record stands");
+    // The lock works again: the refresh goes ahead.
+    broken = false;
     const token = await manager.getAccessToken();
     assert.notEqual(token, first.accessToken);
-    assert.ok(events.some((e) => e.reason === "storage_error"));
+    assert.deepEqual(sent, ["client_credentials", "refresh_token"]);
   }
+  // A manager with a grant of its own re-acquires without the lock (it rotates nothing).
+  const store = memoryStore();
+  const sent = [];
+  const fetch = async (url, init) => {
+    sent.push(new URLSearchParams(init.body).get("grant_type"));
+    return issued();
+  };
+  const lock = () => { throw new Error("lock broke"); };
+  const manager = new TokenManager({ client: scriptedClient, grant: cc, storage: { ...store.adapter, lock }, now: c.now, fetch });
+  const first = await manager.getAccessToken();
+  c.advance(3700);
+  assert.notEqual(await manager.getAccessToken(), first);
+  assert.deepEqual(sent, ["client_credentials", "client_credentials"], "no refresh token without the lock");
 });
 
 test("S14: differs by design — the stored record holds absolute times counted from the send time", async () => {

@@ -50,7 +50,7 @@ const SURFACES_AS = {
   hang: ["timeout"],
   get: ["storage"],
   set: ["storage"],
-  lock: [], // a storage_error event, and a renewal without the lock (README)
+  lock: ["storage"], // a storage_error event; without the lock no refresh token is sent: an expired token fails (README)
   revoked: [], // manager.fetch renews and replays: not a failure by itself
 };
 
