@@ -82,16 +82,61 @@ impl HttpResponse {
     }
 }
 
-/// Reads the outcome of one request as the wasm side's `exchange.js` packs it — lines, a
-/// present value marked with "=", the body last and whole: either `=fault`, `=code`,
-/// `=1` if during the body; or an empty line, then status, sent-at, response type,
-/// location, content-type, retry-after, date, www-authenticate, `=1` if oversized, body —
-/// into the response, or the error it stands for. Anything unreadable is a network error.
-pub fn read_outcome(outcome: &str, timeout_ms: u32, runtime: Runtime) -> Result<HttpResponse, OAuthError> {
+/// One request's outcome as a driver reports it — `exchange.js`'s outcome object, member
+/// for member (typed: no positional protocol). Either a fault (`fault`, with `code` and
+/// `during_body` for a network failure) or a response (`status` and what follows it).
+#[derive(Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Why there is no response: `"timeout"`, `"aborted"`, `"notresponse"` (fetch resolved
+    /// to something that is not a Response); anything else is a network failure.
+    pub fault: Option<String>,
+    /// The platform's error code of a network failure (`ECONNRESET` …), shown only when
+    /// [`is_error_code`].
+    pub code: Option<String>,
+    /// The network failure came while reading the body.
+    pub during_body: bool,
+    /// The HTTP status (a JavaScript number: a whole one from 0 to 999 is a status).
+    pub status: Option<f64>,
+    /// When the request was sent (ms since the epoch).
+    pub sent_at: Option<f64>,
+    /// The Response's `type` (`basic`, `cors`, `opaqueredirect` …), for status 0 and redirects.
+    pub kind: Option<String>,
+    /// The `Location` of a redirect.
+    pub location: Option<String>,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Retry-After`.
+    pub retry_after: Option<String>,
+    /// `Date`.
+    pub date: Option<String>,
+    /// `WWW-Authenticate`.
+    pub www_authenticate: Option<String>,
+    /// The body was over [`MAX_RESPONSE_BYTES`] and was not read.
+    pub oversized: bool,
+    /// The body (absent for redirects, opaque and oversized responses).
+    pub body: Option<String>,
+}
+
+/// The body may hold tokens: `Debug` shows its length only.
+impl core::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Outcome")
+            .field("fault", &self.fault)
+            .field("code", &self.code)
+            .field("during_body", &self.during_body)
+            .field("status", &self.status)
+            .field("kind", &self.kind)
+            .field("oversized", &self.oversized)
+            .field("body_len", &self.body.as_ref().map(String::len))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads one request's [`Outcome`] into the response, or the error it stands for. Anything
+/// unreadable (no status, a status that is not one) is a network error.
+pub fn read_outcome(outcome: &Outcome, timeout_ms: u32, runtime: Runtime) -> Result<HttpResponse, OAuthError> {
     let fault = |f: TransportFault| fault_error(&f, runtime);
-    let mut fields = outcome.splitn(11, '\n').map(|f| f.strip_prefix('='));
-    let mut next = || fields.next().flatten();
-    match next() {
+    match outcome.fault.as_deref() {
         None => {}
         Some("timeout") => return Err(fault(TransportFault::Timeout(timeout_ms))),
         Some("aborted") => return Err(fault(TransportFault::Aborted)),
@@ -99,32 +144,37 @@ pub fn read_outcome(outcome: &str, timeout_ms: u32, runtime: Runtime) -> Result<
             return Err(OAuthError::new(ErrorKind::Network, "fetch resolved to something that is not a Response"))
         }
         Some(_) => {
-            let code = next().filter(|c| is_error_code(c)).map(str::to_owned);
-            return Err(fault(TransportFault::Network { code, during_body: next().is_some() }));
+            let code = outcome.code.clone().filter(|c| is_error_code(c));
+            return Err(fault(TransportFault::Network { code, during_body: outcome.during_body }));
         }
     }
-    let Some(status) = next().and_then(|s| s.parse::<u16>().ok()) else {
+    let status = outcome.status.filter(|s| (0.0..=999.0).contains(s) && *s == (*s as u16) as f64).map(|s| s as u16);
+    let Some(status) = status else {
         return Err(fault(TransportFault::Network { code: None, during_body: false }));
     };
-    let sent_at_ms = next().and_then(|s| s.parse::<u64>().ok()).unwrap_or_default();
-    let (kind, location) = (next(), next());
+    let sent_at_ms = outcome.sent_at.filter(|t| t.is_finite() && *t >= 0.0).map_or(0, |t| t as u64);
+    let kind = outcome.kind.as_deref();
     if status == 0 && kind != Some("opaqueredirect") {
         return Err(unreadable_error(kind.unwrap_or("unknown")));
     }
     if is_redirect(status) {
-        return Err(redirect_error(status, location));
+        return Err(redirect_error(status, outcome.location.as_deref()));
     }
     let mut headers = Vec::with_capacity(4);
-    for name in ["content-type", "retry-after", "date", "www-authenticate"] {
-        if let Some(v) = next() {
-            headers.push((name.to_owned(), v.to_owned()));
+    for (name, value) in [
+        ("content-type", &outcome.content_type),
+        ("retry-after", &outcome.retry_after),
+        ("date", &outcome.date),
+        ("www-authenticate", &outcome.www_authenticate),
+    ] {
+        if let Some(v) = value {
+            headers.push((name.to_owned(), v.clone()));
         }
     }
-    if next().is_some() {
-        let content_type = headers.first().filter(|(n, _)| n == "content-type").map(|(_, v)| v.as_str());
-        return Err(oversized_error(status, content_type));
+    if outcome.oversized {
+        return Err(oversized_error(status, outcome.content_type.as_deref()));
     }
-    Ok(HttpResponse { sent_at_ms, status, headers, body: next().unwrap_or_default().to_owned() })
+    Ok(HttpResponse { sent_at_ms, status, headers, body: outcome.body.clone().unwrap_or_default() })
 }
 
 /// The error for a transport fault.

@@ -723,44 +723,57 @@ fn p10_redirects_are_errors_never_followed() {
     assert_eq!(fail(302, "<html>Moved</html>").kind, ErrorKind::Http);
 }
 
-/// The outcome `src/web/exchange.js` packs for one request, as the core reads it: every
+/// The outcome `src/web/exchange.js` reports for one request, as the core reads it: every
 /// transport row above reaches the wasm this way.
 #[test]
-fn transport_outcomes_read_as_exchange_js_packs_them() {
-    use transport::{read_outcome, Runtime};
-    let read = |fields: &[&str]| read_outcome(&fields.join("\n"), 300, Runtime::Server);
-    let err = |fields: &[&str]| read(fields).expect_err("an error");
+fn transport_outcomes_read_as_exchange_js_reports_them() {
+    use transport::{read_outcome, Outcome, Runtime};
+    let read = |o: Outcome| read_outcome(&o, 300, Runtime::Server);
+    let err = |o: Outcome| read(o).expect_err("an error");
+    let response = |status: f64| Outcome { status: Some(status), sent_at: Some(1.0), ..Outcome::default() };
+    let fault = |f: &str| Outcome { fault: Some(f.into()), ..Outcome::default() };
 
-    let ok =
-        read(&["", "=200", "=1700000000000", "=basic", "", "=application/json", "", "=Mon", "", "", "={\"a\":\n1}"])
-            .expect("a response");
+    let ok = read(Outcome {
+        sent_at: Some(1_700_000_000_000.0),
+        kind: Some("basic".into()),
+        content_type: Some("application/json".into()),
+        date: Some("Mon".into()),
+        body: Some("{\"a\":\n1}".into()),
+        ..response(200.0)
+    })
+    .expect("a response");
     assert_eq!((ok.status, ok.sent_at_ms, ok.body.as_str()), (200, 1_700_000_000_000, "{\"a\":\n1}"), "the body whole");
     let headers = [("content-type".to_owned(), "application/json".to_owned()), ("date".to_owned(), "Mon".to_owned())];
     assert_eq!(ok.headers, headers);
-    let empty = read(&["", "=204", "=1", "", "", "", "", "", "", "", "="]).expect("an empty body");
+    let empty = read(Outcome { body: Some(String::new()), ..response(204.0) }).expect("an empty body");
     assert_eq!((empty.status, empty.body.as_str(), empty.headers.len()), (204, "", 0));
 
-    let timeout = err(&["=timeout"]);
+    let timeout = err(fault("timeout"));
     assert_eq!(timeout.kind, ErrorKind::Timeout);
     assert!(timeout.message.contains("300 ms"), "{}", timeout.message);
-    assert_eq!(err(&["=aborted"]).kind, ErrorKind::Aborted);
-    let reset = err(&["=network", "=ECONNRESET", "=1"]);
+    assert_eq!(err(fault("aborted")).kind, ErrorKind::Aborted);
+    let reset = err(Outcome { code: Some("ECONNRESET".into()), during_body: true, ..fault("network") });
     assert_eq!(reset.kind, ErrorKind::Network);
     assert!(reset.message.contains("while reading") && reset.message.contains("(ECONNRESET)"), "{}", reset.message);
-    let odd = err(&["=network", "=not a code!", ""]);
+    let odd = err(Outcome { code: Some("not a code!".into()), ..fault("network") });
     assert!(!odd.message.contains("not a code") && !odd.message.contains("while reading"), "{}", odd.message);
-    assert_eq!(err(&["=notresponse"]).kind, ErrorKind::Network);
-    for garbage in [&[""][..], &["", "=abc"], &[]] {
-        assert_eq!(err(garbage).kind, ErrorKind::Network, "{garbage:?}");
+    assert_eq!(err(fault("notresponse")).kind, ErrorKind::Network);
+    // No status, or one that is not a status: unreadable, a network error.
+    for garbage in [Outcome::default(), response(-1.0), response(200.5), response(1000.0), response(f64::NAN)] {
+        assert_eq!(err(garbage.clone()).kind, ErrorKind::Network, "{garbage:?}");
     }
 
-    assert_eq!(err(&["", "=0", "=1", "=cors"]), transport::unreadable_error("cors"));
-    assert_eq!(err(&["", "=0", "=1"]), transport::unreadable_error("unknown"));
-    assert_eq!(err(&["", "=0", "=1", "=opaqueredirect"]), transport::redirect_error(0, None));
-    let moved = err(&["", "=302", "=1", "=basic", "=https://login.example/sso"]);
-    assert_eq!(moved, transport::redirect_error(302, Some("https://login.example/sso")));
-    let big = err(&["", "=200", "=1", "", "", "=application/json", "", "", "", "=1"]);
-    assert_eq!(big, transport::oversized_error(200, Some("application/json")));
+    assert_eq!(err(Outcome { kind: Some("cors".into()), ..response(0.0) }), transport::unreadable_error("cors"));
+    assert_eq!(err(response(0.0)), transport::unreadable_error("unknown"));
+    let opaque = Outcome { kind: Some("opaqueredirect".into()), ..response(0.0) };
+    assert_eq!(err(opaque), transport::redirect_error(0, None));
+    let moved = Outcome { location: Some("https://login.example/sso".into()), ..response(302.0) };
+    assert_eq!(err(moved), transport::redirect_error(302, Some("https://login.example/sso")));
+    let big = Outcome { content_type: Some("application/json".into()), oversized: true, ..response(200.0) };
+    assert_eq!(err(big), transport::oversized_error(200, Some("application/json")));
+    // The body may hold tokens: Debug shows its length.
+    let secret = Outcome { body: Some("{\"access_token\":\"live\"}".into()), ..response(200.0) };
+    assert!(!format!("{secret:?}").contains("live"));
 }
 
 #[test]

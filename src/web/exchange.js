@@ -11,8 +11,9 @@
 //
 // The outcome: { fault: "timeout" | "aborted" | "network" | "notresponse", code, duringBody }
 // or { status, kind, sentAt, location, contentType, retryAfter, date, wwwAuthenticate,
-// body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies —
-// crosses into wasm packed in one string (`pack`).
+// body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies.
+// Rust reads it member by member (`JsOutcome` in fetch.rs), each of its type or absent:
+// `outcome()` makes sure of that, whatever a fast path returned.
 
 const FAST = Symbol.for("oauth2-wasm.exchange");
 const quiet = () => {};
@@ -39,34 +40,38 @@ export function makeError(kind, message, fields) {
   return Object.assign(e, fields);
 }
 
-export async function exchange(fetch, url, method, headerLines, body, timeoutMs, signal, max) {
+export async function exchange(fetch, url, method, headersJson, body, timeoutMs, signal, max) {
   // timeoutMs comes clamped to the longest timer (core::transport::timer_ms).
-  const lines = headerLines.split("\n");
-  const headers = {};
-  for (let i = 0; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];
+  const headers = JSON.parse(headersJson);
   const fast = fetch[FAST];
-  let outcome;
+  let o;
   try {
-    outcome =
+    o =
       (typeof fast === "function" && (await fast.call(fetch, url, method, headers, body, timeoutMs, signal, max))) ||
       (await viaFetch(fetch, url, method, headers, body, timeoutMs, signal, max));
   } catch (e) {
-    outcome = { fault: "network", code: errorCode(e) }; // a fast path that broke its word
+    o = { fault: "network", code: errorCode(e) }; // a fast path that broke its word
   }
-  return pack(outcome);
+  return outcome(o);
 }
 
-// The outcome as one string, so it crosses into wasm at once: lines (header values cannot
-// hold a line break), a present value marked with "=", the body last and whole.
-function pack(o) {
-  const fields = o.fault
-    ? [o.fault, o.code, o.duringBody && "1"]
-    : [undefined, o.status, o.sentAt, o.kind, o.location, o.contentType, o.retryAfter, o.date, o.wwwAuthenticate, o.oversized && "1", o.body];
-  const last = fields.length - 1;
-  // Spec Headers never hold a line break; an injected fetch's might: it must not shift
-  // the fields after it.
-  const line = (v, i) => (i === last ? String(v) : String(v).replace(/[\r\n]/g, " "));
-  return fields.map((v, i) => (v === undefined || v === false ? "" : "=" + line(v, i))).join("\n");
+// The outcome with each member of its type or absent (a fast path's is not trusted to be).
+function outcome(o) {
+  const str = (v) => (typeof v === "string" ? v : undefined);
+  const num = (v) => (typeof v === "number" ? v : undefined);
+  if (o?.fault) return { fault: str(o.fault) ?? "network", code: str(o.code), duringBody: o.duringBody === true };
+  return {
+    status: num(o?.status),
+    sentAt: num(o?.sentAt),
+    kind: str(o?.kind),
+    location: str(o?.location),
+    contentType: str(o?.contentType),
+    retryAfter: str(o?.retryAfter),
+    date: str(o?.date),
+    wwwAuthenticate: str(o?.wwwAuthenticate),
+    oversized: o?.oversized === true,
+    body: str(o?.body),
+  };
 }
 
 async function viaFetch(fetch, url, method, headers, body, timeoutMs, signal, max) {

@@ -97,19 +97,69 @@ fn warn_once(message: Option<&str>) {
 
 #[wasm_bindgen(module = "/src/web/exchange.js")]
 extern "C" {
-    /// Sends one request and reads the response; resolves to its outcome packed in one
-    /// string (see `exchange.js`).
+    /// Sends one request and reads the response; resolves to its outcome object (never
+    /// rejects). `headers` is a JSON object's text.
     #[wasm_bindgen(js_name = exchange)]
     fn js_exchange(
         fetch: &Function,
         url: &str,
         method: &str,
-        header_lines: &str,
+        headers: &str,
         body: &str,
         timeout_ms: u32,
         signal: Option<&AbortSignal>,
         max: u32,
     ) -> Promise;
+
+    /// `exchange.js`'s outcome: every member of the type it says, or absent.
+    type JsOutcome;
+    #[wasm_bindgen(method, getter)]
+    fn fault(this: &JsOutcome) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn code(this: &JsOutcome) -> Option<String>;
+    #[wasm_bindgen(method, getter, js_name = duringBody)]
+    fn during_body(this: &JsOutcome) -> Option<bool>;
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &JsOutcome) -> Option<f64>;
+    #[wasm_bindgen(method, getter, js_name = sentAt)]
+    fn sent_at(this: &JsOutcome) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn kind(this: &JsOutcome) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn location(this: &JsOutcome) -> Option<String>;
+    #[wasm_bindgen(method, getter, js_name = contentType)]
+    fn content_type(this: &JsOutcome) -> Option<String>;
+    #[wasm_bindgen(method, getter, js_name = retryAfter)]
+    fn retry_after(this: &JsOutcome) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn date(this: &JsOutcome) -> Option<String>;
+    #[wasm_bindgen(method, getter, js_name = wwwAuthenticate)]
+    fn www_authenticate(this: &JsOutcome) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn oversized(this: &JsOutcome) -> Option<bool>;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &JsOutcome) -> Option<String>;
+}
+
+impl JsOutcome {
+    /// The outcome as the core reads it.
+    fn read(&self) -> transport::Outcome {
+        transport::Outcome {
+            fault: self.fault(),
+            code: self.code(),
+            during_body: self.during_body().unwrap_or(false),
+            status: self.status(),
+            sent_at: self.sent_at(),
+            kind: self.kind(),
+            location: self.location(),
+            content_type: self.content_type(),
+            retry_after: self.retry_after(),
+            date: self.date(),
+            www_authenticate: self.www_authenticate(),
+            oversized: self.oversized().unwrap_or(false),
+            body: self.body(),
+        }
+    }
 }
 
 /// Sends `request` and reads the response within `timeout_ms`: `exchange.js` moves the
@@ -128,23 +178,25 @@ pub async fn send(
     };
     // The limit as a timer can run it, for both of exchange.js's transports and the message.
     let timeout_ms = transport::timer_ms(timeout_ms);
-    let mut lines = String::new();
+    let mut headers = oauth2_wasm_core::encode::JsonObject::new();
     for (name, value) in &request.headers {
-        for part in [name.as_str(), "\n", value.as_str(), "\n"] {
-            lines.push_str(part);
-        }
+        headers.string(name, value);
     }
     let promise = js_exchange(
         &fetch,
         &request.url,
         request.method,
-        &lines,
+        &headers.finish(),
         &request.body,
         timeout_ms,
         signal,
         MAX_RESPONSE_BYTES as u32,
     );
-    // exchange.js always resolves; anything else reads as an unreadable outcome (a network error).
-    let outcome = JsFuture::from(promise).await.ok().and_then(|o| o.as_string()).unwrap_or_default();
+    // exchange.js always resolves to an object; anything else reads as an unreadable
+    // outcome (a network error).
+    let outcome = match JsFuture::from(promise).await {
+        Ok(o) if o.is_object() => o.unchecked_into::<JsOutcome>().read(),
+        _ => transport::Outcome::default(),
+    };
     transport::read_outcome(&outcome, timeout_ms, runtime())
 }
