@@ -172,7 +172,7 @@ async fn a_corrupt_record_is_discarded_with_an_event() {
 }
 
 #[wasm_bindgen_test]
-async fn storage_that_throws_on_set_item_falls_back_to_memory() {
+async fn storage_that_throws_on_get_item_or_set_item_falls_back_to_memory() {
     if !in_window() {
         return;
     }
@@ -187,6 +187,18 @@ async fn storage_that_throws_on_set_item_falls_back_to_memory() {
     let result = m.login(&login()).await;
     Reflect::set(&proto, &"setItem".into(), &original).unwrap();
     let tokens = result.unwrap();
+    tick().await;
+    assert_eq!(m.get_access_token().await.unwrap(), tokens.access_token.expose());
+    assert!(seen.borrow().contains(&ChangeReason::StorageError), "{:?}", seen.borrow());
+    // getItem throwing when the manager reads the store (gloo-storage would unwind here).
+    let original_get = Reflect::get(&proto, &"getItem".into()).unwrap();
+    let thrower = Function::new_no_args("throw new DOMException('The operation is insecure.', 'SecurityError')");
+    Reflect::set(&proto, &"getItem".into(), &thrower).unwrap();
+    let m = TokenManager::new(h.options(Some(StorageChoice::Local), &key("insecure")));
+    Reflect::set(&proto, &"getItem".into(), &original_get).unwrap();
+    let m = m.unwrap();
+    let seen = reasons(&m);
+    let tokens = m.login(&login()).await.unwrap();
     tick().await;
     assert_eq!(m.get_access_token().await.unwrap(), tokens.access_token.expose());
     assert!(seen.borrow().contains(&ChangeReason::StorageError), "{:?}", seen.borrow());

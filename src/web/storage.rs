@@ -2,6 +2,15 @@
 //! probing that they work), memory, a Rust [`TokenStorage`], or a JavaScript adapter —
 //! `{ get, set, remove, lock? }`, each sync or returning a Promise. A store that fails is replaced by memory;
 //! the caller is told through the returned error, never by a panic.
+//!
+//! Not through gloo-storage, though the design names it for the Rust API: gloo 0.4 calls
+//! `getItem`/`removeItem` with `expect_throw` ("does not throw") while they can throw (a
+//! patched `Storage.prototype`, as test set-ups and extensions do), which unwinds through
+//! the wasm and leaves the manager's futures pending; its error conversion panics (`unreachable!`) on a thrown value that is not an
+//! `Error`, and `LocalStorage::raw()` throws where the global is not a `Window`. Every
+//! storage call here returns its failure instead, as a `storage` error with memory as the
+//! fallback (tested: `storage_that_throws_on_get_item_or_set_item_falls_back_to_memory`). A Rust app
+//! that wants gloo can wrap it in a [`TokenStorage`].
 
 use super::{get, js_error_message};
 use crate::prelude::*;
