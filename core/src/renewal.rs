@@ -26,6 +26,14 @@ use super::error::{ErrorKind, OAuthError};
 use super::response::TokenSet;
 use super::session::{self, Next, TokenRecord};
 
+/// How long [`Step::WaitForSibling`] waits at most for a sibling's new record to become
+/// visible (Chromium can grant the lock before the sibling's `localStorage` write shows),
+/// re-reading storage every [`SIBLING_POLL_MS`] meanwhile.
+pub const SIBLING_WAIT_MS: u32 = 1_000;
+
+/// How often storage is re-read while waiting for a sibling.
+pub const SIBLING_POLL_MS: u32 = 25;
+
 /// More steps than any renewal takes (the longest: re-read, wait, refresh, re-read, wait,
 /// re-acquire, commit); a driver may stop after this many.
 pub const MAX_STEPS: usize = 8;
@@ -35,7 +43,8 @@ pub const MAX_STEPS: usize = 8;
 pub enum Step {
     /// Re-read shared storage (a sibling may have written), then resume with [`Event::Read`].
     Reread,
-    /// Wait, boundedly, for a sibling's write to become visible, then resume with
+    /// Wait at most [`SIBLING_WAIT_MS`] for a sibling's write to become visible (until the
+    /// session changes), re-reading every [`SIBLING_POLL_MS`], then resume with
     /// [`Event::Waited`].
     WaitForSibling,
     /// Send this request to the token endpoint, then resume with [`Event::Answered`].

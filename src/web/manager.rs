@@ -31,11 +31,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// How long a tab that waited for a sibling's lock then waits for the sibling's new record
-/// to become visible before refreshing itself (Chromium can grant the lock before the
-/// sibling's `localStorage` write shows; see DESIGN.md).
-const SIBLING_WAIT_MS: u32 = 1_000;
-
 /// Options of [`TokenManager::new`].
 #[derive(Clone)]
 pub struct ManagerOptions {
@@ -770,15 +765,15 @@ impl TokenManager {
         self.inner.store.borrow().shared() && self.inner.channel.is_some()
     }
 
-    /// Waits up to [`SIBLING_WAIT_MS`] for a sibling's storage event or broadcast,
+    /// Waits as `Step::WaitForSibling` says for a sibling's storage event or broadcast,
     /// re-reading storage meanwhile.
     async fn wait_for_sibling(&self) {
         let changes = || self.inner.state.borrow().session.changes();
         let seen = changes();
         let mut waited = 0;
-        while waited < SIBLING_WAIT_MS && changes() == seen {
-            sleep(25).await;
-            waited += 25;
+        while waited < renewal::SIBLING_WAIT_MS && changes() == seen {
+            sleep(renewal::SIBLING_POLL_MS).await;
+            waited += renewal::SIBLING_POLL_MS;
             self.reread().await;
         }
     }
