@@ -52,14 +52,17 @@ export async function exchange(fetch, url, method, headersJson, body, timeoutMs,
   } catch (e) {
     o = { fault: "network", code: errorCode(e) }; // a fast path that broke its word
   }
-  return outcome(o);
+  return outcome(o, max);
 }
 
-// The outcome with each member of its type or absent (a fast path's is not trusted to be).
-function outcome(o) {
+// The outcome with each member of its type or absent (a fast path's is not trusted to be),
+// and no body over `max` UTF-16 units copied into the wasm (the core bounds it in bytes).
+function outcome(o, max) {
   const str = (v) => (typeof v === "string" ? v : undefined);
   const num = (v) => (typeof v === "number" ? v : undefined);
   if (o?.fault) return { fault: str(o.fault) ?? "network", code: str(o.code), duringBody: o.duringBody === true };
+  const body = str(o?.body);
+  const over = body !== undefined && body.length > max;
   return {
     status: num(o?.status),
     sentAt: num(o?.sentAt),
@@ -69,8 +72,8 @@ function outcome(o) {
     retryAfter: str(o?.retryAfter),
     date: str(o?.date),
     wwwAuthenticate: str(o?.wwwAuthenticate),
-    oversized: o?.oversized === true,
-    body: str(o?.body),
+    oversized: o?.oversized === true || over,
+    body: over ? undefined : body,
   };
 }
 

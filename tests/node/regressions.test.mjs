@@ -2,6 +2,7 @@
 // package: each fails on the code before its fix.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import { buildTokenRequest, requestToken, TokenManager } from "oauth2-wasm";
 import { nodeHttpFetch } from "oauth2-wasm/node-http";
 import { rejection } from "./helpers.mjs";
@@ -185,7 +186,6 @@ test("issue 13.6: a server's __proto__ member stays an own property of raw, neve
 
 test("issue 13.2: no token of a 2xx answer reaches an error, whatever its encoding; raw credentials are redacted however spelled", async () => {
   const { parseTokenResponse } = await import("oauth2-wasm");
-  const { inspect } = await import("node:util");
   const bodies = [
     '{"access\\u005ftoken":"LIVE-AT","refresh\\u005ftoken":"LIVE-RT","expires_in":"3600s"}',
     '{"accessToken":"LIVE-AT","refreshToken":"LIVE-RT","expiresIn":3600}',
@@ -432,4 +432,33 @@ test("issue 18.7: a timeoutMs past the longest timer (2^31−1 ms) waits, for fe
     const tokens = await requestToken(client, { grantType: "client_credentials" }, { fetch });
     assert.equal(tokens.accessToken, "slow");
   }
+});
+
+test("issue 18.4: the transport outcome crosses typed — a fast path's odd members are absent, never misread", async () => {
+  const FAST = Symbol.for("oauth2-wasm.exchange");
+  const client = { tokenEndpoint: "https://as.example/token", clientId: "c" };
+  const cc = { grantType: "client_credentials" };
+  const via = (outcome) => {
+    const fetch = async () => assert.fail("the fast path answers");
+    fetch[FAST] = async () => (typeof outcome === "function" ? outcome() : outcome);
+    return requestToken(client, cc, { fetch });
+  };
+  const token = JSON.stringify({ access_token: "typed", token_type: "Bearer" });
+  assert.equal((await via({ status: 200, sentAt: Date.now(), contentType: "application/json", body: token })).accessToken, "typed");
+  for (const odd of [
+    { status: "200", body: token }, // a status that is not a number
+    { status: 200.5, body: token },
+    { status: 1000, body: token },
+    { get status() { throw new Error("hostile getter"); } },
+    { fault: 42 }, // a fault that is not a string: still a fault
+  ]) {
+    const err = await rejection(via(odd));
+    assert.equal(err.kind, "network", `${inspect(odd)}: ${err.message}`);
+  }
+  const err = await rejection(via({ status: 200, body: 42, contentType: { toString: () => "application/json" } }));
+  assert.equal(err.kind, "invalid_response", "no body and no content type: not a token, nothing misread");
+  // A fast path's over-long body is not copied into the wasm.
+  const big = await rejection(via({ status: 200, body: "x".repeat(300 * 1024) }));
+  assert.equal(big.kind, "invalid_response");
+  assert.match(big.message, /256 KiB/);
 });
