@@ -97,6 +97,11 @@ impl LockPlan {
         self.step
     }
 
+    /// How long any lock asked for may take to call back or settle ([`lock_wait_ms`]).
+    pub fn wait_ms(&self) -> u32 {
+        self.wait_ms
+    }
+
     /// The renewal did not run inside the lock asked for: the next step.
     pub fn next(&mut self, result: LockResult) -> LockStep {
         self.step = match (self.step, result) {

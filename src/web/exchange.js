@@ -12,8 +12,7 @@
 // The outcome: { fault: "timeout" | "aborted" | "network" | "notresponse", code, duringBody }
 // or { status, kind, sentAt, location, contentType, retryAfter, date, wwwAuthenticate,
 // body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies.
-// Rust reads it member by member (`JsOutcome` in fetch.rs), each of its type or absent:
-// `outcome()` makes sure of that, whatever a fast path returned.
+// Rust reads it member by member (`read_outcome` in fetch.rs), each of its type or absent.
 
 const FAST = Symbol.for("oauth2-wasm.exchange");
 const quiet = () => {};
@@ -55,26 +54,15 @@ export async function exchange(fetch, url, method, headersJson, body, timeoutMs,
   return outcome(o, max);
 }
 
-// The outcome with each member of its type or absent (a fast path's is not trusted to be),
-// and no body over `max` UTF-16 units copied into the wasm (the core bounds it in bytes).
+// The outcome as a plain object, each member read once (a fast path's may be getters), and
+// no body over `max` UTF-16 units copied into the wasm (the core bounds it in bytes). Rust
+// takes each member only when it is of its type (fetch.rs `read_outcome`).
 function outcome(o, max) {
-  const str = (v) => (typeof v === "string" ? v : undefined);
-  const num = (v) => (typeof v === "number" ? v : undefined);
-  if (o?.fault) return { fault: str(o.fault) ?? "network", code: str(o.code), duringBody: o.duringBody === true };
-  const body = str(o?.body);
-  const over = body !== undefined && body.length > max;
-  return {
-    status: num(o?.status),
-    sentAt: num(o?.sentAt),
-    kind: str(o?.kind),
-    location: str(o?.location),
-    contentType: str(o?.contentType),
-    retryAfter: str(o?.retryAfter),
-    date: str(o?.date),
-    wwwAuthenticate: str(o?.wwwAuthenticate),
-    oversized: o?.oversized === true || over,
-    body: over ? undefined : body,
-  };
+  if (o?.fault) return { fault: o.fault, code: o.code, duringBody: o.duringBody };
+  const { status, sentAt, kind, location, contentType, retryAfter, date, wwwAuthenticate, oversized, body } = o ?? {};
+  const over = typeof body === "string" && body.length > max;
+  const out = { status, sentAt, kind, location, contentType, retryAfter, date, wwwAuthenticate, oversized, body };
+  return over ? { ...out, oversized: true, body: undefined } : out;
 }
 
 async function viaFetch(fetch, url, method, headers, body, timeoutMs, signal, max) {

@@ -110,55 +110,27 @@ extern "C" {
         signal: Option<&AbortSignal>,
         max: u32,
     ) -> Promise;
-
-    /// `exchange.js`'s outcome: every member of the type it says, or absent.
-    type JsOutcome;
-    #[wasm_bindgen(method, getter)]
-    fn fault(this: &JsOutcome) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn code(this: &JsOutcome) -> Option<String>;
-    #[wasm_bindgen(method, getter, js_name = duringBody)]
-    fn during_body(this: &JsOutcome) -> Option<bool>;
-    #[wasm_bindgen(method, getter)]
-    fn status(this: &JsOutcome) -> Option<f64>;
-    #[wasm_bindgen(method, getter, js_name = sentAt)]
-    fn sent_at(this: &JsOutcome) -> Option<f64>;
-    #[wasm_bindgen(method, getter)]
-    fn kind(this: &JsOutcome) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn location(this: &JsOutcome) -> Option<String>;
-    #[wasm_bindgen(method, getter, js_name = contentType)]
-    fn content_type(this: &JsOutcome) -> Option<String>;
-    #[wasm_bindgen(method, getter, js_name = retryAfter)]
-    fn retry_after(this: &JsOutcome) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn date(this: &JsOutcome) -> Option<String>;
-    #[wasm_bindgen(method, getter, js_name = wwwAuthenticate)]
-    fn www_authenticate(this: &JsOutcome) -> Option<String>;
-    #[wasm_bindgen(method, getter)]
-    fn oversized(this: &JsOutcome) -> Option<bool>;
-    #[wasm_bindgen(method, getter)]
-    fn body(this: &JsOutcome) -> Option<String>;
 }
 
-impl JsOutcome {
-    /// The outcome as the core reads it.
-    fn read(&self) -> transport::Outcome {
-        transport::Outcome {
-            fault: self.fault(),
-            code: self.code(),
-            during_body: self.during_body().unwrap_or(false),
-            status: self.status(),
-            sent_at: self.sent_at(),
-            kind: self.kind(),
-            location: self.location(),
-            content_type: self.content_type(),
-            retry_after: self.retry_after(),
-            date: self.date(),
-            www_authenticate: self.www_authenticate(),
-            oversized: self.oversized().unwrap_or(false),
-            body: self.body(),
-        }
+/// `exchange.js`'s outcome object as the core reads it: each member of its type, or absent.
+fn read_outcome(o: &JsValue) -> transport::Outcome {
+    let text = |name: &str| get(o, name).as_string();
+    let number = |name: &str| get(o, name).as_f64();
+    let flag = |name: &str| get(o, name).as_bool().unwrap_or(false);
+    transport::Outcome {
+        fault: text("fault"),
+        code: text("code"),
+        during_body: flag("duringBody"),
+        status: number("status"),
+        sent_at: number("sentAt"),
+        kind: text("kind"),
+        location: text("location"),
+        content_type: text("contentType"),
+        retry_after: text("retryAfter"),
+        date: text("date"),
+        www_authenticate: text("wwwAuthenticate"),
+        oversized: flag("oversized"),
+        body: text("body"),
     }
 }
 
@@ -195,8 +167,8 @@ pub async fn send(
     // exchange.js always resolves to an object; anything else reads as an unreadable
     // outcome (a network error).
     let outcome = match JsFuture::from(promise).await {
-        Ok(o) if o.is_object() => o.unchecked_into::<JsOutcome>().read(),
-        _ => transport::Outcome::default(),
+        Ok(o) => read_outcome(&o),
+        Err(_) => transport::Outcome::default(),
     };
     transport::read_outcome(&outcome, timeout_ms, runtime())
 }

@@ -21,7 +21,7 @@ use js_sys::{Function, Object, Promise, Reflect};
 use oauth2_wasm_core::config::{ClientConfig, Secret};
 use oauth2_wasm_core::error::{ErrorKind, OAuthError};
 use oauth2_wasm_core::grant::Grant;
-use oauth2_wasm_core::lock::{lock_wait_ms, LockPlan, LockResult, LockStep, Locks};
+use oauth2_wasm_core::lock::{LockPlan, LockResult, LockStep, Locks};
 use oauth2_wasm_core::renewal::{self, Cause, Event, Renewal, Request, Setup, Step, View};
 use oauth2_wasm_core::response::{ResponseContext, TokenSet};
 use oauth2_wasm_core::session::{self, TokenRecord};
@@ -242,8 +242,7 @@ impl TokenManager {
         let in_window = Reflect::has(&global, &"document".into()).unwrap_or(false);
         let choice =
             options.storage.clone().unwrap_or(if in_window { StorageChoice::Local } else { StorageChoice::Memory });
-        let adapter_timeout =
-            options.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS).min(super::MAX_DELAY_MS);
+        let adapter_timeout = transport::timer_ms(options.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS));
         let (store, store_error) = Store::open(&choice, adapter_timeout);
         let shared = store.shared();
         // Tabs tell each other through a BroadcastChannel; in Node one would only keep the
@@ -269,17 +268,12 @@ impl TokenManager {
             manager.later(ChangeReason::StorageError, Some(e));
         }
         // Synchronous stores are read now, so getTokens() works at once; adapters on first use.
-        let sync_text = match &*manager.inner.store.borrow() {
-            Store::Web { storage, .. } => Some(storage.get_item(&manager.inner.key)),
-            Store::Memory(_) => Some(Ok(None)),
-            Store::Custom(c) => Some(c.get(&manager.inner.key).map_err(|why| JsValue::from_str(&why))),
-            Store::Adapter(..) => None,
-        };
+        let sync_text = storage::read_now(&manager.inner.store.borrow(), &manager.inner.key);
         match sync_text {
             Some(Ok(text)) => manager.loaded(text.as_deref()),
-            Some(Err(e)) => {
+            Some(Err(why)) => {
                 manager.inner.state.borrow_mut().session.store_replaced();
-                manager.fall_back_to_memory(&js_error_message(&e));
+                manager.fall_back_to_memory(&why);
             }
             None => {}
         }
@@ -579,15 +573,16 @@ impl TokenManager {
         let mut why = String::new();
         loop {
             let (result, outcome) = match plan.step() {
-                LockStep::Adapter { .. } => {
+                LockStep::Adapter { ms } => {
                     let Some((adapter, lock)) = &adapter_lock else { break };
-                    self.run_in_js_lock(force, before.clone(), false, |cb| lock.call2(adapter, &key, cb)).await
+                    self.run_in_js_lock(force, before.clone(), false, ms, |cb| lock.call2(adapter, &key, cb)).await
                 }
                 LockStep::TryWebLock => {
                     let Some((locks, request)) = &web_locks else { break };
                     let options = Object::new();
                     super::set(&options, "ifAvailable", &JsValue::TRUE);
-                    self.run_in_js_lock(force, before.clone(), false, |cb| request.call3(locks, &key, &options, cb))
+                    let ms = plan.wait_ms();
+                    self.run_in_js_lock(force, before.clone(), false, ms, |cb| request.call3(locks, &key, &options, cb))
                         .await
                 }
                 LockStep::WaitWebLock { ms } => {
@@ -600,7 +595,7 @@ impl TokenManager {
                         super::set(&options, "signal", &c.signal());
                     }
                     let ran = self
-                        .run_in_js_lock(force, before.clone(), true, |cb| request.call3(locks, &key, &options, cb))
+                        .run_in_js_lock(force, before.clone(), true, ms, |cb| request.call3(locks, &key, &options, cb))
                         .await;
                     if let Some(t) = timer {
                         clear_timeout(&t);
@@ -651,6 +646,7 @@ impl TokenManager {
         force: bool,
         before: Option<Secret>,
         contended: bool,
+        bound_ms: u32,
         request: impl FnOnce(&JsValue) -> Result<JsValue, JsValue>,
     ) -> (Option<Result<TokenRecord, OAuthError>>, Result<(), JsValue>) {
         let slot: Slot = Rc::new(RefCell::new(None));
@@ -675,7 +671,7 @@ impl TokenManager {
         // as long as a held lock is, then — unless the renewal is under way inside it, which
         // its own time limits bound — it counts as a lock that failed.
         let outcome = match request(callback.as_ref()) {
-            Ok(p) => match super::within(&p, lock_wait_ms(self.inner.client.timeout_ms)).await {
+            Ok(p) => match super::within(&p, bound_ms).await {
                 Some(settled) => settled.map(|_| ()),
                 None => {
                     let inside = running.borrow().clone();

@@ -1,16 +1,17 @@
 //! Where the token record lives: `localStorage` / `sessionStorage` (the global's, after
 //! probing that they work), memory, a Rust [`TokenStorage`], or a JavaScript adapter —
-//! `{ get, set, remove, lock? }`, each sync or returning a Promise. A store that fails is replaced by memory;
-//! the caller is told through the returned error, never by a panic.
+//! `{ get, set, remove, lock? }`, each sync or returning a Promise. A store that fails is
+//! replaced by memory; the caller is told through the returned error, never by a panic.
 //!
 //! Not through gloo-storage, though the design names it for the Rust API: gloo 0.4 calls
 //! `getItem`/`removeItem` with `expect_throw` ("does not throw") while they can throw (a
 //! patched `Storage.prototype`, as test set-ups and extensions do), which unwinds through
-//! the wasm and leaves the manager's futures pending; its error conversion panics (`unreachable!`) on a thrown value that is not an
-//! `Error`, and `LocalStorage::raw()` throws where the global is not a `Window`. Every
-//! storage call here returns its failure instead, as a `storage` error with memory as the
-//! fallback (tested: `storage_that_throws_on_get_item_or_set_item_falls_back_to_memory`). A Rust app
-//! that wants gloo can wrap it in a [`TokenStorage`].
+//! the wasm and leaves the manager's futures pending; its error conversion panics
+//! (`unreachable!`) on a thrown value that is not an `Error`, and `LocalStorage::raw()`
+//! throws where the global is not a `Window`. Every storage call here returns its failure
+//! instead, as a `storage` error with memory as the fallback (tested:
+//! `storage_that_throws_on_get_item_or_set_item_falls_back_to_memory`). A Rust app that
+//! wants gloo can wrap it in a [`TokenStorage`].
 
 use super::{get, js_error_message};
 use crate::prelude::*;
@@ -174,10 +175,10 @@ impl Store {
 
 /// Reads `key`. An adapter may answer through a Promise.
 pub async fn read(store: &Store, key: &str) -> Result<Option<String>, OAuthError> {
+    if let Some(now) = read_now(store, key) {
+        return now.map_err(|why| custom_failure("read", &why));
+    }
     match store {
-        Store::Memory(v) => Ok(v.borrow().clone()),
-        Store::Web { storage, .. } => storage.get_item(key).map_err(|e| storage_failure("read", &e)),
-        Store::Custom(c) => c.get(key).map_err(|why| custom_failure("read", &why)),
         Store::Adapter(a, ms) => {
             let v = call_adapter(a, "get", &[JsValue::from_str(key)], *ms).await?;
             // A record is a few hundred bytes: a value past the response bound is not one,
@@ -185,6 +186,18 @@ pub async fn read(store: &Store, key: &str) -> Result<Option<String>, OAuthError
             let oversized = v.dyn_ref::<js_sys::JsString>().is_some_and(|s| s.length() as usize > MAX_RESPONSE_BYTES);
             Ok(if oversized { Some(String::new()) } else { v.as_string() })
         }
+        _ => Ok(None),
+    }
+}
+
+/// Reads `key` of a synchronous store at once (`None` for an adapter, which may answer
+/// through a Promise); a failure says why.
+pub fn read_now(store: &Store, key: &str) -> Option<Result<Option<String>, String>> {
+    match store {
+        Store::Memory(v) => Some(Ok(v.borrow().clone())),
+        Store::Web { storage, .. } => Some(storage.get_item(key).map_err(|e| js_error_message(&e))),
+        Store::Custom(c) => Some(c.get(key)),
+        Store::Adapter(..) => None,
     }
 }
 
