@@ -37,6 +37,7 @@ pub mod error;
 pub mod grant;
 pub mod json;
 pub mod lock;
+pub mod machine;
 pub mod renewal;
 pub mod request;
 pub mod response;

@@ -3,14 +3,14 @@
 //! once, in one page or process (single-flight) and across tabs (Web Locks, storage events,
 //! a BroadcastChannel) or processes (a storage adapter's `lock`).
 //!
-//! The decisions (is the token fresh, refresh or re-acquire, does a failure end the
-//! session, what a stored value or a sibling's change means, what to write and when) come
-//! from the core: `sync::Session` holds the session's state, `renewal::Renewal` runs one
-//! renewal; this module stores, locks, sends and tells.
+//! Every decision is the core's: `machine::Machine` holds the manager's state, and each call
+//! is a `machine::Task` this module drives — it reads and writes the store, takes and lets
+//! go of locks, sends, sleeps and tells listeners and sibling tabs, as the task says, and
+//! feeds back what happened (`TokenManager::run`).
 
 use super::fetch::{exchange, refine, runtime, RequestOptions};
 use super::storage::{self, StorageChoice, Store};
-use super::{clear_timeout, get, js_error_message, set_timeout};
+use super::{get, js_error_message, set_timeout};
 use crate::prelude::*;
 use ::core::cell::{Cell, RefCell};
 use ::core::future::Future;
@@ -18,14 +18,16 @@ use ::core::pin::Pin;
 use ::core::task::{Context, Poll, Waker};
 use alloc::rc::{Rc, Weak};
 use js_sys::{Function, Object, Promise, Reflect};
-use oauth2_wasm_core::config::{ClientConfig, Secret};
+use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::error::{ErrorKind, OAuthError};
 use oauth2_wasm_core::grant::Grant;
-use oauth2_wasm_core::lock::{LockPlan, LockResult, LockStep, Locks};
-use oauth2_wasm_core::renewal::{self, Cause, Event, Renewal, Request, Setup, Step, View};
+use oauth2_wasm_core::lock::LockStep;
+use oauth2_wasm_core::machine::{
+    Action, Call, Effect, Input, LockOutcome, Machine, Reply, Settings, StoreKind, Task, MAX_TASK_STEPS,
+};
 use oauth2_wasm_core::response::{ResponseContext, TokenSet};
 use oauth2_wasm_core::session::{self, TokenRecord};
-use oauth2_wasm_core::sync::{Adopted, AfterRejection, Rewrite, Session};
+use oauth2_wasm_core::sync::AfterRejection;
 use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -102,42 +104,7 @@ fn js_clock(f: Function) -> Clock {
     })
 }
 
-/// Why the tokens changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChangeReason {
-    /// `login` stored new tokens.
-    Login,
-    /// A refresh token was used.
-    Refresh,
-    /// The manager's own grant got new tokens.
-    Reacquire,
-    /// `logout` cleared them.
-    Logout,
-    /// Another tab or process changed or cleared them.
-    External,
-    /// The server refused the refresh token: the session ended.
-    LoginRequired,
-    /// Storage failed; the manager now keeps tokens in memory.
-    StorageError,
-    /// A stored value was unusable (corrupt, foreign, or written by a newer version).
-    Discarded,
-}
-
-impl ChangeReason {
-    /// The name JavaScript sees in `event.reason`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeReason::Login => "login",
-            ChangeReason::Refresh => "refresh",
-            ChangeReason::Reacquire => "reacquire",
-            ChangeReason::Logout => "logout",
-            ChangeReason::External => "external",
-            ChangeReason::LoginRequired => "login_required",
-            ChangeReason::StorageError => "storage_error",
-            ChangeReason::Discarded => "discarded",
-        }
-    }
-}
+pub use oauth2_wasm_core::machine::ChangeReason;
 
 /// What `on_change` listeners receive besides the tokens.
 #[derive(Debug, Clone)]
@@ -169,16 +136,18 @@ impl core::fmt::Debug for TokenManager {
 }
 
 struct Inner {
+    /// The client, for the requests this manager sends (the machine has its own copy).
     client: ClientConfig,
-    grant: Option<Grant>,
     key: String,
-    skew: Option<u64>,
     clock: Option<Clock>,
     fetch: Option<Function>,
     /// `resource_origins`, as origins.
     resource_origins: Option<Vec<String>>,
     store: RefCell<Store>,
-    state: RefCell<State>,
+    /// The session and every decision about it (the core's).
+    machine: RefCell<Machine>,
+    /// The one renewal under way, whose answer everyone waiting for it gets.
+    flight: RefCell<Option<Rc<Flight>>>,
     listeners: RefCell<Vec<(u32, Subscriber)>>,
     next_listener: Cell<u32>,
     channel: Option<JsValue>,
@@ -188,18 +157,6 @@ struct Inner {
 
 /// An event listener: its target, event name and callback.
 type Hook = (JsValue, &'static str, Closure<dyn FnMut(JsValue)>);
-
-/// A renewal's result, handed out of a JavaScript lock callback.
-type Slot = Rc<RefCell<Option<Result<TokenRecord, OAuthError>>>>;
-
-#[derive(Default)]
-struct State {
-    /// The session and every decision about it (the core's).
-    session: Session,
-    /// The raw response of the last token this manager obtained itself.
-    last: Option<TokenSet>,
-    flight: Option<Rc<Flight>>,
-}
 
 impl Drop for Inner {
     fn drop(&mut self) {
@@ -244,175 +201,289 @@ impl TokenManager {
             options.storage.clone().unwrap_or(if in_window { StorageChoice::Local } else { StorageChoice::Memory });
         let adapter_timeout = transport::timer_ms(options.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS));
         let (store, store_error) = Store::open(&choice, adapter_timeout);
-        let shared = store.shared();
+        let kind = match &store {
+            Store::Adapter(..) => StoreKind::Adapter { lock: store.adapter_lock().is_some() },
+            s if s.shared() => StoreKind::Shared,
+            _ => StoreKind::Private,
+        };
         // Tabs tell each other through a BroadcastChannel; in Node one would only keep the
         // process alive (processes share through the store and its lock instead).
-        let channel = if shared && runtime() == Runtime::Browser { broadcast_channel(&key) } else { None };
+        let channel = if store.shared() && runtime() == Runtime::Browser { broadcast_channel(&key) } else { None };
+        let settings = Settings {
+            client: options.client.clone(),
+            grant: options.grant,
+            skew_secs: options.refresh_skew_seconds,
+            store: kind,
+            web_locks: web_locks().is_some(),
+            channel: channel.is_some(),
+        };
         let inner = Rc::new(Inner {
             client: options.client,
-            grant: options.grant,
             key,
-            skew: options.refresh_skew_seconds,
             clock: options.clock.or_else(|| options.now.map(js_clock)),
             fetch: options.fetch,
             resource_origins,
             store: RefCell::new(store),
-            state: RefCell::new(State::default()),
+            machine: RefCell::new(Machine::new(settings)),
+            flight: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(1),
             channel,
             hooks: RefCell::new(Vec::new()),
         });
         let manager = TokenManager { inner };
-        if let Some(e) = store_error {
-            manager.later(ChangeReason::StorageError, Some(e));
-        }
         // Synchronous stores are read now, so getTokens() works at once; adapters on first use.
-        let sync_text = storage::read_now(&manager.inner.store.borrow(), &manager.inner.key);
-        match sync_text {
-            Some(Ok(text)) => manager.loaded(text.as_deref()),
-            Some(Err(why)) => {
-                manager.inner.state.borrow_mut().session.store_replaced();
-                manager.fall_back_to_memory(&why);
+        let first = storage::read_now(&manager.inner.store.borrow(), &manager.inner.key);
+        manager.with_machine(|m| {
+            if let Some(e) = store_error {
+                m.storage_error(e);
             }
-            None => {}
-        }
+            match &first {
+                Some(Ok(text)) => m.opened(Ok(text.as_deref())),
+                Some(Err(why)) => m.opened(Err(why)),
+                None => {}
+            }
+        });
         manager.subscribe_to_siblings();
         Ok(manager)
     }
 
     /// Requests tokens with `grant` (password, code, partner …), stores and returns them.
     pub async fn login(&self, grant: &Grant) -> Result<TokenSet, OAuthError> {
-        // A store that cannot be read now is overwritten by the new session anyway.
-        let _ = self.ensure_loaded().await;
-        let sent_at = self.now();
-        let tokens = self.obtain(grant, sent_at).await?;
-        self.commit(Some(TokenRecord::from_response(&tokens, sent_at, None)), ChangeReason::Login).await;
-        Ok(tokens)
+        match self.run(Task::new(Call::Login(grant.clone()))).await? {
+            Reply::Tokens(tokens) => Ok(tokens),
+            _ => Err(unsettled()),
+        }
     }
 
     /// A valid access token: the stored one while fresh, else refreshed (refresh token) or
     /// re-acquired (the manager's grant), with one request for all concurrent callers.
     pub async fn get_access_token(&self) -> Result<String, OAuthError> {
-        self.ensure_loaded().await?;
         if let Some(token) = self.fresh_token() {
             return Ok(token);
         }
-        // Everything else, LoginRequired too, goes through renew(): it re-reads shared
-        // storage first, where another tab may have logged in meanwhile (and writes again,
-        // under the lock, what a failed write left unsaved).
-        self.renew(false).await.map(|r| r.access_token.expose().to_owned())
+        match self.run(Task::new(Call::GetAccessToken)).await? {
+            Reply::Record(r) => Ok(r.access_token.expose().to_owned()),
+            _ => Err(unsettled()),
+        }
     }
 
     /// The access token when it can be handed out at once — loaded, fresh — else `None`
     /// (then [`TokenManager::get_access_token`] decides). The hot path: no storage, no future.
     pub fn fresh_token(&self) -> Option<String> {
         let now = self.now();
-        let state = self.inner.state.borrow();
-        state.session.fresh_token(now, self.inner.skew).map(|r| r.access_token.expose().to_owned())
+        self.inner.machine.borrow().fresh_token(now).map(|r| r.access_token.expose().to_owned())
     }
 
     /// The stored tokens, without any network or storage access.
     pub fn get_tokens(&self) -> Option<TokenSet> {
-        let state = self.inner.state.borrow();
-        let record = state.session.record()?;
-        match &state.last {
-            // The last answer, with what the session kept from before (a refresh answer
-            // without refresh_token or scope keeps the old ones).
-            Some(last) if last.access_token == record.access_token => {
-                let mut tokens = last.clone();
-                tokens.refresh_token = record.refresh_token.clone();
-                tokens.scope = record.scope.clone();
-                Some(tokens)
-            }
-            _ => Some(record.to_token_set()),
-        }
+        self.inner.machine.borrow().tokens()
     }
 
     /// Renews now, even if the token is fresh (unless another tab just did).
     pub async fn refresh(&self) -> Result<TokenSet, OAuthError> {
-        self.ensure_loaded().await?;
-        self.renew(true).await?;
-        self.get_tokens().ok_or_else(|| session::login_required(None))
+        match self.run(Task::new(Call::Refresh)).await? {
+            Reply::Tokens(tokens) => Ok(tokens),
+            _ => Err(unsettled()),
+        }
     }
 
     /// Forgets the tokens, in storage too (other tabs see it).
     pub async fn logout(&self) {
-        let _ = self.ensure_loaded().await;
-        self.commit(None, ChangeReason::Logout).await;
-        // A sibling tab's or process's renewal already under way holds the lock and may
-        // store its answer after this clear. Once it lets go, clear again what it stored —
-        // a record obtained before this logout — so the logout is the last word.
-        if self.lock_released().await {
-            self.clear_stale_sibling_write().await;
-        }
+        let _ = self.run(Task::new(Call::Logout)).await;
     }
 
-    /// Waits until no sibling holds the cross-tab (or adapter) lock, as `core::lock` says
-    /// (`LockPlan::after_logout`); `false` when there is no such lock or it was not let go.
-    async fn lock_released(&self) -> bool {
-        let key = JsValue::from_str(&self.inner.key);
-        let (locks, adapter_lock, web_locks) = self.locks();
-        // A native no-op as the lock's callback: taken and let go at once.
-        let noop = get(&get(&js_sys::global(), "Function"), "prototype");
-        let asked = match (LockPlan::after_logout(locks, self.inner.client.timeout_ms), adapter_lock, web_locks) {
-            (Some(LockStep::Adapter { ms }), Some((adapter, lock)), _) => match lock.call2(&adapter, &key, &noop) {
-                Ok(p) => return super::within(&p, ms).await.is_some_and(|r| r.is_ok()),
-                Err(_) => return false,
-            },
-            (Some(LockStep::WaitWebLock { ms }), _, Some((locks, request))) => {
-                let Ok(timeout) = get(&get(&js_sys::global(), "AbortSignal"), "timeout").dyn_into::<Function>() else {
-                    return false;
-                };
-                let Ok(signal) = timeout.call1(&get(&js_sys::global(), "AbortSignal"), &JsValue::from(ms)) else {
-                    return false;
-                };
-                let options = Object::new();
-                super::set(&options, "signal", &signal);
-                request.call3(&locks, &key, &options, &noop)
-            }
-            _ => return false,
+    /// Drives `task` to its answer: performs each action it asks for and feeds back what
+    /// happened, and the effects of every step (`core::machine`).
+    async fn run(&self, mut task: Task) -> Result<Reply, OAuthError> {
+        let mut input = Input::Go;
+        // The lock granted to the task, let go when it says (or when the task ends).
+        let mut held: Option<Held> = None;
+        for _ in 0..=MAX_TASK_STEPS {
+            let now = self.now();
+            let action = self.with_machine(|m| task.step(m, input, now));
+            let store = self.inner.store.borrow().clone();
+            input = match action {
+                Action::Done(reply) => return reply,
+                Action::Read => Input::Read(storage::read(&store, &self.inner.key).await),
+                Action::Write(text) => Input::Written(storage::write(&store, &self.inner.key, text.as_deref()).await),
+                Action::Lock { step, bound_ms } => {
+                    let (outcome, lock) = self.take_lock(&store, step, bound_ms).await;
+                    held = lock;
+                    Input::Locked(outcome)
+                }
+                Action::Unlock => {
+                    held = None;
+                    Input::Go
+                }
+                Action::Sleep(ms) => {
+                    sleep(ms).await;
+                    Input::Woke
+                }
+                Action::Send(grant) => {
+                    let sent_at = self.now();
+                    Input::Answered { sent_at, result: self.obtain(&grant, sent_at).await }
+                }
+                Action::Renew(start) => Input::Renewed(self.renewal(start).await),
+            };
+        }
+        drop(held);
+        Err(unsettled())
+    }
+
+    /// Calls into the machine, then performs the effects it left.
+    fn with_machine<R>(&self, f: impl FnOnce(&mut Machine) -> R) -> R {
+        let (result, effects) = {
+            let mut m = self.inner.machine.borrow_mut();
+            let result = f(&mut m);
+            (result, m.take_effects())
         };
-        match asked {
-            Ok(p) => JsFuture::from(Promise::resolve(&p)).await.is_ok(),
-            Err(_) => false,
+        for effect in effects {
+            match effect {
+                Effect::Notify { reason, error, later: false } => self.notify(reason, error),
+                Effect::Notify { reason, error, later: true } => self.later(reason, error),
+                Effect::Broadcast(text) => self.broadcast(text.as_deref()),
+                Effect::UseMemory(text) => *self.inner.store.borrow_mut() = Store::Memory(Rc::new(RefCell::new(text))),
+            }
         }
+        result
     }
 
-    /// Removes a record a sibling stored after this manager's last clear but obtained
-    /// before it (its renewal began before the logout); a newer one — a login — stays.
-    async fn clear_stale_sibling_write(&self) {
-        let store = self.inner.store.borrow().clone();
-        let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
-        let stale = self.inner.state.borrow().session.stale_after_logout(text.as_deref(), &self.inner.client);
-        if stale && storage::write(&store, &self.inner.key, None).await.is_ok() {
-            self.broadcast(None);
+    /// The one renewal's answer: starts it (`start`) in the background, so that a caller
+    /// that goes away does not stop it, or joins the one under way.
+    async fn renewal(&self, start: Option<Box<Task>>) -> Result<TokenRecord, OAuthError> {
+        let flight = match start {
+            Some(task) => {
+                let flight = Rc::new(Flight::default());
+                *self.inner.flight.borrow_mut() = Some(flight.clone());
+                let (me, f) = (self.clone(), flight.clone());
+                super::spawn(async move {
+                    let result = me.run(*task).await;
+                    me.inner.flight.borrow_mut().take();
+                    f.finish(match result {
+                        Ok(Reply::Record(r)) => Ok(r),
+                        Ok(_) => Err(unsettled()),
+                        Err(e) => Err(e),
+                    });
+                });
+                flight
+            }
+            None => self.inner.flight.borrow().clone().ok_or_else(unsettled)?,
+        };
+        Wait(flight).await
+    }
+
+    /// Asks for the lock `step` names — the adapter's `lock(name, fn)` or a Web Lock — and
+    /// waits at most `bound_ms` for it to call back or settle. A lock granted is held until
+    /// the returned [`Held`] is dropped.
+    async fn take_lock(&self, store: &Store, step: LockStep, bound_ms: u32) -> (LockOutcome, Option<Held>) {
+        let key = JsValue::from_str(&self.inner.key);
+        let state = Rc::new(LockState::default());
+        let called = {
+            let state = state.clone();
+            Promise::new(&mut |resolve, _| *state.called.borrow_mut() = Some(resolve))
+        };
+        let callback = {
+            let state = state.clone();
+            Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |lock: JsValue| -> JsValue {
+                // `null`: a Web Lock asked for `ifAvailable` is held by a sibling. Called
+                // after this manager gave up waiting: let go at once.
+                if lock.is_null() || state.gave_up.get() || state.granted.get().is_some() {
+                    state.granted.set(state.granted.get().or(Some(false)));
+                } else {
+                    state.granted.set(Some(true));
+                }
+                if let Some(resolve) = state.called.borrow_mut().take() {
+                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                }
+                if state.granted.get() != Some(true) || state.gave_up.get() {
+                    return Promise::resolve(&JsValue::UNDEFINED).into();
+                }
+                let state = state.clone();
+                Promise::new(&mut |release, _| *state.release.borrow_mut() = Some(release)).into()
+            })
         }
+        // Owned by JavaScript from here: a lock may call it whenever it likes.
+        .into_js_value();
+        let asked = match step {
+            LockStep::Adapter { .. } => match store.adapter_lock() {
+                Some((adapter, lock)) => lock.call2(&adapter, &key, &callback),
+                None => Err(JsValue::from_str("the adapter has no lock()")),
+            },
+            LockStep::TryWebLock | LockStep::WaitWebLock { .. } => match web_locks() {
+                Some((locks, request)) => {
+                    let options = Object::new();
+                    if let LockStep::WaitWebLock { ms } = step {
+                        if let Some(signal) = timeout_signal(ms) {
+                            super::set(&options, "signal", &signal);
+                        }
+                    } else {
+                        super::set(&options, "ifAvailable", &JsValue::TRUE);
+                    }
+                    request.call3(&locks, &key, &options, &callback)
+                }
+                None => Err(JsValue::from_str("no Web Locks")),
+            },
+            LockStep::Without { .. } => return (LockOutcome::NotGranted, None),
+        };
+        let settled = match asked {
+            Ok(p) => {
+                let race = Promise::race(&js_sys::Array::of2(&called, &Promise::resolve(&p)));
+                super::within(&race, bound_ms).await
+            }
+            Err(e) => Some(Err(e)),
+        };
+        let outcome = match (state.granted.get(), settled) {
+            (Some(true), _) => LockOutcome::Granted,
+            (Some(false), _) | (None, Some(Ok(_))) => LockOutcome::NotGranted,
+            (None, Some(Err(e))) => LockOutcome::Failed(js_error_message(&e)),
+            (None, None) => LockOutcome::Failed(String::from("it did not settle in time")),
+        };
+        if outcome != LockOutcome::Granted {
+            state.gave_up.set(true);
+            return (outcome, None);
+        }
+        (outcome, Some(Held(state)))
+    }
+
+    /// Sends `grant` now (`sent_at`, from which expiry counts) and parses the answer.
+    async fn obtain(&self, grant: &Grant, sent_at: u64) -> Result<TokenSet, OAuthError> {
+        let options = RequestOptions { fetch: self.inner.fetch.clone(), ..RequestOptions::default() };
+        let response = exchange(&self.inner.client, grant, &options).await?;
+        let mut cx: ResponseContext = response.context(&self.inner.client);
+        cx.now_ms = sent_at;
+        crate::parse_token_response(response.status, &response.body, &cx).map_err(|e| refine(&self.inner.client, e))
     }
 
     /// `fetch` with `Authorization: Bearer <token>` — only over https (or to a loopback
     /// host), and only to `resource_origins` when given; on a 401, renews once and retries
     /// when the request can be sent again (no one-shot stream body), unless the token is
-    /// too new for a renewal to help.
+    /// too new for a renewal to help (`core::sync::Session::after_rejection`).
     pub async fn fetch(&self, input: &JsValue, init: &JsValue) -> Result<JsValue, OAuthError> {
         self.check_resource(input)?;
         let token = self.get_access_token().await?;
-        self.check_bearer(&token)?;
+        self.inner.machine.borrow().check_bearer(&token)?;
         let spare = if get(input, "clone").is_function() { super::call0(input, "clone").ok() } else { None };
         let response = self.authorized_fetch(input, init, &token).await?;
         if get(&response, "status").as_f64() != Some(401.0) || !replayable(init) {
             return Ok(response);
         }
         let now = self.now();
-        let decision = self.inner.state.borrow_mut().session.after_rejection(&token, now);
+        let decision = self.inner.machine.borrow_mut().after_rejection(&token, now);
         let renewed = match decision {
-            AfterRejection::Retry(record) => record,
-            AfterRejection::Renew => self.renew(true).await?,
+            AfterRejection::Retry(record) => {
+                session::bearer_only(&record)?;
+                record.access_token.expose().to_owned()
+            }
+            AfterRejection::Renew => {
+                let tokens = self.refresh().await?;
+                self.inner.machine.borrow().check_bearer(tokens.access_token.expose())?;
+                tokens.access_token.expose().to_owned()
+            }
             AfterRejection::Answer => return Ok(response),
         };
-        session::bearer_only(&renewed)?;
         let retry_input = spare.unwrap_or_else(|| input.clone());
-        self.authorized_fetch(&retry_input, init, renewed.access_token.expose()).await
+        self.authorized_fetch(&retry_input, init, &renewed).await
     }
 
     /// Refuses a request whose URL (resolved as `fetch` resolves it) is not one the token
@@ -429,15 +500,6 @@ impl TokenManager {
             self.inner.resource_origins.as_deref(),
             self.inner.client.allow_insecure_http,
         )
-    }
-
-    /// Refuses to send the held token as a Bearer token unless it is one.
-    fn check_bearer(&self, token: &str) -> Result<(), OAuthError> {
-        let state = self.inner.state.borrow();
-        match state.session.record().filter(|r| r.access_token.expose() == token) {
-            Some(r) => session::bearer_only(r),
-            None => Ok(()),
-        }
     }
 
     /// Adds a listener for token changes; returns its id for [`TokenManager::off`].
@@ -478,373 +540,6 @@ impl TokenManager {
             Some(clock) => clock(),
             None => js_sys::Date::now().max(0.0) as u64,
         }
-    }
-
-    /// Reads an adapter's record on first use. A failed first read is
-    /// reported (`storage_error`) and read again on the next call, so one fault does not
-    /// lose the session in the store: this call fails with it — unless the manager can get
-    /// tokens by itself (its grant), then it goes on as if the store were empty.
-    async fn ensure_loaded(&self) -> Result<(), OAuthError> {
-        if !self.inner.state.borrow().session.is_loaded() {
-            let store = self.inner.store.borrow().clone();
-            match storage::read(&store, &self.inner.key).await {
-                Ok(text) => self.loaded(text.as_deref()),
-                Err(e) => {
-                    self.later(ChangeReason::StorageError, Some(e.clone()));
-                    if self.inner.grant.is_none() {
-                        return Err(e);
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The store's first read: what it held (`core::sync` decides what it means).
-    fn loaded(&self, text: Option<&str>) {
-        let adopted = self.inner.state.borrow_mut().session.loaded(text, &self.inner.client);
-        self.tell(adopted);
-    }
-
-    /// Writes again, holding the renewal's lock, the record a failed write left unsaved —
-    /// unless the core finds that a sibling changed the store meanwhile, then that change
-    /// is adopted instead.
-    async fn save_again(&self) {
-        let store = self.inner.store.borrow().clone();
-        let Ok(text) = storage::read(&store, &self.inner.key).await else { return };
-        let plan = self.inner.state.borrow_mut().session.rewrite(text.as_deref(), &self.inner.client);
-        match plan {
-            Rewrite::Adopted(adopted) => self.tell(adopted),
-            Rewrite::Write(mine) => {
-                if storage::write(&store, &self.inner.key, mine.as_deref()).await.is_ok() {
-                    self.inner.state.borrow_mut().session.written(mine.clone());
-                    self.broadcast(mine.as_deref());
-                }
-            }
-        }
-    }
-
-    /// Takes what storage (or a sibling) holds as the current record. `external` marks a
-    /// change made elsewhere, reported to listeners.
-    fn adopt(&self, text: Option<&str>, external: bool) {
-        let adopted = self.inner.state.borrow_mut().session.adopt(text, external, &self.inner.client);
-        self.tell(adopted);
-    }
-
-    /// Tells the listeners what adopting a stored value changed.
-    fn tell(&self, adopted: Adopted) {
-        match adopted {
-            Adopted::Unchanged => {}
-            Adopted::Changed => self.notify(ChangeReason::External, None),
-            Adopted::Discarded(e) => self.later(ChangeReason::Discarded, Some(*e)),
-        }
-    }
-
-    /// Renews the tokens once for every concurrent caller.
-    async fn renew(&self, force: bool) -> Result<TokenRecord, OAuthError> {
-        let before = self.inner.state.borrow().session.record().map(|r| r.access_token.clone());
-        let flight = {
-            let mut state = self.inner.state.borrow_mut();
-            match &state.flight {
-                Some(f) => f.clone(),
-                None => {
-                    let f = Rc::new(Flight::default());
-                    state.flight = Some(f.clone());
-                    let (me, f2) = (self.clone(), f.clone());
-                    super::spawn(async move {
-                        let result = me.locked(force, before).await;
-                        me.inner.state.borrow_mut().flight = None;
-                        f2.finish(result);
-                    });
-                    f
-                }
-            }
-        };
-        Wait(flight).await
-    }
-
-    /// Runs the renewal under the cross-tab or cross-process lock, where there is one:
-    /// `core::lock` decides which, and what follows when it is not granted.
-    async fn locked(&self, force: bool, before: Option<Secret>) -> Result<TokenRecord, OAuthError> {
-        let key = JsValue::from_str(&self.inner.key);
-        let (locks, adapter_lock, web_locks) = self.locks();
-        let mut plan = LockPlan::new(locks, self.inner.client.timeout_ms);
-        // Why the last lock asked for did not run the renewal, for the report.
-        let mut why = String::new();
-        loop {
-            let (result, outcome) = match plan.step() {
-                LockStep::Adapter { ms } => {
-                    let Some((adapter, lock)) = &adapter_lock else { break };
-                    self.run_in_js_lock(force, before.clone(), false, ms, |cb| lock.call2(adapter, &key, cb)).await
-                }
-                LockStep::TryWebLock => {
-                    let Some((locks, request)) = &web_locks else { break };
-                    let options = Object::new();
-                    super::set(&options, "ifAvailable", &JsValue::TRUE);
-                    let ms = plan.wait_ms();
-                    self.run_in_js_lock(force, before.clone(), false, ms, |cb| request.call3(locks, &key, &options, cb))
-                        .await
-                }
-                LockStep::WaitWebLock { ms } => {
-                    let Some((locks, request)) = &web_locks else { break };
-                    let options = Object::new();
-                    let controller = web_sys::AbortController::new().ok();
-                    let abort = controller.clone().map(|c| Closure::once(move || c.abort()));
-                    let timer = abort.as_ref().map(|a| set_timeout(a.as_ref(), ms));
-                    if let Some(c) = &controller {
-                        super::set(&options, "signal", &c.signal());
-                    }
-                    let ran = self
-                        .run_in_js_lock(force, before.clone(), true, ms, |cb| request.call3(locks, &key, &options, cb))
-                        .await;
-                    if let Some(t) = timer {
-                        clear_timeout(&t);
-                    }
-                    drop(abort);
-                    ran
-                }
-                LockStep::Without { contended, lock_failed } => {
-                    if lock_failed {
-                        self.notify(
-                            ChangeReason::StorageError,
-                            Some(oauth2_wasm_core::lock::adapter_lock_failed(&why)),
-                        );
-                    }
-                    return self.renew_inside(force, before, contended, lock_failed).await;
-                }
-            };
-            if let Some(r) = result {
-                return r;
-            }
-            why = match &outcome {
-                Ok(()) => String::from("it did not call its function"),
-                Err(e) => js_error_message(e),
-            };
-            plan.next(if outcome.is_ok() { LockResult::NotGranted } else { LockResult::Failed });
-        }
-        // The plan named a lock this runtime does not have (it cannot): renew without.
-        self.renew_inside(force, before, false, false).await
-    }
-
-    /// The locks this manager can take: what the core plans with, the adapter's
-    /// `lock(name, fn)` and the runtime's Web Locks `request`.
-    #[allow(clippy::type_complexity)]
-    fn locks(&self) -> (Locks, Option<(JsValue, Function)>, Option<(JsValue, Function)>) {
-        let store = self.inner.store.borrow().clone();
-        let adapter_lock = store.adapter_lock();
-        let locks = get(&get(&js_sys::global(), "navigator"), "locks");
-        let web_locks = get(&locks, "request").dyn_into::<Function>().ok().map(|request| (locks, request));
-        let plan = Locks { adapter: adapter_lock.is_some(), web_locks: web_locks.is_some(), shared: store.shared() };
-        (plan, adapter_lock, web_locks)
-    }
-
-    /// Calls `request(callback)`. `callback(lock)` runs the renewal and returns its promise,
-    /// unless `lock` is `null` (a lock that was not available). Returns the renewal's result
-    /// if it ran, and how the request itself ended. The callback lives until then.
-    async fn run_in_js_lock(
-        &self,
-        force: bool,
-        before: Option<Secret>,
-        contended: bool,
-        bound_ms: u32,
-        request: impl FnOnce(&JsValue) -> Result<JsValue, JsValue>,
-    ) -> (Option<Result<TokenRecord, OAuthError>>, Result<(), JsValue>) {
-        let slot: Slot = Rc::new(RefCell::new(None));
-        // The renewal's own promise once the lock ran the callback.
-        let running: Rc<RefCell<Option<Promise>>> = Rc::new(RefCell::new(None));
-        let callback = {
-            let (me, slot, running) = (self.clone(), slot.clone(), running.clone());
-            Closure::once(move |lock: JsValue| -> JsValue {
-                if lock.is_null() {
-                    return Promise::resolve(&JsValue::UNDEFINED).into();
-                }
-                let renewal = super::promise(async move {
-                    let r = me.renew_inside(force, before, contended, false).await;
-                    *slot.borrow_mut() = Some(r);
-                    Ok(JsValue::UNDEFINED)
-                });
-                *running.borrow_mut() = Some(renewal.clone());
-                renewal.into()
-            })
-        };
-        // A lock whose promise never settles must not leave the caller pending: waited for
-        // as long as a held lock is, then — unless the renewal is under way inside it, which
-        // its own time limits bound — it counts as a lock that failed.
-        let outcome = match request(callback.as_ref()) {
-            Ok(p) => match super::within(&p, bound_ms).await {
-                Some(settled) => settled.map(|_| ()),
-                None => {
-                    let inside = running.borrow().clone();
-                    match inside {
-                        Some(renewal) => JsFuture::from(renewal).await.map(|_| ()),
-                        None => Err(JsValue::from_str("it did not settle in time")),
-                    }
-                }
-            },
-            Err(e) => Err(e),
-        };
-        let result = slot.borrow_mut().take();
-        (result, outcome)
-    }
-    /// The renewal itself, holding the lock: `core::renewal` decides; this re-reads,
-    /// waits, sends and stores as it says.
-    async fn renew_inside(
-        &self,
-        force: bool,
-        before: Option<Secret>,
-        contended: bool,
-        unlocked: bool,
-    ) -> Result<TokenRecord, OAuthError> {
-        // A record a failed write left unsaved is written again only under the lock.
-        if self.inner.state.borrow().session.is_unsaved() && !unlocked {
-            self.save_again().await;
-        }
-        let mut renewal = Renewal::new(Setup {
-            force,
-            before,
-            contended,
-            waits_for_siblings: self.waits_for_siblings(),
-            can_reacquire: self.inner.grant.is_some(),
-            skew_secs: self.inner.skew,
-            unlocked,
-        });
-        let mut event = Event::Begin;
-        for _ in 0..renewal::MAX_STEPS {
-            let now = self.now();
-            let step = {
-                let state = self.inner.state.borrow();
-                let view = View { record: state.session.record(), generation: state.session.generation(), now };
-                renewal.resume(view, event)
-            };
-            event = match step {
-                Step::Reread => {
-                    self.reread().await;
-                    Event::Read
-                }
-                Step::WaitForSibling => {
-                    self.wait_for_sibling().await;
-                    Event::Waited
-                }
-                Step::Send(request) => {
-                    let grant = match request {
-                        Request::Refresh(refresh_token) => Some(Grant::RefreshToken { refresh_token, scope: None }),
-                        Request::Reacquire => self.inner.grant.clone(),
-                    };
-                    let sent_at = self.now();
-                    let result = match grant {
-                        Some(g) => self.obtain(&g, sent_at).await,
-                        None => Err(session::login_required(None)),
-                    };
-                    Event::Answered { sent_at, result }
-                }
-                Step::Commit(record, cause) => {
-                    let reason = match cause {
-                        Cause::Refresh => ChangeReason::Refresh,
-                        Cause::Reacquire => ChangeReason::Reacquire,
-                    };
-                    self.commit(Some(record.clone()), reason).await;
-                    return Ok(record);
-                }
-                Step::End(ended) => {
-                    self.commit_with(None, ChangeReason::LoginRequired, Some(ended.clone())).await;
-                    return Err(ended);
-                }
-                Step::Finish(result) => return result,
-            };
-        }
-        Err(OAuthError::new(ErrorKind::Storage, "the token renewal did not settle"))
-    }
-
-    /// Whether siblings' writes can arrive late here: browser tabs sharing localStorage
-    /// (or an adapter) do; a file or other store read inside its own lock does not.
-    fn waits_for_siblings(&self) -> bool {
-        self.inner.store.borrow().shared() && self.inner.channel.is_some()
-    }
-
-    /// Waits as `Step::WaitForSibling` says for a sibling's storage event or broadcast,
-    /// re-reading storage meanwhile.
-    async fn wait_for_sibling(&self) {
-        let changes = || self.inner.state.borrow().session.changes();
-        let seen = changes();
-        let mut waited = 0;
-        while waited < renewal::SIBLING_WAIT_MS && changes() == seen {
-            sleep(renewal::SIBLING_POLL_MS).await;
-            waited += renewal::SIBLING_POLL_MS;
-            self.reread().await;
-        }
-    }
-
-    /// Re-reads a shared store (another tab or process may have written).
-    async fn reread(&self) {
-        let store = self.inner.store.borrow().clone();
-        if !store.shared() {
-            return;
-        }
-        if let Ok(text) = storage::read(&store, &self.inner.key).await {
-            self.adopt(text.as_deref(), true);
-        }
-    }
-
-    /// Sends `grant` now (`sent_at`, from which expiry counts) and parses the answer.
-    async fn obtain(&self, grant: &Grant, sent_at: u64) -> Result<TokenSet, OAuthError> {
-        let options = RequestOptions { fetch: self.inner.fetch.clone(), ..RequestOptions::default() };
-        let response = exchange(&self.inner.client, grant, &options).await?;
-        let mut cx: ResponseContext = response.context(&self.inner.client);
-        cx.now_ms = sent_at;
-        let tokens = crate::parse_token_response(response.status, &response.body, &cx)
-            .map_err(|e| refine(&self.inner.client, e))?;
-        self.inner.state.borrow_mut().last = Some(tokens.clone());
-        Ok(tokens)
-    }
-
-    async fn commit(&self, record: Option<TokenRecord>, reason: ChangeReason) {
-        self.commit_with(record, reason, None).await
-    }
-
-    /// Makes `record` current, stores it (unless the core says not to: a newer version's
-    /// record is left alone), tells sibling tabs, then listeners. Storage failure falls
-    /// back to memory.
-    async fn commit_with(&self, record: Option<TokenRecord>, reason: ChangeReason, error: Option<OAuthError>) {
-        let new_generation = matches!(reason, ChangeReason::Login | ChangeReason::Logout | ChangeReason::LoginRequired);
-        let now = self.now();
-        let write = {
-            let mut state = self.inner.state.borrow_mut();
-            if record.is_none() {
-                state.last = None;
-            }
-            state.session.commit(record, new_generation, now, &self.inner.client)
-        };
-        if let Some(text) = write {
-            let store = self.inner.store.borrow().clone();
-            match storage::write(&store, &self.inner.key, text.as_deref()).await {
-                Ok(()) => {
-                    self.inner.state.borrow_mut().session.written(text.clone());
-                    self.broadcast(text.as_deref());
-                }
-                // An adapter (a file, Redis …) is shared with other processes: keep it, and
-                // write again on the next call rather than leave it holding a rotated-out
-                // refresh token for good.
-                Err(e) if matches!(store, Store::Adapter(..)) => {
-                    self.inner.state.borrow_mut().session.write_failed();
-                    let message = oauth2_wasm_core::text::cat(&[
-                        "token storage failed (",
-                        &e.message,
-                        "); the tokens are kept in memory and written again on the next call that renews",
-                    ]);
-                    self.later(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
-                }
-                Err(e) => self.fall_back_to_memory(&e.message),
-            }
-        }
-        self.notify(reason, error);
-    }
-
-    /// Replaces a failing store with memory, keeping the current record, and says so.
-    fn fall_back_to_memory(&self, why: &str) {
-        let text = self.inner.state.borrow().session.record().map(|r| session::encode_record(r, &self.inner.client));
-        *self.inner.store.borrow_mut() = Store::Memory(Rc::new(RefCell::new(text)));
-        let message = oauth2_wasm_core::text::cat(&["token storage failed (", why, "); tokens are kept in memory"]);
-        self.later(ChangeReason::StorageError, Some(OAuthError::new(ErrorKind::Storage, message)));
     }
 
     fn broadcast(&self, text: Option<&str>) {
@@ -929,15 +624,17 @@ impl TokenManager {
         }
     }
 
-    /// Takes a sibling's write (a storage event's value or a broadcast). A clear (`null`)
-    /// is checked against storage first: a late notice of a clear older than this tab's own
-    /// newer write (a login) must not end the session, and storage still holds that write.
+    /// Takes a sibling's write (a storage event's value or a broadcast); a clear is checked
+    /// against what `localStorage` holds now (`Machine::sibling`).
     fn adopt_sibling(&self, text: Option<String>) {
-        let text = text.or_else(|| {
-            let store = self.inner.store.borrow();
-            store.storage_object().and_then(|s| s.get_item(&self.inner.key).ok().flatten())
-        });
-        self.adopt(text.as_deref(), true);
+        let stored = match text {
+            Some(_) => None,
+            None => {
+                let store = self.inner.store.borrow();
+                store.storage_object().and_then(|s| s.get_item(&self.inner.key).ok().flatten())
+            }
+        };
+        self.with_machine(|m| m.sibling(text.as_deref(), stored.as_deref()));
     }
 
     fn listen(&self, target: &JsValue, event: &'static str, f: impl FnMut(JsValue) + 'static) {
@@ -1035,6 +732,45 @@ fn broadcast_channel(key: &str) -> Option<JsValue> {
     let class: Function = get(&js_sys::global(), "BroadcastChannel").dyn_into().ok()?;
     let args: js_sys::Array = ::core::iter::once(JsValue::from_str(key)).collect();
     Reflect::construct(&class, &args).ok()
+}
+
+/// `navigator.locks` and its `request`, where the runtime has Web Locks.
+fn web_locks() -> Option<(JsValue, Function)> {
+    let locks = get(&get(&js_sys::global(), "navigator"), "locks");
+    get(&locks, "request").dyn_into::<Function>().ok().map(|request| (locks, request))
+}
+
+/// `AbortSignal.timeout(ms)`, where the runtime has it.
+fn timeout_signal(ms: u32) -> Option<JsValue> {
+    let class = get(&js_sys::global(), "AbortSignal");
+    let timeout = get(&class, "timeout").dyn_into::<Function>().ok()?;
+    timeout.call1(&class, &JsValue::from(ms)).ok()
+}
+
+/// A task that did not settle (a driver fault; the machine bounds every task).
+fn unsettled() -> OAuthError {
+    OAuthError::new(ErrorKind::Storage, "the token manager's call did not settle")
+}
+
+/// A lock asked for: whether its callback ran (`granted`: with a lock, or `null`), the
+/// function that lets go of it, and whether this manager stopped waiting for it.
+#[derive(Default)]
+struct LockState {
+    called: RefCell<Option<Function>>,
+    granted: Cell<Option<bool>>,
+    release: RefCell<Option<Function>>,
+    gave_up: Cell<bool>,
+}
+
+/// A lock granted: let go when dropped.
+struct Held(Rc<LockState>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(release) = self.0.release.borrow_mut().take() {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
+    }
 }
 
 async fn sleep(ms: u32) {
