@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes the pure core with cargo-fuzz (libFuzzer, nightly): the response parser, the
 # request builder, the stored-record decoder (each seeded from the conformance vectors) and
-# the session machine (each tab's sync::Session and its renewals) among simulated tabs, storage and a rotating server.
+# the session machine (whole core::machine managers) among simulated tabs or processes, storage, a lock and a rotating server.
 #   bash scripts/fuzz.sh                  a smoke run, 10 s per target (what npm test runs)
 #   FUZZ_SECONDS=3600 bash scripts/fuzz.sh   a long run; crashes land in fuzz/artifacts/
-#   RENEWAL_TRACE=1 cargo +nightly fuzz run session fuzz/artifacts/session/<input>
+#   SESSION_TRACE=1 cargo +nightly fuzz run session fuzz/artifacts/session/<input>
 #                                         prints the steps of a failing schedule
 set -euo pipefail
 cd "$(dirname "$0")/.."

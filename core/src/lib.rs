@@ -2,9 +2,10 @@
 //!
 //! The pure core of [oauth2-wasm](https://crates.io/crates/oauth2-wasm): grants, client
 //! configuration, request encoding, response and error parsing, expiry maths, the stored
-//! record and the session's decisions (`sync`, `lock`, `renewal`). No I/O, no clock, no
-//! JavaScript: this crate depends on neither wasm-bindgen, js-sys nor web-sys, so the
-//! compiler keeps it pure, and it is host-tested with plain `cargo test` and fuzzed.
+//! record and the session as one machine (`machine`, on `sync`, `lock` and `renewal`). No
+//! I/O, no clock, no JavaScript: this crate depends on neither wasm-bindgen, js-sys nor
+//! web-sys, so the compiler keeps it pure, and it is host-tested with plain `cargo test` and
+//! fuzzed.
 //!
 //! Time comes in as an argument (ms since the epoch); I/O results come in as values.
 //! Nothing here may panic on input: `panic = "abort"` makes a panic a crash in wasm.

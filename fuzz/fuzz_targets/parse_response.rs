@@ -16,13 +16,17 @@ fuzz_target!(|data: &[u8]| {
         headers.push(("content-type".to_owned(), ct.to_owned()));
     }
     if c & 8 != 0 {
-        headers.push(("retry-after".to_owned(), String::from_utf8_lossy(rest.get(..rest.len().min(32)).unwrap_or(&[])).into_owned()));
+        headers.push((
+            "retry-after".to_owned(),
+            String::from_utf8_lossy(rest.get(..rest.len().min(32)).unwrap_or(&[])).into_owned(),
+        ));
     }
     if c & 16 != 0 {
         headers.push(("date".to_owned(), "Tue, 14 Nov 2023 22:13:20 GMT".to_owned()));
     }
     let body = String::from_utf8_lossy(rest);
-    let cx = ResponseContext { now_ms: u64::from(*a) << 40, headers: &headers, strict: c & 32 != 0, human_fields: None };
+    let cx =
+        ResponseContext { now_ms: u64::from(*a) << 40, headers: &headers, strict: c & 32 != 0, human_fields: None };
     match parse_token_response(status, &body, &cx) {
         Ok(tokens) => {
             assert!((200..300).contains(&status));
