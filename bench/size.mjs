@@ -1,6 +1,6 @@
 // Bundle cost: the bytes a browser downloads, gzip -9 and brotli (quality 11), node:zlib.
 // - oauth2-wasm: the package's browser files as shipped — pkg/web/oauth2_wasm_bg.wasm,
-//   pkg/web/oauth2_wasm.js, its JS snippets (pkg/web/snippets/…), js/browser.mjs,
+//   pkg/web/oauth2_wasm.js, its JS snippets (pkg/web/snippets/…), pkg/web/driver.js, js/browser.mjs,
 //   js/error.mjs — each compressed on its own (each
 //   is its own download) and summed. For information: an esbuild bundle of the same
 //   adapter the peers get, plus the .wasm.
@@ -24,6 +24,7 @@ export const OURS_FILES = [
   ...readdirSync(`${ROOT}${SNIPPETS}`, { recursive: true })
     .filter((f) => f.endsWith(".js"))
     .map((f) => `${SNIPPETS}/${f}`),
+  "pkg/web/driver.js",
   "js/browser.mjs",
   "js/error.mjs",
 ];

@@ -1,6 +1,7 @@
 // The package entry for browsers, workers and other ES module runtimes without `require`:
 // the wasm is fetched next to this module and instantiated once, before any export is used.
 import init, * as wasm from "../pkg/web/oauth2_wasm.js";
+import { makeApi } from "../pkg/web/driver.js";
 import { OAuthError } from "./error.mjs";
 
 await init();
@@ -8,6 +9,5 @@ wasm.__registerErrorClass(OAuthError);
 
 export const buildTokenRequest = wasm.buildTokenRequest;
 export const parseTokenResponse = wasm.parseTokenResponse;
-export const requestToken = wasm.requestToken;
-export const TokenManager = wasm.TokenManager;
+export const { requestToken, TokenManager } = makeApi(wasm);
 export { OAuthError };

@@ -2,13 +2,15 @@
 // The package entry for Node (require and, through index.mjs, import).
 const wasm = require("../pkg/node/oauth2_wasm.js");
 const { OAuthError } = require("../pkg/node/error.cjs");
+const { makeApi } = require("../pkg/node/driver.cjs");
 
 wasm.__registerErrorClass(OAuthError);
+const { requestToken, TokenManager } = makeApi(wasm);
 
 module.exports = {
   buildTokenRequest: wasm.buildTokenRequest,
   parseTokenResponse: wasm.parseTokenResponse,
-  requestToken: wasm.requestToken,
-  TokenManager: wasm.TokenManager,
+  requestToken,
+  TokenManager,
   OAuthError,
 };

@@ -9,8 +9,8 @@ tarball=$(npm pack --silent --pack-destination "$out" | tail -n 1)
 echo "pack: $tarball, $(wc -c <"$out/$tarball") bytes, $(tar tzf "$out/$tarball" | wc -l) files" >&2
 # A build that went wrong (or ran concurrently) must not pass as a package.
 listing=$(tar tzf "$out/$tarball")
-for f in pkg/node/oauth2_wasm.js pkg/node/oauth2_wasm_bg.wasm pkg/node/error.cjs pkg/web/oauth2_wasm.js \
-  pkg/web/oauth2_wasm_bg.wasm js/index.cjs js/index.mjs js/browser.mjs js/error.mjs js/index.d.ts bin/oauth2-wasm.mjs; do
+for f in pkg/node/oauth2_wasm.js pkg/node/oauth2_wasm_bg.wasm pkg/node/error.cjs pkg/node/driver.cjs pkg/web/oauth2_wasm.js \
+  pkg/web/oauth2_wasm_bg.wasm pkg/web/driver.js js/index.cjs js/index.mjs js/browser.mjs js/error.mjs js/index.d.ts bin/oauth2-wasm.mjs; do
   grep -qx "package/$f" <<<"$listing" || { echo "pack: $f is missing from the tarball" >&2; exit 1; }
 done
 for target in node web; do

@@ -16,6 +16,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p oauth2-wasm --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 cargo clippy -p oauth2-wasm-npm --lib --target wasm32-unknown-unknown --features release -- -D warnings   # the npm build (no std)
+cargo clippy -p oauth2-wasm-npm --lib --target wasm32-unknown-unknown --features release,rust-driver -- -D warnings
 step "the core is pure: no wasm-bindgen, js-sys or web-sys below it"
 if cargo tree -p oauth2-wasm-core -e normal,build --target all --prefix none | grep -E "^(wasm-bindgen|js-sys|web-sys) "; then
   echo "oauth2-wasm-core depends on a JavaScript binding" >&2; exit 1
@@ -63,3 +64,6 @@ OAUTH2_WASM_PACKED=1 bash tests/consumers/run.sh
 
 step "node --test: the packed package in Node, its JS API in browser pages, workers and tabs, the demo, the CLI"
 node --test tests/node/
+
+step "node --test again, against the Rust API's driver (the npm crate's rust-driver feature): the behaviour tests"
+bash scripts/rust-driver.sh

@@ -38,13 +38,15 @@ fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
 }
 
 mod error;
-mod manager;
+mod machine;
+#[cfg(feature = "rust-driver")]
+mod rust_driver;
 
 use crate::prelude::*;
-use js_sys::{Function, Object, Promise};
+use js_sys::{Function, Object};
 use oauth2_wasm::build_token_request;
-use oauth2_wasm::web::fetch::{self, RequestOptions};
-use oauth2_wasm::web::{get, json, promise};
+use oauth2_wasm::web::fetch::RequestOptions;
+use oauth2_wasm::web::{get, json};
 use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::json::Value;
@@ -125,28 +127,14 @@ pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsVal
 
 /// Parses with the core's parser; the `TokenSet` crosses back as one piece of JSON, its
 /// `raw` being the response text itself.
-fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue, OAuthError> {
+pub(crate) fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue, OAuthError> {
     let tokens = response::parse_token_response(status, body, cx, oauth2_wasm_core::json::parse)?;
     let raw = body.strip_prefix('\u{feff}').unwrap_or(body);
     Ok(json::from_text(&convert::token_set_json(&tokens, Some(raw))))
 }
 
-/// Requests a token: builds the request, sends it with `fetch`, parses the answer.
-/// Options: `signal` (an `AbortSignal`), `timeoutMs`, `fetch`.
-#[wasm_bindgen(js_name = requestToken, skip_typescript)]
-pub fn request_token_js(client: JsValue, grant: JsValue, options: JsValue) -> Promise {
-    promise(async move {
-        let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(to_js)?;
-        let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
-        let options = request_options(&options)?;
-        let response = fetch::exchange(&client, &grant, &options).await.map_err(to_js)?;
-        parse_to_js(response.status, &response.body, &response.context(&client))
-            .map_err(|e| to_js(fetch::refine(&client, e)))
-    })
-}
-
 /// `{ signal, timeoutMs, fetch }` from JavaScript.
-fn request_options(options: &JsValue) -> Result<RequestOptions, JsValue> {
+pub(crate) fn request_options(options: &JsValue) -> Result<RequestOptions, JsValue> {
     let bad = |field: &str, problem: &str| to_js(OAuthError::config(field, problem));
     let signal = get(options, "signal");
     let timeout = get(options, "timeoutMs");

@@ -40,8 +40,9 @@ export function makeError(kind, message, fields) {
 }
 
 export async function exchange(fetch, url, method, headersJson, body, timeoutMs, signal, max) {
-  // timeoutMs comes clamped to the longest timer (core::transport::timer_ms).
-  const headers = JSON.parse(headersJson);
+  // timeoutMs comes clamped to the longest timer (core::transport::timer_ms). The headers
+  // come as a JSON object's text from Rust, as the object itself from the npm driver.
+  const headers = typeof headersJson === "string" ? JSON.parse(headersJson) : headersJson;
   const fast = fetch[FAST];
   let o;
   try {
@@ -51,7 +52,11 @@ export async function exchange(fetch, url, method, headersJson, body, timeoutMs,
   } catch (e) {
     o = { fault: "network", code: errorCode(e) }; // a fast path that broke its word
   }
-  return outcome(o, max);
+  try {
+    return outcome(o, max);
+  } catch (e) {
+    return { fault: "network", code: errorCode(e) }; // an outcome whose members throw
+  }
 }
 
 // The outcome as a plain object, each member read once (a fast path's may be getters), and

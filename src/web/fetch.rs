@@ -87,7 +87,8 @@ pub fn runtime() -> Runtime {
 static RUNTIME: AtomicU8 = AtomicU8::new(0);
 static WARNED: AtomicBool = AtomicBool::new(false);
 
-fn warn_once(message: Option<&str>) {
+/// Shows `message` (the browser-secret warning) with `console.warn`, once per page.
+pub fn warn_once(message: Option<&str>) {
     if let Some(m) = message {
         if !WARNED.swap(true, Relaxed) {
             super::warn(m);
@@ -97,6 +98,9 @@ fn warn_once(message: Option<&str>) {
 
 #[wasm_bindgen(module = "/src/web/exchange.js")]
 extern "C" {
+    /// `exchange` itself, as a value (the npm package's JavaScript driver calls it).
+    #[wasm_bindgen(thread_local_v2, js_name = exchange)]
+    static EXCHANGE: JsValue;
     /// Sends one request and reads the response; resolves to its outcome object (never
     /// rejects). `headers` is a JSON object's text.
     #[wasm_bindgen(js_name = exchange)]
@@ -112,8 +116,13 @@ extern "C" {
     ) -> Promise;
 }
 
+/// `exchange.js`'s `exchange` function, for a JavaScript driver: one transport for both.
+pub fn exchange_function() -> JsValue {
+    EXCHANGE.with(JsValue::clone)
+}
+
 /// `exchange.js`'s outcome object as the core reads it: each member of its type, or absent.
-fn read_outcome(o: &JsValue) -> transport::Outcome {
+pub fn read_outcome(o: &JsValue) -> transport::Outcome {
     let text = |name: &str| get(o, name).as_string();
     let number = |name: &str| get(o, name).as_f64();
     let flag = |name: &str| get(o, name).as_bool().unwrap_or(false);

@@ -181,10 +181,7 @@ pub async fn read(store: &Store, key: &str) -> Result<Option<String>, OAuthError
     match store {
         Store::Adapter(a, ms) => {
             let v = call_adapter(a, "get", &[JsValue::from_str(key)], *ms).await?;
-            // A record is a few hundred bytes: a value past the response bound is not one,
-            // and is not copied into the wasm (it reads as corrupt, like any non-record).
-            let oversized = v.dyn_ref::<js_sys::JsString>().is_some_and(|s| s.length() as usize > MAX_RESPONSE_BYTES);
-            Ok(if oversized { Some(String::new()) } else { v.as_string() })
+            Ok(adapter_value(&v))
         }
         _ => Ok(None),
     }
@@ -209,8 +206,8 @@ pub async fn write(store: &Store, key: &str, value: Option<&str>) -> Result<(), 
             Ok(())
         }
         Store::Web { storage, .. } => match value {
-            Some(v) => storage.set_item(key, v).map_err(|e| storage_failure("write", &e)),
-            None => storage.remove_item(key).map_err(|e| storage_failure("remove", &e)),
+            Some(v) => storage.set_item(key, v).map_err(|e| failure("write", &e)),
+            None => storage.remove_item(key).map_err(|e| failure("remove", &e)),
         },
         Store::Custom(c) => match value {
             Some(v) => c.set(key, v).map_err(|why| custom_failure("write", &why)),
@@ -235,20 +232,37 @@ async fn call_adapter(
         .dyn_into()
         .map_err(|_| storage_error(&cat(&["the storage adapter has no ", method, "() method"])))?;
     let array: js_sys::Array = args.iter().collect();
-    let value = f.apply(adapter, &array).map_err(|e| storage_failure(method, &e))?;
+    let value = f.apply(adapter, &array).map_err(|e| failure(method, &e))?;
     if get(&value, "then").is_function() {
         match super::within(&value, timeout_ms).await {
-            Some(settled) => settled.map_err(|e| storage_failure(method, &e)),
-            None => Err(storage_error(&cat(&[
-                "the storage adapter's ",
-                method,
-                "() did not settle within ",
-                &oauth2_wasm_core::text::digits(timeout_ms as u64),
-                " ms",
-            ]))),
+            Some(settled) => settled.map_err(|e| failure(method, &e)),
+            None => Err(not_settled(method, timeout_ms)),
         }
     } else {
         Ok(value)
+    }
+}
+
+/// An adapter's `method` that did not settle within `timeout_ms`.
+pub fn not_settled(method: &str, timeout_ms: u32) -> OAuthError {
+    storage_error(&cat(&[
+        "the storage adapter's ",
+        method,
+        "() did not settle within ",
+        &oauth2_wasm_core::text::digits(timeout_ms as u64),
+        " ms",
+    ]))
+}
+
+/// A value an adapter's `get` answered, as a record's text: a value past the response
+/// bound is not one, and is not copied into the wasm (it reads as corrupt, like any
+/// non-record).
+pub fn adapter_value(v: &JsValue) -> Option<String> {
+    let oversized = v.dyn_ref::<js_sys::JsString>().is_some_and(|s| s.length() as usize > MAX_RESPONSE_BYTES);
+    if oversized {
+        Some(String::new())
+    } else {
+        v.as_string()
     }
 }
 
@@ -273,7 +287,9 @@ fn storage_error(message: &str) -> OAuthError {
     OAuthError::new(ErrorKind::Storage, message)
 }
 
-fn storage_failure(what: &str, e: &JsValue) -> OAuthError {
+/// A storage call (`what`: read, write, remove, or an adapter's method) that threw or
+/// rejected with `e`.
+pub fn failure(what: &str, e: &JsValue) -> OAuthError {
     custom_failure(what, &js_error_message(e))
 }
 

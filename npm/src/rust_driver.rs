@@ -1,16 +1,17 @@
-//! `TokenManager` for JavaScript: the Rust manager behind a class whose async methods
-//! return Promises. Each method clones the manager handle before awaiting, so overlapping
-//! calls never hold a borrow of the JavaScript object.
+//! With feature `rust-driver` (tests only, never shipped): `TokenManager` and `requestToken`
+//! from the Rust API's own driver of the session machine (`oauth2_wasm::TokenManager`,
+//! async Rust) instead of the package's JavaScript driver, so that the Node behaviour tests
+//! run against both drivers (scripts/test.sh). Each method clones the manager handle
+//! before awaiting, so overlapping calls never hold a borrow of the JavaScript object.
 
-use super::{arg, to_js};
+use super::{arg, parse_to_js, request_options, to_js};
 use crate::prelude::*;
 use js_sys::{Function, Promise};
 use oauth2_wasm::web::convert;
-use oauth2_wasm::web::manager::{ManagerOptions, TokenManager};
-use oauth2_wasm::web::storage::StorageChoice;
+use oauth2_wasm::web::fetch;
+use oauth2_wasm::web::manager::TokenManager;
 use oauth2_wasm::web::{get, promise};
-use oauth2_wasm_core::config::{whole_number, ClientConfig};
-use oauth2_wasm_core::error::OAuthError;
+use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::grant::Grant;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -23,7 +24,7 @@ pub struct JsTokenManager {
 }
 
 fn config_error(field: &str, problem: &str) -> JsValue {
-    to_js(OAuthError::config(field, problem))
+    to_js(oauth2_wasm_core::error::OAuthError::config(field, problem))
 }
 
 #[wasm_bindgen(js_class = TokenManager)]
@@ -31,59 +32,12 @@ impl JsTokenManager {
     /// `new TokenManager({ client, grant?, storage?, storageKey?, refreshSkewSeconds?, now?, fetch?, resourceOrigins? })`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsTokenManager, JsValue> {
-        if !options.is_object() {
-            return Err(config_error("options", "must be an object with at least client"));
-        }
-        let client = ClientConfig::from_value(&arg(&get(&options, "client"), "client")?).map_err(to_js)?;
-        let mut opts = ManagerOptions::new(client);
-        let grant = get(&options, "grant");
-        if !grant.is_undefined() && !grant.is_null() {
-            opts.grant = Some(Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?);
-        }
-        let storage = get(&options, "storage");
-        opts.storage = match storage.as_string().as_deref() {
-            _ if storage.is_undefined() || storage.is_null() => None,
-            Some("local") => Some(StorageChoice::Local),
-            Some("session") => Some(StorageChoice::Session),
-            Some("memory") => Some(StorageChoice::Memory),
-            Some(_) => return Err(config_error("storage", "must be \"local\", \"session\", \"memory\" or an adapter")),
-            None if storage.is_object() => Some(StorageChoice::Adapter(storage)),
-            None => return Err(config_error("storage", "must be \"local\", \"session\", \"memory\" or an adapter")),
-        };
-        let key = get(&options, "storageKey");
-        if !key.is_undefined() {
-            opts.storage_key = Some(
-                key.as_string()
-                    .filter(|k| !k.is_empty())
-                    .ok_or_else(|| config_error("storageKey", "must be a non-empty string"))?,
-            );
-        }
-        let skew = get(&options, "refreshSkewSeconds");
-        if !skew.is_undefined() {
-            opts.refresh_skew_seconds = Some(
-                skew.as_f64()
-                    .and_then(whole_number)
-                    .ok_or_else(|| config_error("refreshSkewSeconds", "must be a whole number of seconds"))?,
-            );
-        }
+        let mut opts = crate::machine::manager_options(&options)?;
         for (name, slot) in [("now", &mut opts.now), ("fetch", &mut opts.fetch)] {
             let f = get(&options, name);
-            if !f.is_undefined() {
-                *slot = Some(f.dyn_into::<Function>().map_err(|_| config_error(name, "must be a function"))?);
+            if f.is_function() {
+                *slot = Some(f.unchecked_into());
             }
-        }
-        let origins = get(&options, "resourceOrigins");
-        if !origins.is_undefined() && !origins.is_null() {
-            let bad = || config_error("resourceOrigins", "must be an array of URLs such as https://api.example.com");
-            if !js_sys::Array::is_array(&origins) {
-                return Err(bad());
-            }
-            // Read element by element with Reflect: an accessor that throws is a bad option,
-            // not an exception through the wasm.
-            let length = get(&origins, "length").as_f64().unwrap_or(0.0).min(1_000.0) as u32;
-            let list: Option<Vec<String>> =
-                (0..length).map(|i| js_sys::Reflect::get_u32(&origins, i).ok().and_then(|o| o.as_string())).collect();
-            opts.resource_origins = Some(list.ok_or_else(bad)?);
         }
         let manager = TokenManager::new(opts).map_err(to_js)?;
         Ok(JsTokenManager { manager })
@@ -151,4 +105,18 @@ impl JsTokenManager {
         let off: Box<dyn Fn()> = Box::new(self.manager.unsubscriber(id));
         Ok(Closure::wrap(off).into_js_value())
     }
+}
+
+/// Requests a token: builds the request, sends it with `fetch`, parses the answer.
+/// Options: `signal` (an `AbortSignal`), `timeoutMs`, `fetch`.
+#[wasm_bindgen(js_name = requestToken, skip_typescript)]
+pub fn request_token_js(client: JsValue, grant: JsValue, options: JsValue) -> Promise {
+    promise(async move {
+        let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(to_js)?;
+        let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
+        let options = request_options(&options)?;
+        let response = fetch::exchange(&client, &grant, &options).await.map_err(to_js)?;
+        parse_to_js(response.status, &response.body, &response.context(&client))
+            .map_err(|e| to_js(fetch::refine(&client, e)))
+    })
 }

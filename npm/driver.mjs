@@ -1,0 +1,448 @@
+// The package's driver: requestToken and TokenManager in JavaScript over the wasm. Every
+// decision is the core's session machine (core::machine, behind the wasm's Machine class):
+// this file only performs what it asks for — read and write the store, take and let go of
+// a lock, sleep, send through exchange.js's transport, tell listeners and sibling tabs — and
+// feeds back what happened. Every error it reports is made by the wasm, so each message is
+// written once. (The Rust API's TokenManager is the other driver of the same machine.)
+//
+// Written in JavaScript because each of these steps is a call into the platform: here it
+// costs neither wasm bytes (Rust async machinery and its shims weigh more than this file)
+// nor boundary crossings. Built by scripts/build.sh into pkg/web/driver.js (minified) and
+// pkg/node/driver.cjs; the package entries (js/) hand it the wasm's exports.
+
+// What the machine asks for: [code, a, b, effects?] (npm/src/machine.rs).
+const READ = 0, WRITE = 1, LOCK = 2, UNLOCK = 3, SLEEP = 4, SEND = 5, RENEW = 6, DONE = 7;
+// What follows, fed back: a code with up to two values.
+const GO = 0, READ_OK = 1, READ_FAILED = 2, READ_LATE = 3, WRITTEN = 4, WRITE_FAILED = 5, WRITE_LATE = 6;
+const LOCKED = 7, WOKE = 8, ANSWERED = 9, RENEWED = 10;
+// How a lock ended.
+const GRANTED = 0, NOT_GRANTED = 1, LOCK_FAILED = 2, LOCK_LATE = 3;
+// The store.
+const MEMORY = 0, LOCAL = 1, SESSION = 2, ADAPTER = 3;
+// The calls.
+const GET = 0, REFRESH = 1, LOGIN = 2, LOGOUT = 3;
+// More steps than the machine lets any task take (core::machine::MAX_TASK_STEPS).
+const MAX_STEPS = 1000;
+
+const LATE = Symbol("late");
+const quiet = () => {};
+
+/** `o[key]`, or undefined when `o` is not an object or its getter throws. */
+function prop(o, key) {
+  try {
+    return o !== null && (typeof o === "object" || typeof o === "function") ? o[key] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `p`'s value, or LATE when `ms` passed first. */
+function within(p, ms) {
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, ms, LATE)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether a request can be sent a second time: no body, or one that is not a one-shot stream. */
+function replayable(init) {
+  const body = prop(init, "body");
+  if (body === undefined || body === null || typeof body === "string") return true;
+  for (const name of ["URLSearchParams", "Blob", "FormData", "ArrayBuffer"]) {
+    const C = globalThis[name];
+    if (typeof C === "function" && body instanceof C) return true;
+  }
+  return ArrayBuffer.isView(body);
+}
+
+/** The package's requestToken and TokenManager over `wasm` (the glue's exports). */
+export function makeApi(wasm) {
+  const exchange = wasm.transport();
+  const max = wasm.maxResponseBytes();
+
+  async function requestToken(client, grant, options) {
+    const x = wasm.exchange(client, grant, options);
+    const r = x.request;
+    const fetch = options?.fetch ?? globalThis.fetch;
+    const signal = options?.signal ?? undefined;
+    const outcome = await exchange(fetch, r.url, r.method, r.headers, r.body, r.timeoutMs, signal, max).catch(quiet);
+    return x.finish(outcome);
+  }
+
+  class TokenManager {
+    #m;
+    #key;
+    #store;
+    #channel;
+    #ms;
+    #web;
+    #adapter;
+    #memory = null;
+    #now;
+    #fetch;
+    #listeners = new Map();
+    #next = 1;
+    #flights = new Map();
+    #hooks = [];
+    /** Tasks under way; free() lets go of the wasm once they have answered. */
+    #running = 0;
+    #freed = false;
+
+    constructor(options) {
+      const m = (this.#m = new wasm.Machine(options));
+      [this.#key, this.#store, this.#channel, this.#ms] = m.info();
+      if (this.#store === ADAPTER) this.#adapter = options.storage;
+      if (this.#store === LOCAL || this.#store === SESSION) {
+        this.#web = globalThis[this.#store === LOCAL ? "localStorage" : "sessionStorage"];
+      }
+      this.#now = typeof options.now === "function" ? options.now : undefined;
+      this.#fetch = typeof options.fetch === "function" ? options.fetch : undefined;
+      this.#effects(m.effects());
+      this.#listen();
+    }
+
+    login(grant) {
+      return this.#run(LOGIN, grant);
+    }
+
+    getAccessToken() {
+      const token = this.#m.freshToken(this.#time());
+      return token === undefined ? this.#run(GET) : Promise.resolve(token);
+    }
+
+    getTokens() {
+      return this.#m.tokens();
+    }
+
+    refresh() {
+      return this.#run(REFRESH);
+    }
+
+    async logout() {
+      try {
+        await this.#run(LOGOUT);
+      } catch {
+        // a logout is never undone: the machine has cleared what it holds
+      }
+    }
+
+    async fetch(input, init) {
+      const m = this.#m;
+      const text = (v) => (typeof v === "string" ? v : undefined);
+      m.checkResource(text(input) ?? text(prop(input, "url")) ?? text(prop(input, "href")) ?? "");
+      const token = await this.getAccessToken();
+      m.checkBearer(token);
+      let spare;
+      try {
+        spare = typeof prop(input, "clone") === "function" ? input.clone() : undefined;
+      } catch {}
+      const response = await this.#authorized(input, init, token);
+      if (response?.status !== 401 || !replayable(init)) return response;
+      const decision = m.afterRejection(token, this.#time());
+      if (decision === false) return response;
+      let renewed = decision;
+      if (decision === true) {
+        renewed = (await this.refresh()).accessToken;
+        m.checkBearer(renewed);
+      }
+      return this.#authorized(spare ?? input, init, renewed);
+    }
+
+    onChange(listener) {
+      if (typeof listener !== "function") throw this.#m.fault(2);
+      const id = this.#next++;
+      this.#listeners.set(id, listener);
+      return () => void this.#listeners.delete(id);
+    }
+
+    free() {
+      for (const [target, name, f] of this.#hooks.splice(0)) {
+        try {
+          target.removeEventListener(name, f);
+        } catch {}
+      }
+      try {
+        this.#channel?.close();
+      } catch {}
+      this.#listeners.clear();
+      this.#freed = true;
+      // Calls under way finish first (their answers are dropped by no one: each caller gets
+      // its own); the wasm is let go with the last of them.
+      if (this.#running === 0) this.#m.free();
+    }
+
+    #time() {
+      if (this.#now) {
+        try {
+          const ms = this.#now();
+          if (typeof ms === "number") return Math.max(ms, 0) || 0;
+        } catch {}
+      }
+      return Date.now();
+    }
+
+    /** Starts `call` and drives it to its answer. */
+    async #run(call, grant) {
+      return this.#drive(this.#m.start(call, grant));
+    }
+
+    /** Performs task `id`'s actions until it answers (counted for free()). */
+    async #drive(id) {
+      this.#running++;
+      try {
+        return await this.#steps(id);
+      } finally {
+        if (--this.#running === 0 && this.#freed) this.#m.free();
+      }
+    }
+
+    async #steps(id) {
+      let input = GO, value, extra, release;
+      try {
+        for (let i = 0; i < MAX_STEPS; i++) {
+          const a = this.#m.step(id, input, value, extra, this.#time());
+          if (a[3]) this.#effects(a[3]);
+          value = extra = undefined;
+          switch (a[0]) {
+            case DONE:
+              if (a[2]) throw a[1];
+              return a[1];
+            case READ:
+              [input, value, extra] = await this.#read();
+              break;
+            case WRITE:
+              [input, value, extra] = await this.#write(a[1]);
+              break;
+            case LOCK:
+              input = LOCKED;
+              [value, extra, release] = await this.#lock(a[1], a[2]);
+              break;
+            case UNLOCK:
+              release?.();
+              release = undefined;
+              input = GO;
+              break;
+            case SLEEP:
+              await sleep(a[1]);
+              input = WOKE;
+              break;
+            case SEND: {
+              const r = a[1];
+              extra = this.#time();
+              const fetch = this.#fetch ?? globalThis.fetch;
+              // exchange never rejects; were it to, the outcome reads as unreadable (network).
+              value = await exchange(fetch, r.url, r.method, r.headers, r.body, r.timeoutMs, undefined, max).catch(quiet);
+              input = ANSWERED;
+              break;
+            }
+            case RENEW: {
+              // The one renewal: started here (a[2]) or joined; its answer stays in the wasm.
+              const flight = a[1];
+              if (a[2]) {
+                const run = this.#drive(flight).then(quiet, quiet);
+                this.#flights.set(flight, run);
+                run.then(() => this.#flights.delete(flight));
+              }
+              await this.#flights.get(flight);
+              input = RENEWED;
+              value = flight;
+              break;
+            }
+          }
+        }
+      } finally {
+        release?.();
+      }
+      throw this.#m.fault(3);
+    }
+
+    async #read() {
+      if (this.#store === ADAPTER) return this.#call("get", [this.#key], READ_OK, READ_FAILED, READ_LATE);
+      if (this.#store === MEMORY) return [READ_OK, this.#memory];
+      try {
+        return [READ_OK, this.#web.getItem(this.#key)];
+      } catch (e) {
+        return [READ_FAILED, e, "read"];
+      }
+    }
+
+    async #write(text) {
+      const key = this.#key;
+      if (this.#store === ADAPTER) {
+        const args = text === null ? ["remove", [key]] : ["set", [key, text]];
+        return this.#call(...args, WRITTEN, WRITE_FAILED, WRITE_LATE);
+      }
+      if (this.#store === MEMORY) {
+        this.#memory = text;
+        return [WRITTEN];
+      }
+      try {
+        if (text === null) this.#web.removeItem(key);
+        else this.#web.setItem(key, text);
+        return [WRITTEN];
+      } catch (e) {
+        return [WRITE_FAILED, e, text === null ? "remove" : "write"];
+      }
+    }
+
+    /** `adapter[method](...args)`, a returned promise waited for within the time limit. */
+    async #call(method, args, ok, failed, late) {
+      try {
+        let v = this.#adapter[method](...args);
+        if (typeof v?.then === "function") {
+          v = await within(v, this.#ms);
+          if (v === LATE) return [late, undefined, method];
+        }
+        return [ok, v];
+      } catch (e) {
+        return [failed, e, method];
+      }
+    }
+
+    /**
+     * Asks for a lock (0 the adapter's, 1 a Web Lock if free now, 2 a Web Lock waited for)
+     * and waits at most `ms` for it to call back or settle: [outcome, error?, release?].
+     */
+    async #lock(kind, ms) {
+      let granted, release, called, gaveUp = false;
+      const calledBack = new Promise((resolve) => (called = resolve));
+      const callback = (lock) => {
+        // null: a Web Lock asked for ifAvailable is held elsewhere. Called after this
+        // manager stopped waiting: let go at once.
+        if (lock === null || gaveUp || granted !== undefined) {
+          granted ??= false;
+          called();
+          return Promise.resolve();
+        }
+        granted = true;
+        called();
+        return new Promise((resolve) => (release = resolve));
+      };
+      let asked;
+      try {
+        if (kind === 0) {
+          asked = this.#adapter.lock(this.#key, callback);
+        } else {
+          const options = kind === 1 ? { ifAvailable: true } : {};
+          if (kind === 2 && typeof AbortSignal.timeout === "function") options.signal = AbortSignal.timeout(ms);
+          asked = globalThis.navigator.locks.request(this.#key, options, callback);
+        }
+      } catch (e) {
+        gaveUp = true;
+        return [LOCK_FAILED, e];
+      }
+      let settled, failed = false, error;
+      try {
+        settled = await within(Promise.race([calledBack, Promise.resolve(asked)]), ms);
+      } catch (e) {
+        failed = true;
+        error = e;
+      }
+      if (granted) return [GRANTED, undefined, () => release?.()];
+      gaveUp = true;
+      if (granted === false || (!failed && settled !== LATE)) return [NOT_GRANTED];
+      return failed ? [LOCK_FAILED, error] : [LOCK_LATE];
+    }
+
+    /** Performs what the machine left to do at once. */
+    #effects(list) {
+      for (const e of list) {
+        if (e[0] === 0) {
+          if (e[3]) queueMicrotask(() => this.#notify(e[1], e[2]));
+          else this.#notify(e[1], e[2]);
+        } else if (e[0] === 1) {
+          try {
+            this.#channel?.postMessage(e[1]);
+          } catch {}
+        } else {
+          this.#store = MEMORY;
+          this.#memory = e[1];
+        }
+      }
+    }
+
+    #notify(reason, error) {
+      if (this.#listeners.size === 0) return;
+      const tokens = this.#m.tokens();
+      const event = error === undefined ? { reason } : { reason, error };
+      for (const id of [...this.#listeners.keys()]) {
+        const listener = this.#listeners.get(id);
+        if (!listener) continue;
+        try {
+          listener(tokens, event);
+        } catch (err) {
+          try {
+            console.error("oauth2-wasm: an onChange listener threw", err);
+          } catch {}
+        }
+      }
+    }
+
+    /** Hears siblings: `storage` events of localStorage, and the BroadcastChannel. */
+    #listen() {
+      const key = this.#key;
+      if (this.#store === LOCAL && typeof globalThis.addEventListener === "function") {
+        const area = this.#web;
+        this.#hook(globalThis, "storage", (e) => {
+          if (e.storageArea !== area || (typeof e.key === "string" && e.key !== key)) return;
+          this.#sibling(typeof e.newValue === "string" ? e.newValue : null);
+        });
+      }
+      if (this.#channel) {
+        this.#hook(this.#channel, "message", (e) => {
+          // A record's text, or null for a clear; anything else is not ours.
+          const data = e.data;
+          if (typeof data === "string" || data === null) this.#sibling(data);
+        });
+      }
+    }
+
+    #hook(target, name, f) {
+      try {
+        target.addEventListener(name, f);
+        this.#hooks.push([target, name, f]);
+      } catch {}
+    }
+
+    /** A sibling's write; a clear is checked against what localStorage holds now. */
+    #sibling(text) {
+      let stored = null;
+      if (text === null && this.#store === LOCAL) {
+        try {
+          stored = this.#web.getItem(this.#key);
+        } catch {}
+      }
+      this.#effects(this.#m.sibling(text, stored));
+    }
+
+    /** fetch with `Authorization: Bearer <token>`. */
+    async #authorized(input, init, token) {
+      const m = this.#m;
+      let headers, copy = {};
+      try {
+        const own = prop(init, "headers");
+        const base = own !== undefined ? own : prop(input, "headers");
+        headers = base === undefined || base === null ? new Headers() : new Headers(base);
+        headers.set("Authorization", `Bearer ${token}`);
+      } catch (e) {
+        throw m.fault(0, e);
+      }
+      if (init !== null && typeof init === "object") {
+        try {
+          copy = Object.assign({}, init);
+        } catch (e) {
+          throw m.fault(1, e);
+        }
+      }
+      copy.headers = headers;
+      try {
+        return await (this.#fetch ?? globalThis.fetch)(input, copy);
+      } catch (e) {
+        throw m.fault(0, e);
+      }
+    }
+  }
+
+  return { requestToken, TokenManager };
+}

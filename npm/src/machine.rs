@@ -1,0 +1,548 @@
+//! The wasm side of the package's JavaScript driver (`js/driver.mjs`): the core's session
+//! machine (`oauth2_wasm_core::machine`) behind a `Machine` class, and one token request
+//! behind `Exchange`. JavaScript performs (storage, locks, timers, fetch, listeners);
+//! everything it feeds back is read and judged here, and every error it reports is made
+//! here, so a message is written once, for the Rust API and the package alike.
+//!
+//! The crossing is small on purpose: an action is an array `[code, a, b, effects?]`, an
+//! input a code with up to two values (the codes are the `ACTION_*` / `INPUT_*` constants of
+//! `js/driver.mjs`).
+
+use crate::prelude::*;
+use crate::{arg, request_options, to_js};
+use js_sys::{Array, Reflect};
+use oauth2_wasm::web::fetch::{read_outcome, refine, runtime, warn_once};
+use oauth2_wasm::web::manager::ManagerOptions;
+use oauth2_wasm::web::storage::{self, StorageChoice, Store};
+use oauth2_wasm::web::url::RuntimeUrl;
+use oauth2_wasm::web::{convert, get, js_error_message};
+use oauth2_wasm_core::config::ClientConfig;
+use oauth2_wasm_core::error::{ErrorKind, OAuthError};
+use oauth2_wasm_core::grant::Grant;
+use oauth2_wasm_core::lock::LockStep;
+use oauth2_wasm_core::machine::{Action, Call, Effect, Input, LockOutcome, Machine, Reply, Settings, StoreKind, Task};
+use oauth2_wasm_core::session::{self, TokenRecord};
+use oauth2_wasm_core::sync::AfterRejection;
+use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// A session machine for the JavaScript `TokenManager`.
+#[derive(Debug)]
+#[wasm_bindgen(js_name = Machine, skip_typescript)]
+pub struct JsMachine {
+    m: Machine,
+    /// The tasks under way, by id.
+    tasks: Vec<(u32, Task)>,
+    next: u32,
+    /// The renewal under way (its task id), and the answers of the last ones, for those
+    /// who waited for them.
+    flight: Option<u32>,
+    renewed: Vec<(u32, Result<TokenRecord, OAuthError>)>,
+    client: ClientConfig,
+    key: String,
+    resource_origins: Option<Vec<String>>,
+    /// 0 memory, 1 `localStorage`, 2 `sessionStorage`, 3 an adapter.
+    store: u8,
+    channel: JsValue,
+    /// The bound on an adapter's calls, and on a request.
+    adapter_ms: u32,
+    timeout_ms: u32,
+    has_fetch: bool,
+}
+
+fn config_error(field: &str, problem: &str) -> JsValue {
+    to_js(OAuthError::config(field, problem))
+}
+
+/// `options` as the Rust manager's options (every check of the JavaScript options is here).
+pub(crate) fn manager_options(options: &JsValue) -> Result<ManagerOptions, JsValue> {
+    if !options.is_object() {
+        return Err(config_error("options", "must be an object with at least client"));
+    }
+    let client = ClientConfig::from_value(&arg(&get(options, "client"), "client")?).map_err(to_js)?;
+    let mut opts = ManagerOptions::new(client);
+    let grant = get(options, "grant");
+    if !grant.is_undefined() && !grant.is_null() {
+        opts.grant = Some(Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?);
+    }
+    let storage = get(options, "storage");
+    opts.storage = match storage.as_string().as_deref() {
+        _ if storage.is_undefined() || storage.is_null() => None,
+        Some("local") => Some(StorageChoice::Local),
+        Some("session") => Some(StorageChoice::Session),
+        Some("memory") => Some(StorageChoice::Memory),
+        Some(_) => return Err(config_error("storage", "must be \"local\", \"session\", \"memory\" or an adapter")),
+        None if storage.is_object() => Some(StorageChoice::Adapter(storage)),
+        None => return Err(config_error("storage", "must be \"local\", \"session\", \"memory\" or an adapter")),
+    };
+    let key = get(options, "storageKey");
+    if !key.is_undefined() {
+        opts.storage_key = Some(
+            key.as_string()
+                .filter(|k| !k.is_empty())
+                .ok_or_else(|| config_error("storageKey", "must be a non-empty string"))?,
+        );
+    }
+    let skew = get(options, "refreshSkewSeconds");
+    if !skew.is_undefined() {
+        opts.refresh_skew_seconds = Some(
+            skew.as_f64()
+                .and_then(oauth2_wasm_core::config::whole_number)
+                .ok_or_else(|| config_error("refreshSkewSeconds", "must be a whole number of seconds"))?,
+        );
+    }
+    for name in ["now", "fetch"] {
+        let f = get(options, name);
+        if !f.is_undefined() && !f.is_function() {
+            return Err(config_error(name, "must be a function"));
+        }
+    }
+    let origins = get(options, "resourceOrigins");
+    if !origins.is_undefined() && !origins.is_null() {
+        let bad = || config_error("resourceOrigins", "must be an array of URLs such as https://api.example.com");
+        if !Array::is_array(&origins) {
+            return Err(bad());
+        }
+        // Read element by element with Reflect: an accessor that throws is a bad option,
+        // not an exception through the wasm.
+        let length = get(&origins, "length").as_f64().unwrap_or(0.0).min(1_000.0) as u32;
+        let list: Option<Vec<String>> =
+            (0..length).map(|i| Reflect::get_u32(&origins, i).ok().and_then(|o| o.as_string())).collect();
+        opts.resource_origins = Some(list.ok_or_else(bad)?);
+    }
+    Ok(opts)
+}
+
+/// `globalThis.fetch` is a function.
+fn global_fetch() -> bool {
+    get(&js_sys::global(), "fetch").is_function()
+}
+
+fn array(items: &[JsValue]) -> Array {
+    items.iter().collect()
+}
+
+#[wasm_bindgen(js_class = Machine)]
+impl JsMachine {
+    /// `new Machine(options)`: the options of `new TokenManager(options)`, checked; the
+    /// store opened (browser storage probed, an adapter's methods checked) and, when it is
+    /// synchronous, read.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsMachine, JsValue> {
+        let has_fetch = get(&options, "fetch").is_function();
+        let options = manager_options(&options)?;
+        if let Some(g) = &options.grant {
+            if !g.is_repeatable() {
+                return Err(to_js(OAuthError::config(
+                    "grant",
+                    "must be a grant the manager can repeat by itself (client_credentials, partner or an extension \
+                     grant); pass password and authorization_code grants to login()",
+                )));
+            }
+        }
+        let client = options.client;
+        oauth2_wasm_core::endpoint::check(
+            "tokenEndpoint",
+            &client.token_endpoint,
+            &RuntimeUrl,
+            client.allow_insecure_http,
+        )
+        .map_err(to_js)?;
+        let resource_origins = match &options.resource_origins {
+            Some(list) => Some(oauth2_wasm_core::endpoint::resource_origins(list, &RuntimeUrl).map_err(to_js)?),
+            None => None,
+        };
+        let key = options.storage_key.unwrap_or_else(|| session::storage_key(&client));
+        let global = js_sys::global();
+        let in_window = Reflect::has(&global, &"document".into()).unwrap_or(false);
+        let choice = options.storage.unwrap_or(if in_window { StorageChoice::Local } else { StorageChoice::Memory });
+        let timeout_ms = transport::timer_ms(client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS));
+        let (store, store_error) = Store::open(&choice, timeout_ms);
+        let (code, kind) = match &store {
+            Store::Adapter(..) => (3, StoreKind::Adapter { lock: store.adapter_lock().is_some() }),
+            Store::Web { shared: true, .. } => (1, StoreKind::Shared),
+            Store::Web { .. } => (2, StoreKind::Private),
+            _ => (0, StoreKind::Private),
+        };
+        // Tabs tell each other through a BroadcastChannel; in Node one would only keep the
+        // process alive (processes share through the store and its lock instead).
+        let channel = match get(&global, "BroadcastChannel") {
+            class if store.shared() && runtime() == Runtime::Browser && class.is_function() => {
+                Reflect::construct(class.unchecked_ref::<js_sys::Function>(), &array(&[JsValue::from_str(&key)]))
+                    .unwrap_or(JsValue::UNDEFINED)
+            }
+            _ => JsValue::UNDEFINED,
+        };
+        let web_locks = get(&get(&get(&global, "navigator"), "locks"), "request").is_function();
+        let mut m = Machine::new(Settings {
+            client: client.clone(),
+            grant: options.grant,
+            skew_secs: options.refresh_skew_seconds,
+            store: kind,
+            web_locks,
+            channel: !channel.is_undefined(),
+        });
+        if let Some(e) = store_error {
+            m.storage_error(e);
+        }
+        match storage::read_now(&store, &key) {
+            Some(Ok(text)) => m.opened(Ok(text.as_deref())),
+            Some(Err(why)) => m.opened(Err(&why)),
+            None => {}
+        }
+        Ok(JsMachine {
+            m,
+            tasks: Vec::new(),
+            next: 1,
+            flight: None,
+            renewed: Vec::new(),
+            client,
+            key,
+            resource_origins,
+            store: code,
+            channel,
+            adapter_ms: timeout_ms,
+            timeout_ms,
+            has_fetch,
+        })
+    }
+
+    /// `[storage key, store (0 memory, 1 localStorage, 2 sessionStorage, 3 adapter),
+    /// BroadcastChannel or undefined, an adapter call's time limit in ms]`.
+    pub fn info(&self) -> Array {
+        let store = JsValue::from(self.store);
+        array(&[JsValue::from_str(&self.key), store, self.channel.clone(), JsValue::from(self.adapter_ms)])
+    }
+
+    /// What the driver must do at once, in order: `[0, reason, error?, later]` (tell the
+    /// listeners), `[1, text | null]` (tell sibling tabs), `[2, text | null]` (memory holding
+    /// this replaces the store).
+    pub fn effects(&mut self) -> Array {
+        let out = Array::new();
+        for effect in self.m.take_effects() {
+            let item: Array = match effect {
+                Effect::Notify { reason, error, later } => array(&[
+                    JsValue::from(0),
+                    JsValue::from_str(reason.as_str()),
+                    error.as_ref().map(convert::error).unwrap_or(JsValue::UNDEFINED),
+                    JsValue::from(later),
+                ]),
+                Effect::Broadcast(text) => array(&[JsValue::from(1), text_js(text)]),
+                Effect::UseMemory(text) => {
+                    self.store = 0;
+                    array(&[JsValue::from(2), text_js(text)])
+                }
+            };
+            out.push(&item);
+        }
+        out
+    }
+
+    /// Starts a call (0 a token, 1 a refresh, 2 a login with `grant`, 3 a logout); its id.
+    pub fn start(&mut self, call: u8, grant: JsValue) -> Result<u32, JsValue> {
+        let call = match call {
+            0 => Call::GetAccessToken,
+            1 => Call::Refresh,
+            2 => Call::Login(Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?),
+            _ => Call::Logout,
+        };
+        Ok(self.add(Task::new(call)))
+    }
+
+    fn add(&mut self, task: Task) -> u32 {
+        let id = self.next;
+        self.next = self.next.wrapping_add(1);
+        self.tasks.push((id, task));
+        id
+    }
+
+    /// Resumes task `id` with what followed its last action (`input`, with `value` and
+    /// `extra`), at `now`: the next action, as `[code, a, b, effects?]`.
+    pub fn step(&mut self, id: u32, input: u8, value: JsValue, extra: JsValue, now: f64) -> Array {
+        let now = now.max(0.0) as u64;
+        let mut input = self.input(input, &value, &extra);
+        let Some(at) = self.tasks.iter().position(|(i, _)| *i == id) else {
+            return self.done(id, Err(unsettled()));
+        };
+        loop {
+            let action = {
+                let (_, task) = &mut self.tasks[at];
+                task.step(&mut self.m, input, now)
+            };
+            let out = match action {
+                Action::Read => array(&[JsValue::from(0)]),
+                Action::Write(text) => array(&[JsValue::from(1), text_js(text)]),
+                Action::Lock { step, bound_ms } => {
+                    let kind = match step {
+                        LockStep::Adapter { .. } => 0,
+                        LockStep::TryWebLock => 1,
+                        _ => 2,
+                    };
+                    array(&[JsValue::from(2), JsValue::from(kind), JsValue::from(bound_ms)])
+                }
+                Action::Unlock => array(&[JsValue::from(3)]),
+                Action::Sleep(ms) => array(&[JsValue::from(4), JsValue::from(ms)]),
+                Action::Send(grant) => match self.request(&grant) {
+                    Ok(request) => array(&[JsValue::from(5), request]),
+                    // Not sent: the task hears why at once.
+                    Err(e) => {
+                        input = Input::Answered { sent_at: now, result: Err(e) };
+                        continue;
+                    }
+                },
+                Action::Renew(start) => {
+                    let (flight, started) = match start {
+                        Some(task) => {
+                            let f = self.add(*task);
+                            self.flight = Some(f);
+                            (f, true)
+                        }
+                        None => match self.flight {
+                            Some(f) => (f, false),
+                            None => {
+                                input = Input::Renewed(Err(unsettled()));
+                                continue;
+                            }
+                        },
+                    };
+                    array(&[JsValue::from(6), JsValue::from(flight), JsValue::from(started)])
+                }
+                Action::Done(reply) => {
+                    self.tasks.remove(at);
+                    return self.done(id, reply);
+                }
+            };
+            self.with_effects(&out);
+            return out;
+        }
+    }
+
+    fn with_effects(&mut self, out: &Array) {
+        let effects = self.effects();
+        if effects.length() > 0 {
+            out.set(3, effects.into());
+        }
+    }
+
+    /// A task's answer: `[7, value, failed, effects?]` — the access token, the tokens, or
+    /// nothing; or the error.
+    fn done(&mut self, id: u32, reply: Result<Reply, OAuthError>) -> Array {
+        if self.flight == Some(id) {
+            self.flight = None;
+            let result = match &reply {
+                Ok(Reply::Record(r)) => Ok(r.clone()),
+                Ok(_) => Err(unsettled()),
+                Err(e) => Err(e.clone()),
+            };
+            self.renewed.push((id, result));
+            if self.renewed.len() > 4 {
+                drop(self.renewed.remove(0));
+            }
+        }
+        let (value, failed) = match reply {
+            Ok(Reply::Record(r)) => (JsValue::from_str(r.access_token.expose()), false),
+            Ok(Reply::Tokens(t)) => (convert::token_set(&t), false),
+            Ok(Reply::Nothing) => (JsValue::UNDEFINED, false),
+            Err(e) => (convert::error(&e), true),
+        };
+        let out = array(&[JsValue::from(7), value, JsValue::from(failed)]);
+        self.with_effects(&out);
+        out
+    }
+
+    /// What the driver fed back, as the machine's input.
+    fn input(&mut self, code: u8, value: &JsValue, extra: &JsValue) -> Input {
+        let method = extra.as_string().unwrap_or_default();
+        match code {
+            1 => Input::Read(Ok(if self.store == 3 { storage::adapter_value(value) } else { value.as_string() })),
+            2 => Input::Read(Err(storage::failure(&method, value))),
+            3 => Input::Read(Err(storage::not_settled(&method, self.adapter_ms))),
+            4 => Input::Written(Ok(())),
+            5 => Input::Written(Err(storage::failure(&method, value))),
+            6 => Input::Written(Err(storage::not_settled(&method, self.adapter_ms))),
+            7 => Input::Locked(match value.as_f64() {
+                Some(0.0) => LockOutcome::Granted,
+                Some(1.0) => LockOutcome::NotGranted,
+                Some(2.0) => LockOutcome::Failed(js_error_message(extra)),
+                _ => LockOutcome::Failed(String::from("it did not settle in time")),
+            }),
+            8 => Input::Woke,
+            9 => {
+                let sent_at = extra.as_f64().unwrap_or(0.0).max(0.0) as u64;
+                Input::Answered { sent_at, result: self.answer(value, sent_at) }
+            }
+            10 => {
+                let id = value.as_f64().unwrap_or(0.0) as u32;
+                let found = self.renewed.iter().find(|(i, _)| *i == id).map(|(_, r)| r.clone());
+                Input::Renewed(found.unwrap_or_else(|| Err(unsettled())))
+            }
+            _ => Input::Go,
+        }
+    }
+
+    /// The request for `grant`: `{ url, method, headers (JSON text), body, timeoutMs }`.
+    fn request(&self, grant: &Grant) -> Result<JsValue, OAuthError> {
+        if !self.has_fetch && !global_fetch() {
+            return Err(OAuthError::config("fetch", "is not available here: pass a fetch function in the options"));
+        }
+        request_js(&self.client, grant, self.timeout_ms)
+    }
+
+    /// The token endpoint's answer (`exchange.js`'s outcome) to a request sent at `sent_at`.
+    fn answer(&self, outcome: &JsValue, sent_at: u64) -> Result<oauth2_wasm_core::TokenSet, OAuthError> {
+        let response = transport::read_outcome(&read_outcome(outcome), self.timeout_ms, runtime())?;
+        let mut cx = response.context(&self.client);
+        cx.now_ms = sent_at;
+        oauth2_wasm::parse_token_response(response.status, &response.body, &cx).map_err(|e| refine(&self.client, e))
+    }
+
+    /// The access token when it can be handed out with no I/O at `now`, else `undefined`.
+    #[wasm_bindgen(js_name = freshToken)]
+    pub fn fresh_token(&self, now: f64) -> Option<String> {
+        self.m.fresh_token(now.max(0.0) as u64).map(|r| r.access_token.expose().to_owned())
+    }
+
+    /// The tokens held, or `null`.
+    pub fn tokens(&self) -> JsValue {
+        self.m.tokens().map(|t| convert::token_set(&t)).unwrap_or(JsValue::NULL)
+    }
+
+    /// A sibling's change (`value`: a storage event's new value or a broadcast; `stored`:
+    /// what `localStorage` holds now); the effects.
+    pub fn sibling(&mut self, value: JsValue, stored: JsValue) -> Array {
+        self.m.sibling(value.as_string().as_deref(), stored.as_string().as_deref());
+        self.effects()
+    }
+
+    /// A resource refused `token` with 401 at `now`: a token to retry with, `true` (renew,
+    /// then retry) or `false` (hand the 401 to the caller).
+    #[wasm_bindgen(js_name = afterRejection)]
+    pub fn after_rejection(&mut self, token: &str, now: f64) -> Result<JsValue, JsValue> {
+        Ok(match self.m.after_rejection(token, now.max(0.0) as u64) {
+            AfterRejection::Retry(r) => {
+                session::bearer_only(&r).map_err(to_js)?;
+                JsValue::from_str(r.access_token.expose())
+            }
+            AfterRejection::Renew => JsValue::TRUE,
+            AfterRejection::Answer => JsValue::FALSE,
+        })
+    }
+
+    /// Throws unless `token` may be sent as a Bearer token.
+    #[wasm_bindgen(js_name = checkBearer)]
+    pub fn check_bearer(&self, token: &str) -> Result<(), JsValue> {
+        self.m.check_bearer(token).map_err(to_js)
+    }
+
+    /// Throws unless the access token may go to `url` (resolved against the page).
+    #[wasm_bindgen(js_name = checkResource)]
+    pub fn check_resource(&self, url: &str) -> Result<(), JsValue> {
+        let parsed = RuntimeUrl::parse_against_page(url);
+        oauth2_wasm_core::endpoint::check_resource(
+            parsed.as_ref(),
+            self.resource_origins.as_deref(),
+            self.client.allow_insecure_http,
+        )
+        .map_err(to_js)
+    }
+
+    /// The error of a failure in the driver: 0 its `fetch` with the token failed (`e`:
+    /// why), 1 `init` could not be read, 2 a listener that is not a function, 3 a task
+    /// that did not settle.
+    pub fn fault(&self, code: u8, e: JsValue) -> JsValue {
+        let error = match code {
+            0 => {
+                let fault = TransportFault::Network { code: None, during_body: false };
+                let mut err = transport::fault_error(&fault, runtime());
+                err.message = oauth2_wasm_core::text::cat(&["the request failed: ", &js_error_message(&e)]);
+                err
+            }
+            1 => OAuthError::config(
+                "init",
+                &oauth2_wasm_core::text::cat(&["could not be read: ", &js_error_message(&e)]),
+            ),
+            2 => OAuthError::config("listener", "must be a function"),
+            _ => unsettled(),
+        };
+        convert::error(&error)
+    }
+}
+
+/// The JavaScript form of a stored text (`null` for none).
+fn text_js(text: Option<String>) -> JsValue {
+    text.map(|t| JsValue::from_str(&t)).unwrap_or(JsValue::NULL)
+}
+
+/// A task that did not settle (a driver fault; the machine bounds every task).
+fn unsettled() -> OAuthError {
+    OAuthError::new(ErrorKind::Storage, "the token manager's call did not settle")
+}
+
+/// The request for `grant` as the driver sends it, warning once in a browser about
+/// secrets in page code.
+fn request_js(client: &ClientConfig, grant: &Grant, timeout_ms: u32) -> Result<JsValue, OAuthError> {
+    let request = oauth2_wasm::build_token_request(client, grant)?;
+    if runtime() == Runtime::Browser {
+        warn_once(transport::browser_secret_warning(client, grant));
+    }
+    let out = oauth2_wasm::web::json::from_text(&convert::request_json(&request));
+    oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(timeout_ms));
+    Ok(out)
+}
+
+/// One token request for `requestToken`: made by [`exchange`], sent by the driver, finished
+/// (read and parsed) here.
+#[derive(Debug)]
+#[wasm_bindgen(js_name = Exchange, skip_typescript)]
+pub struct JsExchange {
+    client: ClientConfig,
+    timeout_ms: u32,
+    request: JsValue,
+}
+
+/// `exchange(client, grant, options)`: checks everything, builds the request (throws an
+/// `OAuthError` of kind `config` naming a bad field).
+#[wasm_bindgen(js_name = exchange, skip_typescript)]
+pub fn exchange(client: &JsValue, grant: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
+    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
+    let grant = Grant::from_value(&arg(grant, "grant")?).map_err(to_js)?;
+    let options = request_options(options)?;
+    if options.fetch.is_none() && !global_fetch() {
+        return Err(config_error("fetch", "is not available here: pass a fetch function in the options"));
+    }
+    let timeout_ms =
+        transport::timer_ms(options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS));
+    let request = request_js(&client, &grant, timeout_ms).map_err(to_js)?;
+    Ok(JsExchange { client, timeout_ms, request })
+}
+
+#[wasm_bindgen(js_class = Exchange)]
+impl JsExchange {
+    /// `{ url, method, headers (JSON text), body, timeoutMs }`.
+    #[wasm_bindgen(getter)]
+    pub fn request(&self) -> JsValue {
+        self.request.clone()
+    }
+
+    /// The answer (`exchange.js`'s outcome): the `TokenSet`, or throws the `OAuthError`.
+    /// Frees the exchange.
+    pub fn finish(self, outcome: JsValue) -> Result<JsValue, JsValue> {
+        let response = transport::read_outcome(&read_outcome(&outcome), self.timeout_ms, runtime()).map_err(to_js)?;
+        crate::parse_to_js(response.status, &response.body, &response.context(&self.client))
+            .map_err(|e| to_js(refine(&self.client, e)))
+    }
+}
+
+/// The transport's `exchange(fetch, url, method, headersJson, body, timeoutMs, signal, max)`
+/// (`exchange.js`), for the driver.
+#[wasm_bindgen(js_name = transport, skip_typescript)]
+pub fn transport_js() -> JsValue {
+    oauth2_wasm::web::fetch::exchange_function()
+}
+
+/// The response bound, in bytes.
+#[wasm_bindgen(js_name = maxResponseBytes, skip_typescript)]
+pub fn max_response_bytes() -> u32 {
+    transport::MAX_RESPONSE_BYTES as u32
+}
