@@ -485,37 +485,41 @@ function clean(value) {
   );
 }
 
-/** Names of the library's configuration that appear in its messages, as this CLI's options. */
-const CLI_TERMS = [
-  [/basicEncoding/, () => "--basic-raw"],
-  [/clientAuth "(basic|body|none)"/g, (m) => `--auth ${m[1]}`],
-  [/clientAuth(?! ")/, () => "--auth"],
-  [/bodyEncoding/, () => "--json-body"],
-  [/tokenEndpoint/, () => "--endpoint"],
-  [/allowInsecureHttp/, () => "--allow-insecure-http"],
-  [/clientId/, () => "--client-id"],
-  [/clientSecret/, () => "--client-secret-env / --client-secret-stdin"],
-  [/timeoutMs/, () => "--timeout"],
-  [/^headers\b/, () => "--header"],
-  [/^extraParams\b/, () => "--param"],
-  [/^(grant\.)?username$/, () => "--username"],
-  [/^(grant\.)?emailAddress$/, () => "--email"],
-  [/^(grant\.)?password$/, () => "--password-env / --password-stdin"],
-  [/^(grant\.)?refreshToken$/, () => "--refresh-token-env / --refresh-token-stdin"],
-  [/^(grant\.)?partnerCode$/, () => "--partner-code"],
-  [/^(grant\.)?partnerSecret$/, () => "--partner-secret-env / --partner-secret-stdin"],
-  [/^(grant\.)?scope$/, () => "--scope"],
-  [/^(grant\.)?grantType$/, () => "--grant"],
-];
+/**
+ * The library's settings as this CLI's options: an error names them in `err.field` (the
+ * setting at fault) and `err.suggestions` (the settings its hint is about, with a value to
+ * try) — never in its text, which this CLI does not read.
+ */
+const CLI_OPTIONS = {
+  basicEncoding: (value) => (value === "form" ? "without --basic-raw" : "--basic-raw"),
+  clientAuth: (value) => (value ? `--auth ${value}` : "--auth"),
+  bodyEncoding: () => "--json-body",
+  tokenEndpoint: () => "--endpoint",
+  allowInsecureHttp: () => "--allow-insecure-http",
+  clientId: () => "--client-id",
+  clientSecret: () => "--client-secret-env / --client-secret-stdin",
+  timeoutMs: () => "--timeout",
+  headers: () => "--header",
+  extraParams: () => "--param",
+  username: () => "--username",
+  emailAddress: () => "--email",
+  password: () => "--password-env / --password-stdin",
+  refreshToken: () => "--refresh-token-env / --refresh-token-stdin",
+  partnerCode: () => "--partner-code",
+  partnerSecret: () => "--partner-secret-env / --partner-secret-stdin",
+  scope: () => "--scope",
+  grantType: () => "--grant",
+};
 
 function cliOptions(err) {
+  const settings = [];
+  // A field such as "headers.X-Name" or "grant.username": the setting is its first name.
+  if (typeof err.field === "string") settings.push({ setting: err.field.replace(/^grant\./, "").split(".")[0] });
+  if (Array.isArray(err.suggestions)) settings.push(...err.suggestions);
   const found = [];
-  const texts = [err.field, err.kind === "config" ? err.message : undefined, err.hint].filter((t) => t);
-  for (const text of texts) {
-    for (const [re, name] of CLI_TERMS) {
-      const matches = re.global ? [...text.matchAll(re)] : [re.exec(text)].filter(Boolean);
-      for (const m of matches) if (!found.includes(name(m))) found.push(name(m));
-    }
+  for (const { setting, value } of settings) {
+    const option = Object.hasOwn(CLI_OPTIONS, setting) ? CLI_OPTIONS[setting](value) : undefined;
+    if (option && !found.includes(option)) found.push(option);
   }
   return found;
 }

@@ -5,7 +5,7 @@
 
 const FIELDS = [
   "status", "error", "errorDescription", "errorUri", "humanTitle", "humanMessage",
-  "body", "contentType", "retryAfter", "hint", "field", "quirks", "raw",
+  "body", "contentType", "retryAfter", "hint", "suggestions", "field", "quirks", "raw",
 ];
 
 export class OAuthError extends Error {

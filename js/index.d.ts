@@ -126,6 +126,11 @@ export class OAuthError extends Error {
   retryAfter?: number;
   /** What to try, where the library can tell. */
   hint?: string;
+  /**
+   * The settings the hint is about (clientAuth, tokenEndpoint, …), each with the value it
+   * suggests trying where it names one — e.g. [{ setting: "clientAuth", value: "body" }].
+   */
+  suggestions?: { setting: string; value?: string }[];
   /** The offending configuration, grant or response field. */
   field?: string;
   /** Quirks seen in the response. */

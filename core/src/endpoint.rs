@@ -7,7 +7,7 @@
 //! one ([`UrlParser`]): the runtime's `URL` in JavaScript, the `url` crate on the host
 //! ([`WhatwgUrl`], feature `url`).
 
-use super::error::OAuthError;
+use super::error::{Hint, OAuthError};
 use crate::prelude::*;
 
 /// What the checks read of a parsed URL, as a WHATWG parser gives it.
@@ -92,7 +92,11 @@ pub fn check(field: &str, input: &str, urls: &dyn UrlParser, allow_insecure_http
         return Err(OAuthError::config(
             field,
             "must use https: http is allowed only for localhost, 127.0.0.0/8 and [::1] unless allowInsecureHttp is set",
-        ));
+        )
+        .with(Hint {
+            text: "a development server over plain http: set allowInsecureHttp (never in production)",
+            about: &[("allowInsecureHttp", Some("true"))],
+        }));
     }
     Ok(())
 }

@@ -188,6 +188,11 @@ pub struct OAuthError {
     /// What to try, where the library can tell.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub hint: Option<String>,
+    /// The settings the hint (or a `config` error's message) is about (`clientAuth`,
+    /// `tokenEndpoint` …), each with the value it suggests trying where it names one: the
+    /// advice in a tool's own terms (the CLI shows its options from these, never from text).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    pub suggestions: Vec<Suggestion>,
     /// The offending field of the configuration, grant or response, where there is one.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub field: Option<String>,
@@ -215,6 +220,7 @@ impl OAuthError {
             content_type: None,
             retry_after: None,
             hint: None,
+            suggestions: Vec::new(),
             field: None,
             quirks: Vec::new(),
             raw: None,
@@ -233,10 +239,70 @@ impl OAuthError {
         self.error.as_deref().map(ErrorCode::parse)
     }
 
-    /// Adds a hint.
+    /// Adds a hint that is about no setting.
     pub fn with_hint(mut self, hint: &str) -> Self {
-        self.hint = Some(hint.to_owned());
+        self.set_hint(hint, &[]);
         self
+    }
+
+    /// Adds a hint and the settings it is about.
+    pub fn with(mut self, hint: Hint) -> Self {
+        self.set_hint(hint.text, hint.about);
+        self
+    }
+
+    /// Sets the hint to `text`, about the settings `about` (each with the value to try, if
+    /// the hint names one).
+    pub fn set_hint(&mut self, text: &str, about: &[(&str, Option<&str>)]) {
+        self.hint = Some(text.to_owned());
+        self.suggestions = suggestions(about);
+    }
+
+    /// Names the settings the message suggests (each with the value to try, if it names one).
+    pub fn about(mut self, about: &[(&str, Option<&str>)]) -> Self {
+        self.suggestions = suggestions(about);
+        self
+    }
+}
+
+fn suggestions(about: &[(&str, Option<&str>)]) -> Vec<Suggestion> {
+    about
+        .iter()
+        .map(|(setting, value)| Suggestion { setting: (*setting).to_owned(), value: value.map(str::to_owned) })
+        .collect()
+}
+
+/// A setting an error's hint is about, with the value it suggests trying where it names one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct Suggestion {
+    /// The setting's name as the JavaScript API spells it (`clientAuth`, `tokenEndpoint` …).
+    pub setting: String,
+    /// The value to try (`"body"`), or `None` for "check it".
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub value: Option<String>,
+}
+
+/// A hint written once with the settings it is about ([`OAuthError::suggestions`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hint {
+    /// What to try, in words.
+    pub text: &'static str,
+    /// The settings it is about, each with the value to try where it names one.
+    pub about: &'static [(&'static str, Option<&'static str>)],
+}
+
+impl ::core::ops::Deref for Hint {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.text
+    }
+}
+
+impl ::core::fmt::Display for Hint {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.write_str(self.text)
     }
 }
 
@@ -260,6 +326,7 @@ impl core::fmt::Debug for OAuthError {
             .field("content_type", &self.content_type)
             .field("retry_after", &self.retry_after)
             .field("hint", &self.hint)
+            .field("suggestions", &self.suggestions)
             .field("field", &self.field)
             .field("quirks", &self.quirks)
             .finish_non_exhaustive()

@@ -93,10 +93,12 @@ pub fn build_token_request_with(
             return Err(OAuthError::config(
                 "clientSecret",
                 "is set but clientAuth is \"none\": use \"basic\" or \"body\", or drop the secret",
-            ))
+            )
+            .about(&[("clientAuth", Some("basic")), ("clientAuth", Some("body"))]))
         }
         ClientAuth::Basic | ClientAuth::Body if client_id.is_none() => {
-            return Err(OAuthError::config("clientId", "is required when clientAuth is \"basic\" or \"body\""))
+            return Err(OAuthError::config("clientId", "is required when clientAuth is \"basic\" or \"body\"")
+                .about(&[("clientAuth", None)]))
         }
         ClientAuth::Basic if secret.is_none() => {
             return Err(OAuthError::config("clientSecret", "is required when clientAuth is \"basic\""))
@@ -166,7 +168,8 @@ pub fn basic_credentials(id: &str, secret: &str, encoding: BasicEncoding) -> Res
                 return Err(OAuthError::config(
                     "clientId",
                     "contains ':' which raw Basic encoding cannot carry: use basicEncoding \"form\" or clientAuth \"body\"",
-                ));
+                )
+                .about(&[("basicEncoding", Some("form")), ("clientAuth", Some("body"))]));
             }
             plain.push_str(id);
             plain.push(':');
@@ -299,7 +302,8 @@ fn check_header(name: &str, value: &str) -> Result<(), OAuthError> {
         return Err(OAuthError::config(
             &cat(&["headers.", name]),
             "is set by the library (use clientAuth, bodyEncoding) and cannot be overridden",
-        ));
+        )
+        .about(&[("clientAuth", None), ("bodyEncoding", None)]));
     }
     let field = cat(&["headers.", name]);
     check_line(&field, value)?;

@@ -2,7 +2,7 @@
 //! (RFC 6749 §5.1, §5.2), with the quirks of real servers tolerated and reported.
 
 use super::config::Secret;
-use super::error::{ErrorKind, OAuthError};
+use super::error::{ErrorKind, Hint, OAuthError};
 use super::json::Value;
 use super::text::{cat, digits, find, join};
 use crate::prelude::*;
@@ -158,7 +158,7 @@ pub fn oversized_error(status: u16, content_type: Option<&str>) -> OAuthError {
         kind,
         cat(&["token endpoint answered HTTP ", &digits(status as u64), " with a body over ", &limit, " KiB; not read"]),
     )
-    .with_hint("a token response is small: check tokenEndpoint");
+    .with(Hint { text: "a token response is small: check tokenEndpoint", about: TOKEN_ENDPOINT });
     e.status = Some(status);
     e.content_type = content_type.map(str::to_owned);
     e
@@ -365,7 +365,9 @@ impl Failure<'_> {
             self.base(ErrorKind::InvalidResponse, cat(&["token response (HTTP ", &status, ") ", problem]), quirks);
         e.field = field.map(str::to_owned);
         e.body = self.shape.clone();
-        e.hint = body_hint(self.text, self.content_type).map(str::to_owned);
+        if let Some(h) = body_hint(self.text, self.content_type) {
+            e.set_hint(h.text, h.about);
+        }
         e
     }
 
@@ -381,12 +383,19 @@ impl Failure<'_> {
         if let Some(secs) = e.retry_after {
             e.message.push_str(&cat(&["; retry after ", &digits(secs), " s"]));
         }
-        e.hint = match self.status {
-            401 | 403 => Some("check clientId, clientSecret and clientAuth"),
-            404 | 405 => Some("check tokenEndpoint: this URL does not take token requests"),
+        let hint = match self.status {
+            401 | 403 => Some(Hint {
+                text: "check clientId, clientSecret and clientAuth",
+                about: &[("clientId", None), ("clientSecret", None), ("clientAuth", None)],
+            }),
+            404 | 405 => {
+                Some(Hint { text: "check tokenEndpoint: this URL does not take token requests", about: TOKEN_ENDPOINT })
+            }
             _ => obj.is_none().then(|| body_hint(self.text, self.content_type)).flatten(),
+        };
+        if let Some(h) = hint {
+            e.set_hint(h.text, h.about);
         }
-        .map(str::to_owned);
         match obj {
             Some(obj) => {
                 self.human_fields(&mut e, &obj);
@@ -414,7 +423,10 @@ impl Failure<'_> {
         if code == "invalid_client" {
             // What to try depends on how the request authenticated, which only the caller
             // knows: `transport::invalid_client_hint` refines this where the client is known.
-            e.hint = Some("the server refused the client credentials: check clientId and clientSecret".to_owned());
+            e.set_hint(
+                "the server refused the client credentials: check clientId and clientSecret",
+                &[("clientId", None), ("clientSecret", None)],
+            );
         }
         e.error = Some(code);
         e.raw = Some(match self.shape {
@@ -444,15 +456,24 @@ impl Failure<'_> {
     }
 }
 
+/// A hint about `tokenEndpoint` alone.
+const TOKEN_ENDPOINT: &[(&str, Option<&str>)] = &[("tokenEndpoint", None)];
+
 /// What to check when a body is not the JSON that was expected.
-fn body_hint(text: &str, content_type: Option<&str>) -> Option<&'static str> {
+fn body_hint(text: &str, content_type: Option<&str>) -> Option<Hint> {
     let t = text.trim_start();
     let has = |needle: &str| find(t, needle).is_some();
     let html = content_type.is_some_and(|c| find(&c.to_ascii_lowercase(), "html").is_some()) || t.starts_with('<');
     if html {
-        Some("the server sent an HTML page: check tokenEndpoint, and any proxy or firewall in front of it")
+        Some(Hint {
+            text: "the server sent an HTML page: check tokenEndpoint, and any proxy or firewall in front of it",
+            about: TOKEN_ENDPOINT,
+        })
     } else if t.starts_with('{') && (has(",}") || has(",\n}") || has(",\r\n}")) || has(", }") {
-        Some("the body looks like JSON with a trailing comma, which JSON does not allow: the server must fix it")
+        Some(Hint {
+            text: "the body looks like JSON with a trailing comma, which JSON does not allow: the server must fix it",
+            about: &[],
+        })
     } else {
         None
     }

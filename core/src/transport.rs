@@ -4,7 +4,7 @@
 
 use super::config::{BasicEncoding, ClientAuth, ClientConfig, ClientId};
 use super::encode;
-use super::error::{ErrorKind, OAuthError};
+use super::error::{ErrorKind, Hint, OAuthError};
 use super::grant::Grant;
 use super::response::ResponseContext;
 use super::text::{cat, digits};
@@ -184,7 +184,10 @@ pub fn fault_error(fault: &TransportFault, runtime: Runtime) -> OAuthError {
             ErrorKind::Timeout,
             cat(&["no answer from the token endpoint within ", &digits(*ms as u64), " ms"]),
         )
-        .with_hint("raise timeoutMs if the server is slow; otherwise check that tokenEndpoint is reachable"),
+        .with(Hint {
+            text: "raise timeoutMs if the server is slow; otherwise check that tokenEndpoint is reachable",
+            about: &[("timeoutMs", None), ("tokenEndpoint", None)],
+        }),
         TransportFault::Aborted => {
             OAuthError::new(ErrorKind::Aborted, "the token request was aborted by its AbortSignal")
         }
@@ -197,17 +200,21 @@ pub fn fault_error(fault: &TransportFault, runtime: Runtime) -> OAuthError {
             if let Some(code) = code {
                 message.push_str(&cat(&[" (", code, ")"]));
             }
-            let hint = match (runtime, code.as_deref()) {
-                (_, Some("ECONNREFUSED")) => "nothing accepts connections at tokenEndpoint's host and port",
-                (_, Some("ENOTFOUND" | "EAI_AGAIN")) => "tokenEndpoint's host name does not resolve",
-                (_, Some("ECONNRESET" | "UND_ERR_SOCKET")) => "the server or a proxy closed the connection",
-                (Runtime::Browser, _) => {
+            let endpoint: &[(&str, Option<&str>)] = &[("tokenEndpoint", None)];
+            let (hint, about) = match (runtime, code.as_deref()) {
+                (_, Some("ECONNREFUSED")) => ("nothing accepts connections at tokenEndpoint's host and port", endpoint),
+                (_, Some("ENOTFOUND" | "EAI_AGAIN")) => ("tokenEndpoint's host name does not resolve", endpoint),
+                (_, Some("ECONNRESET" | "UND_ERR_SOCKET")) => ("the server or a proxy closed the connection", &[][..]),
+                (Runtime::Browser, _) => (
                     "the server is down or unreachable, or it does not allow this page's origin (CORS): browsers \
-                     report both the same way; the console shows which"
-                }
-                (Runtime::Server, _) => "the server is down or unreachable, or TLS failed",
+                     report both the same way; the console shows which",
+                    &[][..],
+                ),
+                (Runtime::Server, _) => ("the server is down or unreachable, or TLS failed", &[][..]),
             };
-            OAuthError::new(ErrorKind::Network, message).with_hint(hint)
+            let mut e = OAuthError::new(ErrorKind::Network, message);
+            e.set_hint(hint, about);
+            e
         }
     }
 }
@@ -226,7 +233,8 @@ pub fn redirect_error(status: u16, location: Option<&str>) -> OAuthError {
         }
         None => String::from("set tokenEndpoint to the final URL; credentials are never sent on to a redirect target"),
     };
-    let mut e = OAuthError::new(ErrorKind::Http, message).with_hint(&hint);
+    let mut e = OAuthError::new(ErrorKind::Http, message);
+    e.set_hint(&hint, &[("tokenEndpoint", None)]);
     e.status = (status != 0).then_some(status);
     e
 }
@@ -235,8 +243,10 @@ pub fn redirect_error(status: u16, location: Option<&str>) -> OAuthError {
 /// network error (`Response.error()`) or an opaque no-cors answer, from an injected fetch.
 pub fn unreadable_error(response_type: &str) -> OAuthError {
     let message = cat(&["fetch gave no readable response (type \"", response_type, "\", status 0)"]);
-    OAuthError::new(ErrorKind::Network, message)
-        .with_hint("the fetch function failed to reach the token endpoint, or made a no-cors request")
+    OAuthError::new(ErrorKind::Network, message).with(Hint {
+        text: "the fetch function failed to reach the token endpoint, or made a no-cors request",
+        about: &[("fetch", None)],
+    })
 }
 
 /// Whether a status is a redirect (or a browser's opaque redirect, status 0).
@@ -247,7 +257,7 @@ pub fn is_redirect(status: u16) -> bool {
 /// The hint for `invalid_client`, following how the request actually authenticated: it
 /// never suggests what the client already does (a body-auth client is not told to try
 /// body auth, a raw-Basic client not to try raw). `None` for other errors.
-pub fn invalid_client_hint(client: &ClientConfig, error: &OAuthError) -> Option<&'static str> {
+pub fn invalid_client_hint(client: &ClientConfig, error: &OAuthError) -> Option<Hint> {
     if error.error.as_deref() != Some("invalid_client") {
         return None;
     }
@@ -262,27 +272,34 @@ pub fn invalid_client_hint(client: &ClientConfig, error: &OAuthError) -> Option<
     };
     let secret = client.secret().unwrap_or_default();
     let encoding_matters = changes(id) || changes(secret);
+    const CREDENTIALS: (&str, Option<&str>) = ("clientId", None);
+    const SECRET: (&str, Option<&str>) = ("clientSecret", None);
     Some(match (client.effective_auth(), client.basic_encoding) {
-        (ClientAuth::Basic, BasicEncoding::Form) if encoding_matters => {
-            "the client id or secret has characters that form-encoding changes (RFC 6749 §2.3.1); \
-             this server may not decode them: try basicEncoding \"raw\" or clientAuth \"body\""
-        }
-        (ClientAuth::Basic, BasicEncoding::Raw) if encoding_matters => {
-            "check clientId and clientSecret; they were sent in HTTP Basic as they are, unencoded: \
-             if they are right, try basicEncoding \"form\" (RFC 6749 §2.3.1) or clientAuth \"body\""
-        }
-        (ClientAuth::Basic, _) => {
-            "check clientId and clientSecret; they were sent in HTTP Basic: if they are right, the server may \
-             want them in the body (clientAuth \"body\")"
-        }
-        (ClientAuth::Body, _) => {
-            "check clientId and clientSecret; they were sent in the request body: if they are right, the \
-             server may want HTTP Basic (clientAuth \"basic\")"
-        }
-        (ClientAuth::None, _) => {
-            "the server wants this client to authenticate: set clientSecret (it is sent in HTTP Basic), or \
-             check clientId"
-        }
+        (ClientAuth::Basic, BasicEncoding::Form) if encoding_matters => Hint {
+            text: "the client id or secret has characters that form-encoding changes (RFC 6749 §2.3.1); \
+                   this server may not decode them: try basicEncoding \"raw\" or clientAuth \"body\"",
+            about: &[("basicEncoding", Some("raw")), ("clientAuth", Some("body"))],
+        },
+        (ClientAuth::Basic, BasicEncoding::Raw) if encoding_matters => Hint {
+            text: "check clientId and clientSecret; they were sent in HTTP Basic as they are, unencoded: \
+                   if they are right, try basicEncoding \"form\" (RFC 6749 §2.3.1) or clientAuth \"body\"",
+            about: &[CREDENTIALS, SECRET, ("basicEncoding", Some("form")), ("clientAuth", Some("body"))],
+        },
+        (ClientAuth::Basic, _) => Hint {
+            text: "check clientId and clientSecret; they were sent in HTTP Basic: if they are right, the server \
+                   may want them in the body (clientAuth \"body\")",
+            about: &[CREDENTIALS, SECRET, ("clientAuth", Some("body"))],
+        },
+        (ClientAuth::Body, _) => Hint {
+            text: "check clientId and clientSecret; they were sent in the request body: if they are right, the \
+                   server may want HTTP Basic (clientAuth \"basic\")",
+            about: &[CREDENTIALS, SECRET, ("clientAuth", Some("basic"))],
+        },
+        (ClientAuth::None, _) => Hint {
+            text: "the server wants this client to authenticate: set clientSecret (it is sent in HTTP Basic), or \
+                   check clientId",
+            about: &[SECRET, CREDENTIALS],
+        },
     })
 }
 

@@ -255,6 +255,23 @@ fn issue18_the_invalid_client_hint_follows_how_the_request_authenticated() {
     assert!(h.contains("clientSecret") && !h.contains("basicEncoding"), "{h}");
     // Other errors get no hint from here.
     assert_eq!(transport::invalid_client_hint(&public, &fail(400, r#"{"error":"invalid_grant"}"#)), None);
+    // The settings each hint suggests, as values (what the CLI shows as its options).
+    let mut body = confidential("c", "plain");
+    body.client_auth = Some(ClientAuth::Body);
+    assert_eq!(hint(&body).about, &[("clientId", None), ("clientSecret", None), ("clientAuth", Some("basic"))]);
+    let encoded = hint(&confidential("c", "s3cr+t/="));
+    assert_eq!(encoded.about, &[("basicEncoding", Some("raw")), ("clientAuth", Some("body"))]);
+    let mut refined = invalid_client.clone();
+    refined.set_hint(encoded.text, encoded.about);
+    let names: Vec<(&str, Option<&str>)> =
+        refined.suggestions.iter().map(|s| (s.setting.as_str(), s.value.as_deref())).collect();
+    assert_eq!(names, [("basicEncoding", Some("raw")), ("clientAuth", Some("body"))]);
+    // The parser's own hints say which settings they are about, too.
+    let about = |e: &OAuthError| e.suggestions.iter().map(|s| s.setting.clone()).collect::<Vec<_>>();
+    assert_eq!(about(&invalid_client), ["clientId", "clientSecret"]);
+    assert_eq!(about(&fail(404, "")), ["tokenEndpoint"]);
+    let timeout = transport::fault_error(&transport::TransportFault::Timeout(5), transport::Runtime::Server);
+    assert_eq!(about(&timeout), ["timeoutMs", "tokenEndpoint"]);
 }
 
 #[test]

@@ -97,6 +97,19 @@ pub fn error(e: &OAuthError) -> JsValue {
     set_opt(&fields, "contentType", e.content_type.as_deref());
     set_opt(&fields, "retryAfter", e.retry_after.map(|s| s as f64));
     set_opt(&fields, "hint", e.hint.as_deref());
+    if !e.suggestions.is_empty() {
+        let list: Array = e
+            .suggestions
+            .iter()
+            .map(|s| {
+                let item = Object::new();
+                set(&item, "setting", &JsValue::from_str(&s.setting));
+                set_opt(&item, "value", s.value.as_deref());
+                JsValue::from(item)
+            })
+            .collect();
+        set(&fields, "suggestions", &list);
+    }
     set_opt(&fields, "field", e.field.as_deref());
     if !e.quirks.is_empty() {
         set(&fields, "quirks", &quirks(&e.quirks));

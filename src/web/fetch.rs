@@ -5,7 +5,6 @@
 
 use super::get;
 use super::url::build_token_request;
-use crate::prelude::*;
 use ::core::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 use js_sys::{Function, Promise, Reflect};
 use oauth2_wasm_core::config::ClientConfig;
@@ -61,7 +60,7 @@ pub async fn exchange(
 /// Adds what only the client configuration can tell to an error from the response.
 pub fn refine(client: &ClientConfig, mut e: OAuthError) -> OAuthError {
     if let Some(hint) = transport::invalid_client_hint(client, &e) {
-        e.hint = Some(hint.to_owned());
+        e.set_hint(hint.text, hint.about);
     }
     e
 }

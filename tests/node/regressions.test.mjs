@@ -132,6 +132,21 @@ test("issue 18.8: the invalid_client hint follows how the request actually authe
   assert.doesNotMatch(pub, /basicEncoding/);
 });
 
+test("issue 18.7: a hint's settings are structured (err.suggestions), for tools that show them in their own terms", async () => {
+  const refuse = async () => new Response(JSON.stringify({ error: "invalid_client" }), { status: 401, headers: { "content-type": "application/json" } });
+  const err = await rejection(requestToken(confidential("https://as.example/token", { clientSecret: "s3cr+t/=" }), { grantType: "client_credentials" }, { fetch: refuse }));
+  assert.deepEqual(err.suggestions, [{ setting: "basicEncoding", value: "raw" }, { setting: "clientAuth", value: "body" }]);
+  assert.deepEqual(JSON.parse(JSON.stringify(err)).suggestions, err.suggestions, "toJSON keeps them");
+  const body = await rejection(requestToken(confidential("https://as.example/token", { clientSecret: "x", clientAuth: "body" }), { grantType: "client_credentials" }, { fetch: refuse }));
+  assert.deepEqual(body.suggestions.map((s) => [s.setting, s.value]), [["clientId", undefined], ["clientSecret", undefined], ["clientAuth", "basic"]]);
+  const { parseTokenResponse } = await import("oauth2-wasm");
+  const notFound = (() => { try { parseTokenResponse(404, ""); } catch (e) { return e; } })();
+  assert.deepEqual(notFound.suggestions, [{ setting: "tokenEndpoint" }]);
+  const trailing = (() => { try { parseTokenResponse(500, '{"a":1,}'); } catch (e) { return e; } })();
+  assert.match(trailing.hint, /trailing comma/);
+  assert.equal(trailing.suggestions, undefined, "a hint about no setting has none");
+});
+
 test("issue 13.5: a body over 256 KiB is refused before it crosses into the wasm, at every entry point", async () => {
   const { parseTokenResponse } = await import("oauth2-wasm");
   const huge = "x".repeat(134_000_000);
