@@ -324,9 +324,9 @@ export function makeApi(wasm) {
         if (kind === 0) {
           asked = this.#adapter.lock(this.#key, callback);
         } else {
-          const options = kind === 1 ? { ifAvailable: true } : {};
-          if (kind === 2 && typeof AbortSignal.timeout === "function") options.signal = AbortSignal.timeout(ms);
-          asked = globalThis.navigator.locks.request(this.#key, options, callback);
+          // Waited for without an abort signal: when the bound runs out first, a grant that
+          // comes later finds the callback given up, and lets go at once.
+          asked = globalThis.navigator.locks.request(this.#key, kind === 1 ? { ifAvailable: true } : {}, callback);
         }
       } catch (e) {
         gaveUp = true;

@@ -10,8 +10,11 @@
 //! first without waiting (granted: no sibling is renewing), then waited for at most
 //! [`lock_wait_ms`] (a sibling is renewing: re-check what it stored before renewing); a lock
 //! that fails or is never let go does not break the call — the renewal runs without it,
-//! and without the adapter's lock it sends no refresh token (issue 19: two processes
-//! refreshing at once with one rotating token log everyone out).
+//! and sends no refresh token without a lock a sibling may be holding: the adapter's (issue
+//! 19: two processes refreshing at once with one rotating token log everyone out), or a Web
+//! Lock a sibling tab did not let go within the bound (a background tab whose timers the
+//! browser throttles can hold it that long while its own refresh is under way). Only a Web
+//! Lock that fails outright (a broken implementation: no sibling holds it) is done without.
 
 use crate::error::{ErrorKind, OAuthError};
 use crate::text::cat;
@@ -58,8 +61,10 @@ pub enum LockStep {
     Without {
         /// A sibling held the lock until the wait ran out: re-check before renewing.
         contended: bool,
-        /// The adapter's lock failed: the driver reports it (a `storage` event) and renews
-        /// without sending a refresh token (`renewal::Setup::unlocked`).
+        /// A sibling may hold the lock: renew without sending a refresh token
+        /// (`renewal::Setup::unlocked`).
+        unlocked: bool,
+        /// The adapter's lock failed: the driver reports it (a `storage` event).
         lock_failed: bool,
     },
 }
@@ -67,9 +72,12 @@ pub enum LockStep {
 /// How asking for a lock ended when the renewal did not run inside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockResult {
-    /// The lock was not granted (held by a sibling, or the wait ran out).
+    /// The lock was not granted (held by a sibling, when asked for only if free), or the
+    /// request settled without calling back.
     NotGranted,
-    /// Asking threw or rejected, or the lock never called back.
+    /// Nothing happened within the bound: a sibling holds the lock, or the lock hangs.
+    TimedOut,
+    /// Asking threw or rejected.
     Failed,
 }
 
@@ -87,7 +95,7 @@ impl LockPlan {
         let step = match locks {
             Locks { adapter: true, .. } => LockStep::Adapter { ms: wait_ms },
             Locks { web_locks: true, shared: true, .. } => LockStep::TryWebLock,
-            _ => LockStep::Without { contended: false, lock_failed: false },
+            _ => LockStep::Without { contended: false, unlocked: false, lock_failed: false },
         };
         LockPlan { step, wait_ms }
     }
@@ -105,10 +113,16 @@ impl LockPlan {
     /// The renewal did not run inside the lock asked for: the next step.
     pub fn next(&mut self, result: LockResult) -> LockStep {
         self.step = match (self.step, result) {
-            (LockStep::Adapter { .. }, _) => LockStep::Without { contended: false, lock_failed: true },
+            (LockStep::Adapter { .. }, _) => LockStep::Without { contended: false, unlocked: true, lock_failed: true },
             // Not free now, or the quick ask failed: a sibling may be renewing; wait for it.
             (LockStep::TryWebLock, _) => LockStep::WaitWebLock { ms: self.wait_ms },
-            (LockStep::WaitWebLock { .. }, _) => LockStep::Without { contended: true, lock_failed: false },
+            // Still held when the wait ran out: the sibling's refresh may be under way.
+            (LockStep::WaitWebLock { .. }, LockResult::TimedOut) => {
+                LockStep::Without { contended: true, unlocked: true, lock_failed: false }
+            }
+            (LockStep::WaitWebLock { .. }, _) => {
+                LockStep::Without { contended: true, unlocked: false, lock_failed: false }
+            }
             (done @ LockStep::Without { .. }, _) => done,
         };
         self.step

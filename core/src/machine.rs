@@ -225,7 +225,9 @@ pub enum LockOutcome {
     /// Not granted: held by a sibling (`ifAvailable`), or the lock settled without calling
     /// back.
     NotGranted,
-    /// Asking threw or rejected, or nothing happened within the bound; why (for the report).
+    /// Nothing happened within the bound (a sibling holds the lock, or the lock hangs).
+    TimedOut,
+    /// Asking threw or rejected; why (for the report).
     Failed(String),
 }
 
@@ -578,6 +580,9 @@ impl Task {
                 LockOutcome::NotGranted => {
                     self.retry_lock(m, plan, LockResult::NotGranted, "it did not call its function", now)
                 }
+                LockOutcome::TimedOut => {
+                    self.retry_lock(m, plan, LockResult::TimedOut, "it did not settle in time", now)
+                }
                 LockOutcome::Failed(why) => self.retry_lock(m, plan, LockResult::Failed, &why, now),
             },
             (Phase::Saving, Input::Read(read)) => {
@@ -675,11 +680,11 @@ impl Task {
             LockStep::Adapter { ms } => (ms, false),
             LockStep::TryWebLock => (plan.wait_ms(), false),
             LockStep::WaitWebLock { ms } => (ms, true),
-            LockStep::Without { contended, lock_failed } => {
+            LockStep::Without { contended, unlocked, lock_failed } => {
                 if lock_failed {
                     m.notify(ChangeReason::StorageError, Some(adapter_lock_failed(&why)), false);
                 }
-                return self.inside(m, contended, lock_failed, now);
+                return self.inside(m, contended, unlocked, now);
             }
         };
         self.then(Phase::Locking { plan, contended }, Action::Lock { step, bound_ms })

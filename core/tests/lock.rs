@@ -18,10 +18,10 @@ fn a_held_lock_is_waited_for_the_request_limit_and_a_grace_within_the_longest_ti
 
 #[test]
 fn an_adapter_lock_comes_first_and_a_failing_one_is_reported_then_skipped() {
-    for result in [LockResult::NotGranted, LockResult::Failed] {
+    for result in [LockResult::NotGranted, LockResult::TimedOut, LockResult::Failed] {
         let mut plan = LockPlan::new(ADAPTER, Some(2_000));
         assert_eq!(plan.step(), LockStep::Adapter { ms: 2_000 + LOCK_GRACE_MS });
-        assert_eq!(plan.next(result), LockStep::Without { contended: false, lock_failed: true });
+        assert_eq!(plan.next(result), LockStep::Without { contended: false, unlocked: true, lock_failed: true });
     }
 }
 
@@ -30,8 +30,18 @@ fn tabs_try_the_web_lock_without_waiting_then_wait_boundedly_then_renew_without_
     let mut plan = LockPlan::new(TABS, None);
     assert_eq!(plan.step(), LockStep::TryWebLock);
     assert_eq!(plan.next(LockResult::NotGranted), LockStep::WaitWebLock { ms: lock_wait_ms(None) });
-    assert_eq!(plan.next(LockResult::NotGranted), LockStep::Without { contended: true, lock_failed: false });
-    assert_eq!(plan.next(LockResult::Failed), LockStep::Without { contended: true, lock_failed: false }, "it stays");
+    let without = LockStep::Without { contended: true, unlocked: false, lock_failed: false };
+    assert_eq!(plan.next(LockResult::NotGranted), without);
+    assert_eq!(plan.next(LockResult::Failed), without, "it stays");
+    // A Web Lock a sibling still holds when the wait runs out (a throttled background tab
+    // refreshing): renew without it, but send no refresh token — the sibling may be sending
+    // the same one.
+    let mut plan = LockPlan::new(TABS, None);
+    plan.next(LockResult::NotGranted);
+    assert_eq!(
+        plan.next(LockResult::TimedOut),
+        LockStep::Without { contended: true, unlocked: true, lock_failed: false }
+    );
     // A quick ask that throws still waits: a sibling may be renewing.
     let mut plan = LockPlan::new(TABS, None);
     assert!(matches!(plan.next(LockResult::Failed), LockStep::WaitWebLock { .. }));
@@ -40,7 +50,8 @@ fn tabs_try_the_web_lock_without_waiting_then_wait_boundedly_then_renew_without_
 #[test]
 fn a_store_no_sibling_shares_or_a_runtime_without_locks_renews_without_one() {
     for locks in [ALONE, NO_LOCKS, Locks::default()] {
-        assert_eq!(LockPlan::new(locks, None).step(), LockStep::Without { contended: false, lock_failed: false });
+        let without = LockStep::Without { contended: false, unlocked: false, lock_failed: false };
+        assert_eq!(LockPlan::new(locks, None).step(), without);
     }
 }
 

@@ -116,6 +116,8 @@ struct World {
     failing_writes: usize,
     lock: Option<usize>,
     lock_fails: bool,
+    /// A Web Lock held by a sibling is not let go within the bound.
+    lock_held_too_long: bool,
     server: Server,
     managers: Vec<Manager>,
     agents: Vec<Agent>,
@@ -140,6 +142,7 @@ impl World {
             failing_writes: 0,
             lock: None,
             lock_fails: false,
+            lock_held_too_long: false,
             server: Server { lifetime_secs: 60, ..Server::default() },
             managers,
             agents: vec![],
@@ -280,6 +283,7 @@ impl World {
                     Input::Locked(LockOutcome::Granted)
                 }
                 Some(_) if step == LockStep::TryWebLock => Input::Locked(LockOutcome::NotGranted),
+                Some(_) if self.lock_held_too_long => Input::Locked(LockOutcome::TimedOut),
                 Some(_) => {
                     // Waits until the holder lets go.
                     self.agents[a].action = Some(Action::Lock { step, bound_ms: 0 });
@@ -600,4 +604,43 @@ fn every_task_ends_whatever_the_store_and_lock_do() {
             assert!(!m.machine.is_renewing(), "seed {seed}: a renewal never ended");
         }
     }
+}
+
+#[test]
+fn a_web_lock_a_sibling_holds_past_the_bound_sends_no_refresh_token_and_logs_no_one_out() {
+    // Tab 1 holds the lock with its refresh out (a background tab, its timers throttled).
+    let mut w = World::new(2, StoreKind::Shared, None);
+    w.stored(&record("held", T0 - 3_570_000, 3600, Some("rt0")));
+    let holder = w.call(1, Call::Refresh);
+    for _ in 0..50 {
+        if w.server.sent.len() == 1 {
+            break;
+        }
+        let ready = w.runnable();
+        w.advance(ready[0]);
+    }
+    assert_eq!(w.lock, Some(w.managers[1].flight.expect("tab 1's renewal")), "tab 1 holds the lock");
+    // Tab 0's token is due, its wait for the lock runs out: the held, still valid token.
+    w.lock_held_too_long = true;
+    let due = w.call(0, Call::GetAccessToken);
+    while !matches!(w.agents[due].wait, Wait::Finished) {
+        let Some(&next) = w.runnable().iter().find(|&&a| a != holder && w.managers[1].flight != Some(a)) else { break };
+        w.advance(next);
+    }
+    assert_eq!(w.token(due), "held");
+    // Forced, it fails — kind storage, tokens kept — rather than send the token tab 1 is using.
+    let forced = w.call(0, Call::Refresh);
+    while !matches!(w.agents[forced].wait, Wait::Finished) {
+        let Some(&next) = w.runnable().iter().find(|&&a| a != holder && w.managers[1].flight != Some(a)) else { break };
+        w.advance(next);
+    }
+    assert_eq!(w.answer(forced).as_ref().map_err(|e| e.kind), Err(ErrorKind::Storage));
+    assert_eq!(w.server.sent, vec!["rt0"], "only the holder sent the refresh token");
+    w.lock_held_too_long = false;
+    w.run_in_order();
+    assert!(w.server.reused.is_empty());
+    for m in &w.managers {
+        assert!(!m.told.contains(&ChangeReason::LoginRequired), "nobody is logged out");
+    }
+    assert!(w.managers[0].machine.session().record().is_some_and(|r| r.access_token.expose() == "at1"));
 }

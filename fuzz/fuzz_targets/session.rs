@@ -5,8 +5,8 @@
 //! input bytes are the schedule: which manager calls what (a token, a forced refresh, a
 //! login, a logout), which task performs its next action, whose late writes arrive, how far
 //! the clock moves, what each request meets (success, a fault before or after the server
-//! acted, a 5xx, a refusal, a revocation), which writes fail and (adapter mode) whether the
-//! adapter's lock fails. The world only performs the actions; the managers decide.
+//! acted, a 5xx, a refusal, a revocation), which writes fail, and whether the adapter's lock
+//! fails (adapter mode) or a held Web Lock is not let go within the bound (tabs). The world only performs the actions; the managers decide.
 //!
 //! The world's assumptions are the ones the manager is built on: a manager granted the lock
 //! uncontended sees every earlier write; one that waits for a sibling sees it within the
@@ -345,6 +345,8 @@ impl World {
                     Input::Locked(LockOutcome::Granted)
                 }
                 Some(_) if step == LockStep::TryWebLock => Input::Locked(LockOutcome::NotGranted),
+                // Tabs: the holder does not let go within the bound (a throttled background tab).
+                Some(_) if self.lock_fails => Input::Locked(LockOutcome::TimedOut),
                 Some(_) => {
                     self.agents[a].action = Some(Action::Lock { step, bound_ms });
                     self.agents[a].wait = Wait::Lock;

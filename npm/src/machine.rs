@@ -365,7 +365,7 @@ impl JsMachine {
                 Some(0.0) => LockOutcome::Granted,
                 Some(1.0) => LockOutcome::NotGranted,
                 Some(2.0) => LockOutcome::Failed(js_error_message(extra)),
-                _ => LockOutcome::Failed(String::from("it did not settle in time")),
+                _ => LockOutcome::TimedOut,
             }),
             8 => Input::Woke,
             9 => {

@@ -412,12 +412,10 @@ impl TokenManager {
             },
             LockStep::TryWebLock | LockStep::WaitWebLock { .. } => match web_locks() {
                 Some((locks, request)) => {
+                    // Waited for without an abort signal: when the bound runs out first, a
+                    // grant that comes later finds the callback given up, and lets go at once.
                     let options = Object::new();
-                    if let LockStep::WaitWebLock { ms } = step {
-                        if let Some(signal) = timeout_signal(ms) {
-                            super::set(&options, "signal", &signal);
-                        }
-                    } else {
+                    if step == LockStep::TryWebLock {
                         super::set(&options, "ifAvailable", &JsValue::TRUE);
                     }
                     request.call3(&locks, &key, &options, &callback)
@@ -437,7 +435,7 @@ impl TokenManager {
             (Some(true), _) => LockOutcome::Granted,
             (Some(false), _) | (None, Some(Ok(_))) => LockOutcome::NotGranted,
             (None, Some(Err(e))) => LockOutcome::Failed(js_error_message(&e)),
-            (None, None) => LockOutcome::Failed(String::from("it did not settle in time")),
+            (None, None) => LockOutcome::TimedOut,
         };
         if outcome != LockOutcome::Granted {
             state.gave_up.set(true);
@@ -738,13 +736,6 @@ fn broadcast_channel(key: &str) -> Option<JsValue> {
 fn web_locks() -> Option<(JsValue, Function)> {
     let locks = get(&get(&js_sys::global(), "navigator"), "locks");
     get(&locks, "request").dyn_into::<Function>().ok().map(|request| (locks, request))
-}
-
-/// `AbortSignal.timeout(ms)`, where the runtime has it.
-fn timeout_signal(ms: u32) -> Option<JsValue> {
-    let class = get(&js_sys::global(), "AbortSignal");
-    let timeout = get(&class, "timeout").dyn_into::<Function>().ok()?;
-    timeout.call1(&class, &JsValue::from(ms)).ok()
 }
 
 /// A task that did not settle (a driver fault; the machine bounds every task).
