@@ -818,7 +818,8 @@ impl Task {
     }
 }
 
-/// A task that did not settle: a driver fed it what it did not ask for, or it ran out of steps.
-fn unsettled() -> OAuthError {
+/// A call that did not settle: a driver fed a task what it did not ask for, or the task ran
+/// out of steps (the drivers report their own such faults with it too).
+pub fn unsettled() -> OAuthError {
     OAuthError::new(ErrorKind::Storage, "the token manager's call did not settle")
 }

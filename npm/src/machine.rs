@@ -17,10 +17,12 @@ use oauth2_wasm::web::storage::{self, StorageChoice, Store};
 use oauth2_wasm::web::url::RuntimeUrl;
 use oauth2_wasm::web::{convert, get, js_error_message};
 use oauth2_wasm_core::config::ClientConfig;
-use oauth2_wasm_core::error::{ErrorKind, OAuthError};
+use oauth2_wasm_core::error::OAuthError;
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::lock::LockStep;
-use oauth2_wasm_core::machine::{Action, Call, Effect, Input, LockOutcome, Machine, Reply, Settings, StoreKind, Task};
+use oauth2_wasm_core::machine::{
+    unsettled, Action, Call, Effect, Input, LockOutcome, Machine, Reply, Settings, StoreKind, Task,
+};
 use oauth2_wasm_core::session::{self, TokenRecord};
 use oauth2_wasm_core::sync::AfterRejection;
 use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
@@ -472,11 +474,6 @@ impl JsMachine {
 /// The JavaScript form of a stored text (`null` for none).
 fn text_js(text: Option<String>) -> JsValue {
     text.map(|t| JsValue::from_str(&t)).unwrap_or(JsValue::NULL)
-}
-
-/// A task that did not settle (a driver fault; the machine bounds every task).
-fn unsettled() -> OAuthError {
-    OAuthError::new(ErrorKind::Storage, "the token manager's call did not settle")
 }
 
 /// The request for `grant` as the driver sends it, warning once in a browser about

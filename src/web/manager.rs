@@ -19,11 +19,11 @@ use ::core::task::{Context, Poll, Waker};
 use alloc::rc::{Rc, Weak};
 use js_sys::{Function, Object, Promise, Reflect};
 use oauth2_wasm_core::config::ClientConfig;
-use oauth2_wasm_core::error::{ErrorKind, OAuthError};
+use oauth2_wasm_core::error::OAuthError;
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::lock::LockStep;
 use oauth2_wasm_core::machine::{
-    Action, Call, Effect, Input, LockOutcome, Machine, Reply, Settings, StoreKind, Task, MAX_TASK_STEPS,
+    unsettled, Action, Call, Effect, Input, LockOutcome, Machine, Reply, Settings, StoreKind, Task, MAX_TASK_STEPS,
 };
 use oauth2_wasm_core::response::{ResponseContext, TokenSet};
 use oauth2_wasm_core::session::{self, TokenRecord};
@@ -736,11 +736,6 @@ fn broadcast_channel(key: &str) -> Option<JsValue> {
 fn web_locks() -> Option<(JsValue, Function)> {
     let locks = get(&get(&js_sys::global(), "navigator"), "locks");
     get(&locks, "request").dyn_into::<Function>().ok().map(|request| (locks, request))
-}
-
-/// A task that did not settle (a driver fault; the machine bounds every task).
-fn unsettled() -> OAuthError {
-    OAuthError::new(ErrorKind::Storage, "the token manager's call did not settle")
 }
 
 /// A lock asked for: whether its callback ran (`granted`: with a lock, or `null`), the
