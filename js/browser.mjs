@@ -9,5 +9,6 @@ wasm.__registerErrorClass(OAuthError);
 
 export const buildTokenRequest = wasm.buildTokenRequest;
 export const parseTokenResponse = wasm.parseTokenResponse;
-export const { requestToken, TokenManager } = makeApi(wasm);
+export const buildRevocationRequest = wasm.buildRevocationRequest;
+export const { requestToken, revokeToken, TokenManager } = makeApi(wasm);
 export { OAuthError };

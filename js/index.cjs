@@ -5,12 +5,14 @@ const { OAuthError } = require("../pkg/node/error.cjs");
 const { makeApi } = require("../pkg/node/driver.cjs");
 
 wasm.__registerErrorClass(OAuthError);
-const { requestToken, TokenManager } = makeApi(wasm);
+const { requestToken, revokeToken, TokenManager } = makeApi(wasm);
 
 module.exports = {
   buildTokenRequest: wasm.buildTokenRequest,
   parseTokenResponse: wasm.parseTokenResponse,
   requestToken,
   TokenManager,
+  buildRevocationRequest: wasm.buildRevocationRequest,
+  revokeToken,
   OAuthError,
 };

@@ -7,6 +7,8 @@ export type ClientAuth = "basic" | "body" | "none";
 export interface ClientConfig {
   /** Absolute https URL; http only for loopback hosts unless `allowInsecureHttp`. */
   tokenEndpoint: string;
+  /** The RFC 7009 revocation endpoint, for revokeToken and buildRevocationRequest; checked like tokenEndpoint. */
+  revocationEndpoint?: string;
   clientId?: string | number;
   clientSecret?: string;
   /** Default: "basic" with a secret, "none" without. */
@@ -162,6 +164,25 @@ export interface RequestOptions {
  * "timeout", "aborted", "http", "oauth" or "invalid_response".
  */
 export function requestToken(client: ClientConfig, grant: Grant, options?: RequestOptions): Promise<TokenSet>;
+
+/** Options of {@link buildRevocationRequest} and {@link revokeToken}. */
+export interface RevocationOptions {
+  /** "access_token", "refresh_token" or an extension's type (RFC 7009 §2.1). */
+  tokenTypeHint?: string;
+}
+
+/**
+ * Builds the RFC 7009 revocation request for `token` at the client's revocationEndpoint,
+ * authenticated as token requests are. Pure and synchronous; throws OAuthError (kind "config").
+ */
+export function buildRevocationRequest(client: ClientConfig, token: string, options?: RevocationOptions): TokenRequest;
+
+/**
+ * Revokes `token` (RFC 7009): resolves on any 2xx; rejects with OAuthError — "oauth" for an
+ * error body such as unsupported_token_type, "http" (with retryAfter) for a 503, "network",
+ * "timeout", "aborted", "config".
+ */
+export function revokeToken(client: ClientConfig, token: string, options?: RevocationOptions & RequestOptions): Promise<void>;
 
 /** A storage a TokenManager can use: each method sync or returning a Promise; values are strings. */
 export interface StorageAdapter {

@@ -1,5 +1,13 @@
 // ES module entry: the same instance as require() gets, so one OAuthError class.
 import lib from "./index.cjs";
 
-export const { buildTokenRequest, parseTokenResponse, requestToken, TokenManager, OAuthError } = lib;
+export const {
+  buildTokenRequest,
+  parseTokenResponse,
+  requestToken,
+  TokenManager,
+  OAuthError,
+  buildRevocationRequest,
+  revokeToken,
+} = lib;
 export default lib;

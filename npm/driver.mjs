@@ -70,6 +70,15 @@ export function makeApi(wasm) {
     return x.finish(outcome);
   }
 
+  async function revokeToken(client, token, options) {
+    const x = wasm.revocation(client, token, options);
+    const r = x.request;
+    const fetch = options?.fetch ?? globalThis.fetch;
+    const signal = options?.signal ?? undefined;
+    const outcome = await exchange(fetch, r.url, r.method, r.headers, r.body, r.timeoutMs, signal, max).catch(quiet);
+    x.finish(outcome);
+  }
+
   class TokenManager {
     #m;
     #key;
@@ -444,5 +453,5 @@ export function makeApi(wasm) {
     }
   }
 
-  return { requestToken, TokenManager };
+  return { requestToken, revokeToken, TokenManager };
 }

@@ -19,7 +19,11 @@ cp -r "$root/pkg/oauth2_wasm.js" "$root/pkg/oauth2_wasm_bg.wasm" "$root/pkg/snip
 for snippet in "$dir"/pkg/node/snippets/*/src/web/*.js; do
   esbuild "$snippet" --format=cjs --platform=node --target=node18 --log-level=warning --allow-overwrite --outfile="$snippet"
 done
-echo 'exports.makeApi = (wasm) => ({ requestToken: wasm.requestToken, TokenManager: wasm.TokenManager });' \
+# The JavaScript driver stays for what only it has (revokeToken); TokenManager and
+# requestToken come from the Rust driver.
+mv "$dir/pkg/node/driver.cjs" "$dir/pkg/node/driver-js.cjs"
+echo 'const js = require("./driver-js.cjs");
+exports.makeApi = (wasm) => ({ ...js.makeApi(wasm), requestToken: wasm.requestToken, TokenManager: wasm.TokenManager });' \
   >"$dir/pkg/node/driver.cjs"
 # A package scope of its own: inside the repository's, `oauth2-wasm` would name the
 # repository itself (a package's self-reference), not node_modules/oauth2-wasm.

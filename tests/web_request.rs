@@ -8,7 +8,7 @@ use js_sys::{Function, Promise, Reflect, JSON};
 use oauth2_wasm::pure::transport::Runtime;
 use oauth2_wasm::web::fetch::runtime;
 use oauth2_wasm::{
-    request_token, ClientAuth, ClientConfig, ErrorKind, Grant, OAuthError, RequestOptions, ResourceOwner,
+    request_token, revoke_token, ClientAuth, ClientConfig, ErrorKind, Grant, OAuthError, RequestOptions, ResourceOwner,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -106,6 +106,25 @@ async fn oidc_provider_client_credentials_and_refresh_rotation() {
     assert_ne!(rotated.expose(), minted);
     let e = fails(&c, &refresh(&minted), &RequestOptions::default()).await;
     assert_eq!((e.kind, e.error.as_deref()), (ErrorKind::OAuth, Some("invalid_grant")));
+}
+
+#[wasm_bindgen_test]
+async fn oidc_provider_revokes_a_refresh_token_which_is_refused_afterwards() {
+    let mut c = client(url(&["oidc", "tokenEndpoint"]), &url(&["oidc", "clientId"]), &url(&["oidc", "clientSecret"]));
+    c.revocation_endpoint = Some(url(&["oidc", "revocationEndpoint"]));
+    let minted = fetch_json(&(url(&["control"]) + "/oidc/refresh-token")).await;
+    let minted = Reflect::get(&minted, &"refreshToken".into()).unwrap().as_string().unwrap();
+    let refresh = |token: &str| Grant::RefreshToken { refresh_token: token.into(), scope: None };
+    let t = request_token(&c, &refresh(&minted), &RequestOptions::default()).await.unwrap();
+    let rotated = t.refresh_token.expect("a rotated refresh token");
+    revoke_token(&c, rotated.expose(), Some("refresh_token"), &RequestOptions::default()).await.unwrap();
+    let e = fails(&c, &refresh(rotated.expose()), &RequestOptions::default()).await;
+    assert_eq!((e.kind, e.error.as_deref()), (ErrorKind::OAuth, Some("invalid_grant")));
+    // An unknown token revokes fine (RFC 7009 §2.2); a wrong secret is invalid_client.
+    revoke_token(&c, "not-a-token-it-issued", None, &RequestOptions::default()).await.unwrap();
+    c.client_secret = Some("wrong".into());
+    let e = revoke_token(&c, "x", None, &RequestOptions::default()).await.unwrap_err();
+    assert_eq!((e.kind, e.error.as_deref()), (ErrorKind::OAuth, Some("invalid_client")));
 }
 
 #[wasm_bindgen_test]

@@ -120,6 +120,10 @@ pub struct ClientConfig {
     /// The token endpoint: an absolute `https` URL (`http` only for loopback hosts unless
     /// `allow_insecure_http`).
     pub token_endpoint: String,
+    /// The revocation endpoint (RFC 7009), for [`crate::request::build_revocation_request_with`]:
+    /// an absolute URL, checked like `token_endpoint`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub revocation_endpoint: Option<String>,
     /// The client identifier.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub client_id: Option<ClientId>,
@@ -194,6 +198,7 @@ impl ClientConfig {
             return Err(OAuthError::config("client", "must be an object with at least tokenEndpoint"));
         }
         let mut c = ClientConfig::new(opt_string(v, "tokenEndpoint")?.unwrap_or_default());
+        c.revocation_endpoint = opt_string(v, "revocationEndpoint")?;
         c.client_id =
             match v.field("clientId") {
                 None => None,
@@ -251,6 +256,7 @@ impl core::fmt::Debug for ClientConfig {
         let param_names: Vec<&str> = self.extra_params.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("ClientConfig")
             .field("token_endpoint", &self.token_endpoint)
+            .field("revocation_endpoint", &self.revocation_endpoint)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("client_auth", &self.client_auth)
@@ -326,6 +332,12 @@ pub fn string_pairs(map: Option<&Value>, key: &str) -> Result<Vec<(String, Strin
 pub struct ClientConfigBuilder(ClientConfig);
 
 impl ClientConfigBuilder {
+    /// The revocation endpoint (RFC 7009).
+    pub fn revocation_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.0.revocation_endpoint = Some(url.into());
+        self
+    }
+
     /// The client identifier (a string or a number).
     pub fn client_id(mut self, id: impl Into<ClientId>) -> Self {
         self.0.client_id = Some(id.into());

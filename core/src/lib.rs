@@ -55,10 +55,16 @@ pub use error::{ErrorCode, ErrorKind, OAuthError};
 pub use grant::{Grant, ResourceOwner};
 pub use json::Value;
 #[cfg(feature = "url")]
-pub use request::build_token_request;
-pub use request::{build_token_request_with, TokenRequest};
+pub use request::{build_revocation_request, build_token_request};
+pub use request::{build_revocation_request_with, build_token_request_with, TokenRequest};
 pub use response::{Quirk, ResponseContext, TokenSet};
 pub use transport::{DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES};
+
+/// Reads a revocation endpoint's answer (RFC 7009 §2.2): `Ok` for any 2xx, else the
+/// [`OAuthError`] (kind `oauth`, `http` …) as for a token response.
+pub fn parse_revocation_response(status: u16, body: &str, cx: &ResponseContext) -> Result<(), OAuthError> {
+    response::parse_revocation_response(status, body, cx, json::parse)
+}
 
 /// Parses a token endpoint response (RFC 6749 §5.1, §5.2) into a [`TokenSet`], or an
 /// [`OAuthError`] of kind `oauth`, `http` or `invalid_response`.

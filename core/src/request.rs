@@ -64,7 +64,64 @@ pub fn build_token_request_with(
     grant: &Grant,
     urls: &dyn endpoint::UrlParser,
 ) -> Result<TokenRequest, OAuthError> {
-    endpoint::check("tokenEndpoint", &client.token_endpoint, urls, client.allow_insecure_http)?;
+    let mut params: Vec<Param> = Vec::with_capacity(8);
+    params.push(Param { name: "grant_type", value: grant.grant_type(), number: false });
+    grant_params(grant, &mut params)?;
+    authenticated(client, "tokenEndpoint", &client.token_endpoint, params, urls)
+}
+
+/// [`build_revocation_request_with`] the `url` crate's WHATWG parser (feature `url`).
+#[cfg(feature = "url")]
+pub fn build_revocation_request(
+    client: &ClientConfig,
+    token: &str,
+    token_type_hint: Option<&str>,
+) -> Result<TokenRequest, OAuthError> {
+    build_revocation_request_with(client, token, token_type_hint, &endpoint::WhatwgUrl)
+}
+
+/// Builds the revocation request for `token` (RFC 7009 §2.1) at the client's
+/// `revocation_endpoint`, authenticated as token requests are (every `clientAuth`, both
+/// body encodings), with the client's extra headers and parameters. `token_type_hint`:
+/// `access_token`, `refresh_token` or an extension's type.
+pub fn build_revocation_request_with(
+    client: &ClientConfig,
+    token: &str,
+    token_type_hint: Option<&str>,
+    urls: &dyn endpoint::UrlParser,
+) -> Result<TokenRequest, OAuthError> {
+    let Some(url) = client.revocation_endpoint.as_deref() else {
+        return Err(OAuthError::config(
+            "revocationEndpoint",
+            "is required to revoke a token: the server's RFC 7009 endpoint",
+        ));
+    };
+    if token.is_empty() {
+        return Err(OAuthError::config("token", "must not be empty"));
+    }
+    check_line("token", token)?;
+    let mut params: Vec<Param> = Vec::with_capacity(6);
+    params.push(Param { name: "token", value: token, number: false });
+    if let Some(hint) = token_type_hint {
+        if hint.is_empty() {
+            return Err(OAuthError::config("tokenTypeHint", "must not be empty"));
+        }
+        check_line("tokenTypeHint", hint)?;
+        params.push(Param { name: "token_type_hint", value: hint, number: false });
+    }
+    authenticated(client, "revocationEndpoint", url, params, urls)
+}
+
+/// A POST to `url` (the client's `field`, checked as the transport will parse it) with
+/// `params` first, then the client's authentication, extra parameters and headers.
+fn authenticated<'a>(
+    client: &'a ClientConfig,
+    field: &str,
+    url: &str,
+    first: Vec<Param<'a>>,
+    urls: &dyn endpoint::UrlParser,
+) -> Result<TokenRequest, OAuthError> {
+    endpoint::check(field, url, urls, client.allow_insecure_http)?;
     let auth = client.effective_auth();
     let secret = client.secret();
     if let Some(s) = &client.client_secret {
@@ -106,9 +163,8 @@ pub fn build_token_request_with(
         _ => {}
     }
 
-    let mut params: Vec<Param> = Vec::with_capacity(8);
-    params.push(Param { name: "grant_type", value: grant.grant_type(), number: false });
-    grant_params(grant, &mut params)?;
+    // Shorter-lived than `first`'s: the numeric id's digits live here.
+    let mut params: Vec<Param> = first;
     match auth {
         ClientAuth::Body => {
             if let Some((id, number)) = client_id {
@@ -150,7 +206,7 @@ pub fn build_token_request_with(
         check_header(name, value)?;
         headers.push((name.clone(), value.clone()));
     }
-    Ok(TokenRequest { url: client.token_endpoint.clone(), method: "POST", headers, body })
+    Ok(TokenRequest { url: url.to_owned(), method: "POST", headers, body })
 }
 
 /// `Basic base64(id ":" secret)`; with [`BasicEncoding::Form`], each half form-urlencoded

@@ -219,6 +219,29 @@ pub fn parse_token_response(
     success_fields(obj, quirks, &failure)
 }
 
+/// Reads the revocation endpoint's answer (RFC 7009 §2.2): any 2xx is success — the token
+/// is invalid now, or was (a server that sends an `error` object with a 2xx is still read as
+/// failing); anything else is read as the token endpoint's errors are: an OAuth error body
+/// (`unsupported_token_type`, `invalid_client`) → kind `oauth`, a 503 with `Retry-After` →
+/// kind `http` with `retry_after`.
+pub fn parse_revocation_response(
+    status: u16,
+    body: &str,
+    cx: &ResponseContext,
+    parse_json: impl Fn(&str) -> Option<Value>,
+) -> Result<(), OAuthError> {
+    if (200..300).contains(&status) && body.len() <= MAX_RESPONSE_BYTES {
+        let text = body.strip_prefix('\u{feff}').unwrap_or(body);
+        let error = !text.trim().is_empty()
+            && parse_json(text)
+                .is_some_and(|v| v.field("error").and_then(Value::as_str).is_some_and(|c| !c.is_empty()));
+        if !error {
+            return Ok(());
+        }
+    }
+    parse_token_response(status, body, cx, parse_json).map(|_| ())
+}
+
 /// Reads the members of a 2xx JSON object.
 fn success_fields(obj: Value, mut quirks: Vec<Quirk>, failure: &Failure) -> Result<TokenSet, OAuthError> {
     let access_token = match obj.field("access_token") {

@@ -23,6 +23,7 @@ use oauth2_wasm_core::lock::LockStep;
 use oauth2_wasm_core::machine::{
     unsettled, Action, Call, Effect, Input, LockOutcome, Machine, Reply, Settings, StoreKind, Task,
 };
+use oauth2_wasm_core::request::TokenRequest;
 use oauth2_wasm_core::session::{self, TokenRecord};
 use oauth2_wasm_core::sync::AfterRejection;
 use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
@@ -488,14 +489,16 @@ fn request_js(client: &ClientConfig, grant: &Grant, timeout_ms: u32) -> Result<J
     Ok(out)
 }
 
-/// One token request for `requestToken`: made by [`exchange`], sent by the driver, finished
-/// (read and parsed) here.
+/// One request for `requestToken` or `revokeToken`: made by [`exchange`] or [`revocation`],
+/// sent by the driver, finished (read and parsed) here.
 #[derive(Debug)]
 #[wasm_bindgen(js_name = Exchange, skip_typescript)]
 pub struct JsExchange {
     client: ClientConfig,
     timeout_ms: u32,
     request: JsValue,
+    /// A revocation (RFC 7009): any 2xx is the answer.
+    revocation: bool,
 }
 
 /// `exchange(client, grant, options)`: checks everything, builds the request (throws an
@@ -508,10 +511,53 @@ pub fn exchange(client: &JsValue, grant: &JsValue, options: &JsValue) -> Result<
     if options.fetch.is_none() && !global_fetch() {
         return Err(config_error("fetch", "is not available here: pass a fetch function in the options"));
     }
-    let timeout_ms =
-        transport::timer_ms(options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS));
+    let timeout_ms = request_timeout(&client, &options);
     let request = request_js(&client, &grant, timeout_ms).map_err(to_js)?;
-    Ok(JsExchange { client, timeout_ms, request })
+    Ok(JsExchange { client, timeout_ms, request, revocation: false })
+}
+
+/// The time limit of one request: the call's, else the client's, else the default.
+fn request_timeout(client: &ClientConfig, options: &oauth2_wasm::RequestOptions) -> u32 {
+    transport::timer_ms(options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS))
+}
+
+/// The request revoking `token` (RFC 7009): options `tokenTypeHint`.
+fn revocation_request(client: &ClientConfig, token: &JsValue, options: &JsValue) -> Result<TokenRequest, JsValue> {
+    let token = token.as_string().ok_or_else(|| config_error("token", "must be a string"))?;
+    let hint = get(options, "tokenTypeHint");
+    let hint = match hint.as_string() {
+        _ if hint.is_undefined() || hint.is_null() => None,
+        Some(h) => Some(h),
+        None => return Err(config_error("tokenTypeHint", "must be a string such as \"refresh_token\"")),
+    };
+    oauth2_wasm::build_revocation_request(client, &token, hint.as_deref()).map_err(to_js)
+}
+
+/// `buildRevocationRequest(client, token, { tokenTypeHint }?)`: the revocation request,
+/// `{ url, method, headers, body }`, ready for `fetch(req.url, req)` (throws an `OAuthError`
+/// of kind `config` naming a bad field).
+#[wasm_bindgen(js_name = buildRevocationRequest, skip_typescript)]
+pub fn build_revocation_request_js(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
+    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
+    let request = revocation_request(&client, token, options)?;
+    Ok(oauth2_wasm::web::json::from_text(&convert::request_json(&request)))
+}
+
+/// `revocation(client, token, options)`: checks everything and builds the revocation
+/// request, for the driver's `revokeToken` (options `tokenTypeHint`, `signal`, `timeoutMs`,
+/// `fetch`).
+#[wasm_bindgen(js_name = revocation, skip_typescript)]
+pub fn revocation(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
+    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
+    let request = revocation_request(&client, token, options)?;
+    let options = request_options(options)?;
+    if options.fetch.is_none() && !global_fetch() {
+        return Err(config_error("fetch", "is not available here: pass a fetch function in the options"));
+    }
+    let timeout_ms = request_timeout(&client, &options);
+    let out = oauth2_wasm::web::json::from_text(&convert::request_json(&request));
+    oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(timeout_ms));
+    Ok(JsExchange { client, timeout_ms, request: out, revocation: true })
 }
 
 #[wasm_bindgen(js_class = Exchange)]
@@ -526,8 +572,13 @@ impl JsExchange {
     /// Frees the exchange.
     pub fn finish(self, outcome: JsValue) -> Result<JsValue, JsValue> {
         let response = transport::read_outcome(&read_outcome(&outcome), self.timeout_ms, runtime()).map_err(to_js)?;
-        crate::parse_to_js(response.status, &response.body, &response.context(&self.client))
-            .map_err(|e| to_js(refine(&self.client, e)))
+        let cx = response.context(&self.client);
+        if self.revocation {
+            return oauth2_wasm::parse_revocation_response(response.status, &response.body, &cx)
+                .map(|()| JsValue::UNDEFINED)
+                .map_err(|e| to_js(refine(&self.client, e)));
+        }
+        crate::parse_to_js(response.status, &response.body, &cx).map_err(|e| to_js(refine(&self.client, e)))
     }
 }
 

@@ -43,6 +43,24 @@ pub async fn request_token(
         .map_err(|e| refine(client, e))
 }
 
+/// Revokes `token` at the client's `revocation_endpoint` (RFC 7009): builds the request
+/// (`token_type_hint`: `access_token`, `refresh_token` …), sends it as token requests are
+/// sent (time limit, the caller's signal, no redirects, a bounded body) and reads the
+/// answer: `Ok` for any 2xx, else the [`OAuthError`] (`unsupported_token_type` → kind
+/// `oauth`, a 503 → kind `http` with `retry_after` …).
+pub async fn revoke_token(
+    client: &ClientConfig,
+    token: &str,
+    token_type_hint: Option<&str>,
+    options: &RequestOptions,
+) -> Result<(), OAuthError> {
+    let request = super::url::build_revocation_request(client, token, token_type_hint)?;
+    let timeout = options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS);
+    let response = send(&request, timeout, options.signal.as_ref(), options.fetch.as_ref()).await?;
+    oauth2_wasm_core::parse_revocation_response(response.status, &response.body, &response.context(client))
+        .map_err(|e| refine(client, e))
+}
+
 /// Builds and sends the request for `grant`; the response is not parsed yet.
 pub async fn exchange(
     client: &ClientConfig,

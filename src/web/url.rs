@@ -43,3 +43,14 @@ impl RuntimeUrl {
 pub fn build_token_request(client: &ClientConfig, grant: &Grant) -> Result<TokenRequest, OAuthError> {
     build_token_request_with(client, grant, &RuntimeUrl)
 }
+
+/// Builds the revocation request for `token` (RFC 7009 §2.1) at the client's
+/// `revocation_endpoint`, checked on the runtime's URL parse, authenticated as token
+/// requests are. Bad input is a `config` error naming the field.
+pub fn build_revocation_request(
+    client: &ClientConfig,
+    token: &str,
+    token_type_hint: Option<&str>,
+) -> Result<TokenRequest, OAuthError> {
+    oauth2_wasm_core::build_revocation_request_with(client, token, token_type_hint, &RuntimeUrl)
+}

@@ -5,13 +5,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { buildTokenRequest, parseTokenResponse, requestToken, TokenManager, OAuthError } from "oauth2-wasm";
+import { buildTokenRequest, parseTokenResponse, requestToken, revokeToken, buildRevocationRequest, TokenManager, OAuthError } from "oauth2-wasm";
 import { startServers } from "../support/servers.mjs";
 
 const CLIENT_SECRET = "CLIENT-SECRET-7f3a9c";
 const PASSWORD = "PASSWORD-9b2e41";
 const PARTNER_SECRET = "PARTNER-SECRET-c81d07";
 const CREDENTIALS = [CLIENT_SECRET, PASSWORD, PARTNER_SECRET];
+const REVOKED = "REVOKED-TOKEN-5e6f70";
 
 let servers;
 const consoleSeen = [];
@@ -68,12 +69,19 @@ test("every error kind keeps client secrets, passwords and partner secrets out",
     invalid_response: () => requestToken(f("/reset"), password),
     "invalid_response (parse)": () => parseTokenResponse(200, "<html>", {}),
     login_required: () => new TokenManager({ client: olx }).getAccessToken(),
+    // Revocation (issue 16): the token revoked is a secret too.
+    "config (revocation)": () => buildRevocationRequest({ ...olx, revocationEndpoint: "http://as.example/r" }, REVOKED),
+    "config (revocation token line)": () => buildRevocationRequest({ ...olx, revocationEndpoint: f("/r").tokenEndpoint }, `${REVOKED}\r\n`),
+    "network (revocation)": () => revokeToken({ ...olx, revocationEndpoint: servers.urls.refused }, REVOKED),
+    "timeout (revocation)": () => revokeToken({ ...f("/hang", { timeoutMs: 150 }), revocationEndpoint: servers.urls.faults + "/hang" }, REVOKED),
+    "http (revocation)": () => revokeToken({ ...f("/html502"), revocationEndpoint: servers.urls.faults + "/html502" }, REVOKED),
+    "oauth (revocation)": () => revokeToken({ ...olx, revocationEndpoint: olx.tokenEndpoint }, REVOKED),
   };
   const kinds = new Set();
   for (const [name, run] of Object.entries(cases)) {
     const err = await failure(run);
     kinds.add(err.kind);
-    assertClean(observable(err), CREDENTIALS, name);
+    assertClean(observable(err), [...CREDENTIALS, REVOKED], name);
   }
   assert.deepEqual([...kinds].sort(), ["aborted", "config", "http", "invalid_response", "login_required", "network", "oauth", "timeout"]);
   assertClean(consoleSeen.join("\n"), CREDENTIALS, "the console");

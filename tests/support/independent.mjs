@@ -84,6 +84,8 @@ export async function startOidcProvider() {
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
+      // RFC 7009, at /token/revocation: a client revokes only its own tokens.
+      revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
       // No resource servers are registered: a `resource` parameter gets
       // invalid_target (the default does too, but warns on every call).
       resourceIndicators: {
@@ -106,6 +108,7 @@ export async function startOidcProvider() {
   return {
     issuer,
     tokenEndpoint: `${issuer}/token`,
+    revocationEndpoint: `${issuer}/token/revocation`,
     clientId,
     clientSecret,
     // Stands in for a completed login + consent: a grant for our account and

@@ -33,7 +33,12 @@ export async function startServers() {
     providers: providers.url,
     faults: faults.url,
     refused: await refusedUrl(),
-    oidc: { tokenEndpoint: oidc.tokenEndpoint, clientId: oidc.clientId, clientSecret: oidc.clientSecret },
+    oidc: {
+      tokenEndpoint: oidc.tokenEndpoint,
+      revocationEndpoint: oidc.revocationEndpoint,
+      clientId: oidc.clientId,
+      clientSecret: oidc.clientSecret,
+    },
     mock: { tokenEndpoint: mock.tokenEndpoint },
     control: `http://127.0.0.1:${control.address().port}`,
   };

@@ -1,0 +1,97 @@
+// Token revocation (RFC 7009, issue 16) through the packed package: buildRevocationRequest
+// and revokeToken, against oidc-provider (a real, independent server: a revoked refresh token
+// is refused afterwards) and a scripted server for the answers it does not give (503 with
+// Retry-After, unsupported_token_type), with every client authentication and both encodings.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { buildRevocationRequest, requestToken, revokeToken, OAuthError } from "oauth2-wasm";
+import { startServers } from "../support/servers.mjs";
+import { rejection } from "./helpers.mjs";
+
+let servers;
+before(async () => {
+  servers = await startServers();
+});
+after(() => servers?.close());
+
+test("issue 16: buildRevocationRequest — the revocation endpoint, the token and hint, the token endpoint's client authentication", () => {
+  const client = { tokenEndpoint: "https://as.example/token", revocationEndpoint: "https://as.example/revoke", clientId: "app", clientSecret: "s3cr+t" };
+  const basic = buildRevocationRequest(client, "rt-1", { tokenTypeHint: "refresh_token" });
+  assert.equal(basic.url, "https://as.example/revoke");
+  assert.equal(basic.method, "POST");
+  assert.equal(basic.body, "token=rt-1&token_type_hint=refresh_token");
+  assert.equal(basic.headers.Authorization, `Basic ${btoa("app:s3cr%2Bt")}`);
+  const body = buildRevocationRequest({ ...client, clientAuth: "body" }, "at-1");
+  assert.equal(body.body, "token=at-1&client_id=app&client_secret=s3cr%2Bt");
+  assert.equal(body.headers.Authorization, undefined);
+  const json = buildRevocationRequest({ ...client, bodyEncoding: "json" }, "at-1");
+  assert.equal(json.body, '{"token":"at-1"}');
+  assert.equal(json.headers["Content-Type"], "application/json");
+  for (const [args, field] of [
+    [[{ tokenEndpoint: "https://as.example/token", clientId: "app" }, "t"], "revocationEndpoint"],
+    [[{ ...client, revocationEndpoint: "http://as.example/revoke" }, "t"], "revocationEndpoint"],
+    [[client, ""], "token"],
+    [[client, 42], "token"],
+    [[client, "t", { tokenTypeHint: 1 }], "tokenTypeHint"],
+  ]) {
+    let err;
+    try {
+      buildRevocationRequest(...args);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof OAuthError, String(err));
+    assert.deepEqual([err.kind, err.field], ["config", field]);
+  }
+});
+
+test("issue 16: revokeToken against oidc-provider — the revoked refresh token is refused afterwards; an unknown token revokes fine", async () => {
+  const { tokenEndpoint, revocationEndpoint, clientId, clientSecret } = servers.urls.oidc;
+  const client = { tokenEndpoint, revocationEndpoint, clientId, clientSecret };
+  const minted = await servers.oidc.mintRefreshToken();
+  const refreshed = await requestToken(client, { grantType: "refresh_token", refreshToken: minted });
+  assert.equal(await revokeToken(client, refreshed.refreshToken, { tokenTypeHint: "refresh_token" }), undefined);
+  const err = await rejection(requestToken(client, { grantType: "refresh_token", refreshToken: refreshed.refreshToken }));
+  assert.deepEqual([err.kind, err.error], ["oauth", "invalid_grant"]);
+  // RFC 7009 §2.2: an invalid token is no error; and client_secret_post works too.
+  await revokeToken({ ...client, clientAuth: "body" }, "not-a-token-it-issued");
+  const refused = await rejection(revokeToken({ ...client, clientSecret: "wrong" }, "x"));
+  assert.deepEqual([refused.kind, refused.error], ["oauth", "invalid_client"]);
+  assert.ok(!JSON.stringify(refused).includes("wrong"), "no secret in the error");
+});
+
+test("issue 16: revokeToken reads 503 with Retry-After, unsupported_token_type, time limits and aborts like token requests", async (t) => {
+  const answers = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      answers.push(body);
+      const script = [
+        [503, { "retry-after": "30" }, ""],
+        [400, { "content-type": "application/json" }, JSON.stringify({ error: "unsupported_token_type" })],
+        [200, {}, ""],
+      ];
+      const answer = script[answers.length - 1];
+      if (!answer) return; // from the fourth on: never answers
+      const [status, headers, text] = answer;
+      res.writeHead(status, headers).end(text);
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  const client = { tokenEndpoint: "https://as.example/token", revocationEndpoint: `http://127.0.0.1:${server.address().port}/revoke`, clientId: "public" };
+  const busy = await rejection(revokeToken(client, "at-1"));
+  assert.deepEqual([busy.kind, busy.status, busy.retryAfter], ["http", 503, 30]);
+  const unsupported = await rejection(revokeToken(client, "at-1", { tokenTypeHint: "access_token" }));
+  assert.deepEqual([unsupported.kind, unsupported.error], ["oauth", "unsupported_token_type"]);
+  await revokeToken(client, "rt-1");
+  assert.equal(answers[2], "token=rt-1&client_id=public");
+  const late = await rejection(revokeToken(client, "at-2", { timeoutMs: 200 }));
+  assert.equal(late.kind, "timeout");
+  const controller = new AbortController();
+  const aborted = rejection(revokeToken(client, "at-3", { signal: controller.signal }));
+  setTimeout(() => controller.abort(), 50);
+  assert.equal((await aborted).kind, "aborted");
+});
