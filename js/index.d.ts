@@ -240,8 +240,12 @@ export class TokenManager {
   getTokens(): TokenSet | null;
   /** Renew now, even if the token is fresh (unless another tab just did). */
   refresh(): Promise<TokenSet>;
-  /** Forget the tokens, in storage too; other tabs see it. */
-  logout(): Promise<void>;
+  /**
+   * Forget the tokens, in storage too; other tabs see it. `{ revoke: true }`: then revoke the
+   * refresh token and the access token at the client's revocationEndpoint (RFC 7009) — the
+   * logout stands whatever happens; the promise rejects with the first revocation that failed.
+   */
+  logout(options?: { revoke?: boolean }): Promise<void>;
   /**
    * fetch with Authorization: Bearer <token> — only over https (http only to localhost,
    * 127.0.0.0/8 and [::1], unless the client's allowInsecureHttp), and only to

@@ -11,16 +11,16 @@
 // pkg/node/driver.cjs; the package entries (js/) hand it the wasm's exports.
 
 // What the machine asks for: [code, a, b, effects?] (npm/src/machine.rs).
-const READ = 0, WRITE = 1, LOCK = 2, UNLOCK = 3, SLEEP = 4, SEND = 5, RENEW = 6, DONE = 7;
+const READ = 0, WRITE = 1, LOCK = 2, UNLOCK = 3, SLEEP = 4, SEND = 5, RENEW = 6, DONE = 7, REVOKE = 8;
 // What follows, fed back: a code with up to two values.
 const GO = 0, READ_OK = 1, READ_FAILED = 2, READ_LATE = 3, WRITTEN = 4, WRITE_FAILED = 5, WRITE_LATE = 6;
-const LOCKED = 7, WOKE = 8, ANSWERED = 9, RENEWED = 10;
+const LOCKED = 7, WOKE = 8, ANSWERED = 9, RENEWED = 10, REVOKED = 11;
 // How a lock ended.
 const GRANTED = 0, NOT_GRANTED = 1, LOCK_FAILED = 2, LOCK_LATE = 3;
 // The store.
 const MEMORY = 0, LOCAL = 1, SESSION = 2, ADAPTER = 3;
 // The calls.
-const GET = 0, REFRESH = 1, LOGIN = 2, LOGOUT = 3;
+const GET = 0, REFRESH = 1, LOGIN = 2, LOGOUT = 3, LOGOUT_REVOKING = 4;
 // More steps than the machine lets any task take (core::machine::MAX_TASK_STEPS).
 const MAX_STEPS = 1000;
 
@@ -128,7 +128,12 @@ export function makeApi(wasm) {
       return this.#run(REFRESH);
     }
 
-    async logout() {
+    /** `{ revoke: true }`: then revokes the tokens at the revocationEndpoint, and rejects with the first failure. */
+    async logout(options) {
+      if (options?.revoke === true) {
+        await this.#run(LOGOUT_REVOKING);
+        return;
+      }
       try {
         await this.#run(LOGOUT);
       } catch {
@@ -236,13 +241,14 @@ export function makeApi(wasm) {
               await sleep(a[1]);
               input = WOKE;
               break;
-            case SEND: {
+            case SEND:
+            case REVOKE: {
               const r = a[1];
               extra = this.#time();
               const fetch = this.#fetch ?? globalThis.fetch;
               // exchange never rejects; were it to, the outcome reads as unreadable (network).
               value = await exchange(fetch, r.url, r.method, r.headers, r.body, r.timeoutMs, undefined, max).catch(quiet);
-              input = ANSWERED;
+              input = a[0] === SEND ? ANSWERED : REVOKED;
               break;
             }
             case RENEW: {

@@ -38,4 +38,4 @@ node --input-type=module -e '
   }'
 node --test \
   conformance.test.mjs fault-matrix.test.mjs hygiene.test.mjs load.test.mjs manager.test.mjs regressions.test.mjs \
-  request.test.mjs shared-store.test.mjs soak.test.mjs
+  request.test.mjs revocation.test.mjs shared-store.test.mjs soak.test.mjs

@@ -150,6 +150,10 @@ pub enum Call {
     Login(Grant),
     /// Forget the tokens, in the store too (answers [`Reply::Nothing`]).
     Logout,
+    /// Forget the tokens as [`Call::Logout`] does, then revoke the refresh token and the
+    /// access token at the revocation endpoint (RFC 7009): the logout stands whatever the
+    /// revocation meets; its first failure is the answer.
+    LogoutAndRevoke,
 }
 
 /// What a driver must do next for a task.
@@ -174,6 +178,9 @@ pub enum Action {
     /// Send this grant to the token endpoint and parse the answer; resume with
     /// [`Input::Answered`].
     Send(Grant),
+    /// Revoke this token (with this `token_type_hint`) at the revocation endpoint; resume with
+    /// [`Input::Revoked`].
+    Revoke(Secret, &'static str),
     /// Wait for the machine's one renewal and resume with [`Input::Renewed`]: `Some` — none
     /// runs; start this task as it (in the background, so a caller that goes away does not
     /// stop it) and hand its answer to everyone who waits; `None` — join the one that runs.
@@ -215,6 +222,8 @@ pub enum Input {
     },
     /// The renewal ended so.
     Renewed(Result<TokenRecord, OAuthError>),
+    /// The revocation asked for ended so.
+    Revoked(Result<(), OAuthError>),
 }
 
 /// How asking for a lock ended.
@@ -432,6 +441,8 @@ enum Phase {
     },
     /// The renewal's grant is out.
     Sending,
+    /// A logout's revocation is out.
+    Revoking,
     /// The answer is ready; the lock is being let go.
     Unlocking(Result<Reply, OAuthError>),
     Done,
@@ -459,6 +470,10 @@ pub struct Task {
     /// A lock is held.
     locked: bool,
     steps: usize,
+    /// A revoking logout's tokens still to revoke (refresh token first), and the first
+    /// revocation that failed.
+    to_revoke: Vec<(Secret, &'static str)>,
+    revoke_failed: Option<OAuthError>,
 }
 
 impl Task {
@@ -468,7 +483,16 @@ impl Task {
     }
 
     fn of(kind: Kind) -> Task {
-        Task { kind, phase: Phase::Start, renewal: None, resumed: 0, locked: false, steps: 0 }
+        Task {
+            kind,
+            phase: Phase::Start,
+            renewal: None,
+            resumed: 0,
+            locked: false,
+            steps: 0,
+            to_revoke: Vec::new(),
+            revoke_failed: None,
+        }
     }
 
     /// Whether the task has answered.
@@ -562,16 +586,22 @@ impl Task {
                 if m.session.stale_after_logout(text.as_deref(), &m.settings.client) {
                     return self.then(Phase::LogoutClear, Action::Write(None));
                 }
-                self.finish(m, Ok(Reply::Nothing))
+                self.logged_out(m)
             }
             (Phase::LogoutClear, Input::Written(result)) => {
                 if result.is_ok() {
                     m.effects.push(Effect::Broadcast(None));
                 }
-                self.finish(m, Ok(Reply::Nothing))
+                self.logged_out(m)
             }
             // The lock was not let go, or the store not read: the logout stands as it is.
-            (Phase::LogoutLock | Phase::LogoutRead, _) => self.finish(m, Ok(Reply::Nothing)),
+            (Phase::LogoutLock | Phase::LogoutRead, _) => self.logged_out(m),
+            (Phase::Revoking, Input::Revoked(result)) => {
+                if let Err(e) = result {
+                    self.revoke_failed.get_or_insert(e);
+                }
+                self.logged_out(m)
+            }
             (Phase::Locking { plan, contended }, Input::Locked(outcome)) => match outcome {
                 LockOutcome::Granted => {
                     self.locked = true;
@@ -658,6 +688,17 @@ impl Task {
                 self.then(Phase::LoggingIn, Action::Send(grant))
             }
             Kind::Call(Call::Logout) => self.commit(m, None, ChangeReason::Logout, None, Then::AfterLogout, now),
+            Kind::Call(Call::LogoutAndRevoke) => {
+                // Taken before the clear: the refresh token first (it outlives the access
+                // token, and revoking it revokes the grant at many servers), then the access token.
+                if let Some(r) = m.session.record() {
+                    if let Some(rt) = &r.refresh_token {
+                        self.to_revoke.push((rt.clone(), "refresh_token"));
+                    }
+                    self.to_revoke.push((r.access_token.clone(), "access_token"));
+                }
+                self.commit(m, None, ChangeReason::Logout, None, Then::AfterLogout, now)
+            }
             Kind::Renewal { .. } => self.finish(m, Err(unsettled())),
         }
     }
@@ -799,8 +840,21 @@ impl Task {
                 Some(step @ (LockStep::Adapter { ms } | LockStep::WaitWebLock { ms })) => {
                     self.then(Phase::LogoutLock, Action::Lock { step, bound_ms: ms })
                 }
-                _ => self.finish(m, Ok(Reply::Nothing)),
+                _ => self.logged_out(m),
             },
+        }
+    }
+
+    /// The logout is done locally (and across siblings): revoke what was taken, one token
+    /// at a time, then answer — with the first revocation that failed, if any.
+    fn logged_out(&mut self, m: &mut Machine) -> Action {
+        if !self.to_revoke.is_empty() {
+            let (token, hint) = self.to_revoke.remove(0);
+            return self.then(Phase::Revoking, Action::Revoke(token, hint));
+        }
+        match self.revoke_failed.take() {
+            Some(e) => self.finish(m, Err(e)),
+            None => self.finish(m, Ok(Reply::Nothing)),
         }
     }
 

@@ -123,6 +123,8 @@ struct World {
     agents: Vec<Agent>,
     /// Deliver sibling broadcasts at once (or leave them in inboxes, delivered later).
     prompt: bool,
+    /// Tokens revoked, with their hints, in order.
+    revoked: Vec<(String, &'static str)>,
 }
 
 impl World {
@@ -147,6 +149,7 @@ impl World {
             managers,
             agents: vec![],
             prompt: true,
+            revoked: vec![],
         }
     }
 
@@ -311,6 +314,14 @@ impl World {
                 let result = self.server.answer(&grant, sent_at);
                 self.agents[a].pending = Some(Input::Answered { sent_at, result });
                 return;
+            }
+            Action::Revoke(token, hint) => {
+                self.revoked.push((token.expose().to_owned(), hint));
+                Input::Revoked(if self.server.down.is_some() {
+                    Err(OAuthError::new(ErrorKind::Network, "the revocation endpoint is down"))
+                } else {
+                    Ok(())
+                })
             }
             Action::Done(_) | Action::Renew(_) => unreachable!("handled in step"),
         };
@@ -643,4 +654,33 @@ fn a_web_lock_a_sibling_holds_past_the_bound_sends_no_refresh_token_and_logs_no_
         assert!(!m.told.contains(&ChangeReason::LoginRequired), "nobody is logged out");
     }
     assert!(w.managers[0].machine.session().record().is_some_and(|r| r.access_token.expose() == "at1"));
+}
+
+#[test]
+fn a_revoking_logout_clears_first_then_revokes_the_refresh_token_then_the_access_token() {
+    let mut w = World::new(2, StoreKind::Shared, None);
+    w.stored(&record("at0", T0, 3600, Some("rt0")));
+    let a = w.call(0, Call::LogoutAndRevoke);
+    w.run_in_order();
+    assert_eq!(w.answer(a), &Ok(Reply::Nothing));
+    assert_eq!(w.revoked, [("rt0".to_owned(), "refresh_token"), ("at0".to_owned(), "access_token")]);
+    assert_eq!(w.store, None, "cleared");
+    assert!(w.managers[1].machine.session().record().is_none(), "the sibling heard the clear");
+    assert_eq!(w.managers[0].told, vec![ChangeReason::Logout]);
+    // The revocation endpoint down: the logout stands, the call reports the failure, and
+    // nothing is retried.
+    let mut w = World::new(1, StoreKind::Shared, None);
+    w.stored(&record("at0", T0, 3600, Some("rt0")));
+    w.server.down = Some(ErrorKind::Network);
+    let a = w.call(0, Call::LogoutAndRevoke);
+    w.run_in_order();
+    assert_eq!(w.answer(a).as_ref().map_err(|e| e.kind), Err(ErrorKind::Network));
+    assert_eq!(w.revoked.len(), 2, "both tried once");
+    assert_eq!(w.store, None);
+    assert!(w.managers[0].machine.session().record().is_none());
+    // Nothing held: nothing to revoke.
+    let mut w = World::new(1, StoreKind::Private, None);
+    let a = w.call(0, Call::LogoutAndRevoke);
+    w.run_in_order();
+    assert_eq!((w.answer(a), w.revoked.len()), (&Ok(Reply::Nothing), 0));
 }

@@ -44,10 +44,10 @@ struct Server {
     issued: u32,
     /// Rotated-out refresh tokens presented again …
     reuses: u32,
-    /// … of which the family had been logged out (in some manager) before: a renewal's
-    /// answer dropped because a logout came first leaves the store holding a rotated-out
-    /// token until the logout's own write lands; a sibling refreshing with it meanwhile ends
-    /// a session the user ended anyway.
+    /// … of which the family had been logged out or replaced by a login (in some manager)
+    /// before: a renewal's answer dropped because a logout or login came first leaves the
+    /// store holding a rotated-out token until that call's own write lands; a sibling
+    /// refreshing with it meanwhile ends a session the user ended or replaced anyway.
     excused: u32,
     /// Families before this one were logged out.
     logged_out_upto: usize,
@@ -388,6 +388,8 @@ impl World {
                 self.agents[a].pending = Some(Input::Answered { sent_at: self.now, result });
                 return;
             }
+            // A revocation is answered at once; what it does at the server is not modelled.
+            Action::Revoke(..) => Input::Revoked(Ok(())),
             Action::Done(_) | Action::Renew(_) => return,
         };
         self.step(a, input);
@@ -446,10 +448,16 @@ fuzz_target!(|data: &[u8]| {
         world.now += 1; // time moves between any two things that happen
         match a % 8 {
             0 => world.call(i, if a & 8 == 8 { Call::Refresh } else { Call::GetAccessToken }),
-            1 if a & 8 == 8 => world.call(i, Call::Login(login_grant())),
+            1 if a & 8 == 8 => {
+                // A login abandons the session before it, as a logout does: a renewal's
+                // answer that arrives after it is dropped, and until the login's write lands
+                // the store still holds that family's rotated-out token.
+                world.server.logged_out_upto = world.server.families.len();
+                world.call(i, Call::Login(login_grant()));
+            }
             1 => {
                 world.server.logged_out_upto = world.server.families.len();
-                world.call(i, Call::Logout);
+                world.call(i, if a & 16 == 16 { Call::LogoutAndRevoke } else { Call::Logout });
             }
             2..=4 => {
                 let ready: Vec<usize> =

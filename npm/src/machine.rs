@@ -242,12 +242,14 @@ impl JsMachine {
         out
     }
 
-    /// Starts a call (0 a token, 1 a refresh, 2 a login with `grant`, 3 a logout); its id.
+    /// Starts a call (0 a token, 1 a refresh, 2 a login with `grant`, 3 a logout, 4 a logout
+    /// that revokes); its id.
     pub fn start(&mut self, call: u8, grant: JsValue) -> Result<u32, JsValue> {
         let call = match call {
             0 => Call::GetAccessToken,
             1 => Call::Refresh,
             2 => Call::Login(Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?),
+            4 => Call::LogoutAndRevoke,
             _ => Call::Logout,
         };
         Ok(self.add(Task::new(call)))
@@ -291,6 +293,13 @@ impl JsMachine {
                     // Not sent: the task hears why at once.
                     Err(e) => {
                         input = Input::Answered { sent_at: now, result: Err(e) };
+                        continue;
+                    }
+                },
+                Action::Revoke(token, hint) => match self.revocation(token.expose(), hint) {
+                    Ok(request) => array(&[JsValue::from(8), request]),
+                    Err(e) => {
+                        input = Input::Revoked(Err(e));
                         continue;
                     }
                 },
@@ -375,6 +384,7 @@ impl JsMachine {
                 let sent_at = extra.as_f64().unwrap_or(0.0).max(0.0) as u64;
                 Input::Answered { sent_at, result: self.answer(value, sent_at) }
             }
+            11 => Input::Revoked(self.revoked(value)),
             10 => {
                 let id = value.as_f64().unwrap_or(0.0) as u32;
                 let found = self.renewed.iter().find(|(i, _)| *i == id).map(|(_, r)| r.clone());
@@ -390,6 +400,24 @@ impl JsMachine {
             return Err(OAuthError::config("fetch", "is not available here: pass a fetch function in the options"));
         }
         request_js(&self.client, grant, self.timeout_ms)
+    }
+
+    /// The request revoking `token` (RFC 7009), as [`JsMachine::request`] gives a token request.
+    fn revocation(&self, token: &str, hint: &str) -> Result<JsValue, OAuthError> {
+        if !self.has_fetch && !global_fetch() {
+            return Err(OAuthError::config("fetch", "is not available here: pass a fetch function in the options"));
+        }
+        let request = oauth2_wasm::build_revocation_request(&self.client, token, Some(hint))?;
+        let out = oauth2_wasm::web::json::from_text(&convert::request_json(&request));
+        oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(self.timeout_ms));
+        Ok(out)
+    }
+
+    /// The revocation endpoint's answer (`exchange.js`'s outcome).
+    fn revoked(&self, outcome: &JsValue) -> Result<(), OAuthError> {
+        let response = transport::read_outcome(&read_outcome(outcome), self.timeout_ms, runtime())?;
+        oauth2_wasm::parse_revocation_response(response.status, &response.body, &response.context(&self.client))
+            .map_err(|e| refine(&self.client, e))
     }
 
     /// The token endpoint's answer (`exchange.js`'s outcome) to a request sent at `sent_at`.

@@ -81,11 +81,16 @@ impl JsTokenManager {
         })
     }
 
-    /// Forgets the tokens, in storage too.
-    pub fn logout(&self) -> Promise {
+    /// Forgets the tokens, in storage too; `{ revoke: true }`: then revokes them.
+    pub fn logout(&self, options: JsValue) -> Promise {
         let manager = self.manager.clone();
+        let revoke = get(&options, "revoke").as_bool() == Some(true);
         promise(async move {
-            manager.logout().await;
+            if revoke {
+                manager.logout_and_revoke().await.map_err(to_js)?;
+            } else {
+                manager.logout().await;
+            }
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -293,6 +293,14 @@ impl TokenManager {
         let _ = self.run(Task::new(Call::Logout)).await;
     }
 
+    /// Forgets the tokens as [`TokenManager::logout`] does — locally first, so the logout
+    /// stands whatever follows — then revokes the refresh token and the access token at the
+    /// client's `revocation_endpoint` (RFC 7009). `Err`: the first revocation that failed
+    /// (each is tried once).
+    pub async fn logout_and_revoke(&self) -> Result<(), OAuthError> {
+        self.run(Task::new(Call::LogoutAndRevoke)).await.map(|_| ())
+    }
+
     /// Drives `task` to its answer: performs each action it asks for and feeds back what
     /// happened, and the effects of every step (`core::machine`).
     async fn run(&self, mut task: Task) -> Result<Reply, OAuthError> {
@@ -325,6 +333,12 @@ impl TokenManager {
                     Input::Answered { sent_at, result: self.obtain(&grant, sent_at).await }
                 }
                 Action::Renew(start) => Input::Renewed(self.renewal(start).await),
+                Action::Revoke(token, hint) => {
+                    let options = RequestOptions { fetch: self.inner.fetch.clone(), ..RequestOptions::default() };
+                    Input::Revoked(
+                        super::fetch::revoke_token(&self.inner.client, token.expose(), Some(hint), &options).await,
+                    )
+                }
             };
         }
         drop(held);

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { buildRevocationRequest, requestToken, revokeToken, OAuthError } from "oauth2-wasm";
+import { buildRevocationRequest, requestToken, revokeToken, OAuthError, TokenManager } from "oauth2-wasm";
 import { startServers } from "../support/servers.mjs";
 import { rejection } from "./helpers.mjs";
 
@@ -94,4 +94,49 @@ test("issue 16: revokeToken reads 503 with Retry-After, unsupported_token_type, 
   const aborted = rejection(revokeToken(client, "at-3", { signal: controller.signal }));
   setTimeout(() => controller.abort(), 50);
   assert.equal((await aborted).kind, "aborted");
+});
+
+test("issue 16: manager.logout({ revoke: true }) clears first, then revokes at oidc-provider; the revoked refresh token is refused", async () => {
+  const { tokenEndpoint, revocationEndpoint, clientId, clientSecret } = servers.urls.oidc;
+  const client = { tokenEndpoint, revocationEndpoint, clientId, clientSecret };
+  const manager = new TokenManager({ client, storage: "memory" });
+  const events = [];
+  manager.onChange((tokens, e) => events.push([e.reason, tokens === null]));
+  const minted = await servers.oidc.mintRefreshToken();
+  const tokens = await manager.login({ grantType: "refresh_token", refreshToken: minted });
+  assert.ok(tokens.refreshToken);
+  assert.equal(await manager.logout({ revoke: true }), undefined);
+  assert.equal(manager.getTokens(), null);
+  assert.deepEqual(events, [["login", false], ["logout", true]]);
+  const err = await rejection(requestToken(client, { grantType: "refresh_token", refreshToken: tokens.refreshToken }));
+  assert.deepEqual([err.kind, err.error], ["oauth", "invalid_grant"]);
+  // Nothing held: nothing to revoke, and a plain logout still never rejects.
+  await manager.logout({ revoke: true });
+  await manager.logout();
+});
+
+test("issue 16: with the revocation endpoint down the logout stands, and the failure is reported once", async () => {
+  let sent = 0;
+  const fetch = async (url) => {
+    sent++;
+    if (String(url).endsWith("/revoke")) throw new TypeError("fetch failed");
+    return new Response(JSON.stringify({ access_token: "at", token_type: "Bearer", expires_in: 600, refresh_token: "rt" }), { headers: { "content-type": "application/json" } });
+  };
+  const client = { tokenEndpoint: "https://as.example/token", revocationEndpoint: "https://as.example/revoke", clientId: "spa" };
+  const storage = new Map();
+  const adapter = { get: (k) => storage.get(k), set: (k, v) => void storage.set(k, v), remove: (k) => void storage.delete(k) };
+  const manager = new TokenManager({ client, storage: adapter, fetch });
+  await manager.login({ grantType: "client_credentials" });
+  assert.equal(storage.size, 1);
+  const err = await rejection(manager.logout({ revoke: true }));
+  assert.equal(err.kind, "network");
+  assert.equal(manager.getTokens(), null, "logged out locally");
+  assert.equal(storage.size, 0, "and in the store");
+  assert.equal(sent, 3, "one token request, then each revocation once: nothing retried");
+  // No revocationEndpoint: the logout stands, the call says what is missing.
+  const bare = new TokenManager({ client: { tokenEndpoint: client.tokenEndpoint, clientId: "spa" }, storage: "memory", fetch });
+  await bare.login({ grantType: "client_credentials" });
+  const missing = await rejection(bare.logout({ revoke: true }));
+  assert.deepEqual([missing.kind, missing.field], ["config", "revocationEndpoint"]);
+  assert.equal(bare.getTokens(), null);
 });
