@@ -6,7 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { requestToken, OAuthError } from "../js/index.mjs";
+import { requestToken, revokeToken, OAuthError } from "../js/index.mjs";
 
 const NAME = "oauth2-wasm";
 
@@ -40,11 +40,12 @@ const MAIN_HELP = `${NAME}: OAuth 2 token requests from the command line (oauth2
 
 Usage:
   ${NAME} token --endpoint URL [options]   request a token; print the token set as JSON
-  ${NAME} help [token]                     show this help, or the options of token
+  ${NAME} revoke --endpoint URL [options]  revoke a token (RFC 7009)
+  ${NAME} help [token | revoke]            show this help, or the options of a command
   ${NAME} --version                        print the version
 
-Secrets (client secret, password, refresh token, partner secret) are read from
-environment variables or stdin, never from the command line.
+Secrets (client secret, password, refresh token, partner secret, the token to revoke)
+are read from environment variables or stdin, never from the command line.
 
 Example:
   export AUTOGRAB_SECRET=…
@@ -129,6 +130,33 @@ Examples:
 ${EXIT_HELP}
 `;
 
+const REVOKE_HELP = `Usage: ${NAME} revoke --endpoint URL [--client-id ID] [secret options] --token-env VAR | --token-stdin [options]
+
+Revokes an access or refresh token at the server's revocation endpoint (RFC 7009), so
+that a copy of it is useless from then on. Prints nothing on success (any 2xx: the token
+is invalid now, or was); errors go to stderr as for token.
+
+The token and the client secret are read from environment variables or stdin, never from
+the command line (at most one of them from stdin).
+
+  --endpoint URL            the revocation endpoint: https, or http to localhost,
+                            127.0.0.0/8 or [::1] (see --allow-insecure-http)
+  --token-env VAR           read the token to revoke from environment variable VAR
+  --token-stdin             read the token to revoke from stdin
+  --hint TYPE               token_type_hint: refresh_token or access_token
+  --client-id ID, --client-secret-env VAR, --client-secret-stdin, --auth basic|body|none,
+  --basic-raw, --json-body, --header "Name: value", --param name=value, --timeout MS,
+  --allow-insecure-http, --json-errors, -h, --help
+                            as for token: the request is authenticated as token
+                            requests are
+
+Example:
+  printf '%s' "$REFRESH_TOKEN" | ${NAME} revoke --endpoint https://auth.example.com/revoke \\
+    --client-id my-client --client-secret-env SECRET --token-stdin --hint refresh_token
+
+${EXIT_HELP}
+`;
+
 /** A mistake in the command line: exit 2, message on stderr, nothing sent. */
 class UsageError extends Error {}
 
@@ -143,6 +171,7 @@ const SECRETS = {
   password: { env: "password-env", stdin: "password-stdin", what: "password" },
   refreshToken: { env: "refresh-token-env", stdin: "refresh-token-stdin", what: "refresh token" },
   partnerSecret: { env: "partner-secret-env", stdin: "partner-secret-stdin", what: "partner secret" },
+  token: { env: "token-env", stdin: "token-stdin", what: "token" },
 };
 
 /** Options that would put a secret on the command line: refused, with the way to do it. */
@@ -153,6 +182,7 @@ const REFUSED = {
   pass: "password",
   "refresh-token": "refreshToken",
   "partner-secret": "partnerSecret",
+  token: "token",
 };
 
 const MAX_STDIN = 64 * 1024;
@@ -184,6 +214,27 @@ const TOKEN_OPTIONS = {
   "allow-insecure-http": { type: "boolean" },
   field: { type: "string" },
   "access-token-only": { type: "boolean" },
+  "json-errors": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+
+// ---- The options of `revoke` --------------------------------------------------------------
+
+const REVOKE_OPTIONS = {
+  endpoint: { type: "string" },
+  "client-id": { type: "string" },
+  "client-secret-env": { type: "string" },
+  "client-secret-stdin": { type: "boolean" },
+  "token-env": { type: "string" },
+  "token-stdin": { type: "boolean" },
+  hint: { type: "string" },
+  auth: { type: "string" },
+  "json-body": { type: "boolean" },
+  "basic-raw": { type: "boolean" },
+  header: { type: "string", multiple: true },
+  param: { type: "string", multiple: true },
+  timeout: { type: "string" },
+  "allow-insecure-http": { type: "boolean" },
   "json-errors": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 };
@@ -267,15 +318,7 @@ function refuseSecretsOnCommandLine(args) {
 
 /** Builds the client, the grant and the output choice from the options; reads no secret yet. */
 function plan(values, positionals) {
-  if (positionals.length > 0) {
-    throw new UsageError(
-      `token takes options only, but got ${positionals.length} other argument${positionals.length > 1 ? "s" : ""} ` +
-        `(an option value that starts with "-" is written --option=value)`,
-    );
-  }
-  if (values.endpoint === undefined || values.endpoint === "") {
-    throw new UsageError("missing --endpoint URL: the token endpoint to ask");
-  }
+  needEndpoint("token", values, positionals, "the token endpoint to ask");
   const grantType = values.grant ?? "client_credentials";
   if (!GRANTS.includes(grantType)) {
     throw new UsageError(`--grant must be one of ${GRANTS.join(", ")}`);
@@ -285,18 +328,70 @@ function plan(values, positionals) {
       throw new UsageError(`--${option} belongs to --grant ${grant}, but the grant is ${grantType}`);
     }
   }
-  if (values.auth !== undefined && !["basic", "body", "none"].includes(values.auth)) {
-    throw new UsageError("--auth must be basic, body or none");
-  }
-  if (values["basic-raw"] && values.auth !== undefined && values.auth !== "basic") {
-    throw new UsageError(`--basic-raw applies to HTTP Basic, but --auth is ${values.auth}`);
-  }
   if (values.field !== undefined && values["access-token-only"]) {
     throw new UsageError("give --field or --access-token-only, not both");
   }
   if (values.field === "") throw new UsageError("--field needs a field name");
+  const client = clientOf(values, { tokenEndpoint: values.endpoint });
+  const sources = secretSources(values);
 
-  // Where each secret comes from; at most one from stdin.
+  const needSecret = (key) => {
+    if (!sources[key]) {
+      const s = SECRETS[key];
+      throw new UsageError(`--grant ${grantType} needs the ${s.what}: --${s.env} VAR or --${s.stdin}`);
+    }
+  };
+  if (grantType === "password") {
+    if ((values.username === undefined) === (values.email === undefined)) {
+      throw new UsageError("--grant password needs exactly one of --username NAME and --email ADDRESS");
+    }
+    needSecret("password");
+  } else if (grantType === "refresh_token") {
+    needSecret("refreshToken");
+  } else if (grantType === "partner") {
+    if (values["partner-code"] === undefined) throw new UsageError("--grant partner needs --partner-code CODE");
+    needSecret("partnerSecret");
+  }
+
+  const scopes = (values.scope ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean);
+  const grant = { grantType };
+  if (grantType === "password") {
+    if (values.username !== undefined) grant.username = values.username;
+    else grant.emailAddress = values.email;
+  } else if (grantType === "partner") {
+    grant.partnerCode = values["partner-code"];
+  }
+  if (scopes.length > 0) grant.scope = scopes;
+
+  const field = values["access-token-only"] ? "accessToken" : values.field;
+  return { client, grant, sources, field, jsonErrors: Boolean(values["json-errors"]) };
+}
+
+/** A command takes options only, and --endpoint. */
+function needEndpoint(command, values, positionals, what) {
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `${command} takes options only, but got ${positionals.length} other argument${positionals.length > 1 ? "s" : ""} ` +
+        `(an option value that starts with "-" is written --option=value)`,
+    );
+  }
+  if (values.endpoint === undefined || values.endpoint === "") {
+    throw new UsageError(`missing --endpoint URL: ${what}`);
+  }
+}
+
+/** The revocation's client and the token's source, from the options of `revoke`. */
+function revokePlan(values, positionals) {
+  needEndpoint("revoke", values, positionals, "the revocation endpoint (RFC 7009)");
+  const client = clientOf(values, { revocationEndpoint: values.endpoint });
+  const sources = secretSources(values);
+  if (!sources.token) throw new UsageError("revoke needs the token: --token-env VAR or --token-stdin");
+  if (values.hint === "") throw new UsageError("--hint needs a token type: refresh_token or access_token");
+  return { client, sources, hint: values.hint };
+}
+
+/** Where each secret given comes from: an environment variable, or stdin (at most one). */
+function secretSources(values) {
   const sources = {};
   const fromStdin = [];
   for (const [key, s] of Object.entries(SECRETS)) {
@@ -318,25 +413,17 @@ function plan(values, positionals) {
   if (fromStdin.length > 1) {
     throw new UsageError(`only one secret can come from stdin, but ${fromStdin.join(" and ")} both ask for it`);
   }
+  return sources;
+}
 
-  const needSecret = (key) => {
-    if (!sources[key]) {
-      const s = SECRETS[key];
-      throw new UsageError(`--grant ${grantType} needs the ${s.what}: --${s.env} VAR or --${s.stdin}`);
-    }
-  };
-  if (grantType === "password") {
-    if ((values.username === undefined) === (values.email === undefined)) {
-      throw new UsageError("--grant password needs exactly one of --username NAME and --email ADDRESS");
-    }
-    needSecret("password");
-  } else if (grantType === "refresh_token") {
-    needSecret("refreshToken");
-  } else if (grantType === "partner") {
-    if (values["partner-code"] === undefined) throw new UsageError("--grant partner needs --partner-code CODE");
-    needSecret("partnerSecret");
+/** The client configuration the shared options give, on top of `client` (its endpoint). */
+function clientOf(values, client) {
+  if (values.auth !== undefined && !["basic", "body", "none"].includes(values.auth)) {
+    throw new UsageError("--auth must be basic, body or none");
   }
-
+  if (values["basic-raw"] && values.auth !== undefined && values.auth !== "basic") {
+    throw new UsageError(`--basic-raw applies to HTTP Basic, but --auth is ${values.auth}`);
+  }
   let timeoutMs;
   if (values.timeout !== undefined) {
     // Only the syntax here: the range is the library's rule (timeoutMs; a config error names it).
@@ -348,10 +435,6 @@ function plan(values, positionals) {
 
   const headers = pairs(values.header, ":", "--header", '"Name: value"', (name) => name.toLowerCase());
   const extraParams = pairs(values.param, "=", "--param", "name=value", (name) => name);
-
-  const scopes = (values.scope ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean);
-
-  const client = { tokenEndpoint: values.endpoint };
   if (values["client-id"] !== undefined) client.clientId = values["client-id"];
   if (values.auth !== undefined) client.clientAuth = values.auth;
   if (values["basic-raw"]) client.basicEncoding = "raw";
@@ -360,18 +443,7 @@ function plan(values, positionals) {
   if (extraParams) client.extraParams = extraParams;
   if (timeoutMs !== undefined) client.timeoutMs = timeoutMs;
   if (values["allow-insecure-http"]) client.allowInsecureHttp = true;
-
-  const grant = { grantType };
-  if (grantType === "password") {
-    if (values.username !== undefined) grant.username = values.username;
-    else grant.emailAddress = values.email;
-  } else if (grantType === "partner") {
-    grant.partnerCode = values["partner-code"];
-  }
-  if (scopes.length > 0) grant.scope = scopes;
-
-  const field = values["access-token-only"] ? "accessToken" : values.field;
-  return { client, grant, sources, field, jsonErrors: Boolean(values["json-errors"]) };
+  return client;
 }
 
 /** `Name: value` / `name=value` options into a record; the values (maybe secret) are never quoted. */
@@ -420,6 +492,7 @@ async function readSecrets(sources, client, grant) {
   if (values.password !== undefined) grant.password = values.password;
   if (values.refreshToken !== undefined) grant.refreshToken = values.refreshToken;
   if (values.partnerSecret !== undefined) grant.partnerSecret = values.partnerSecret;
+  if (values.token !== undefined) grant.token = values.token;
 }
 
 /** All of stdin, less one trailing newline; on a terminal, one line typed without echo. */
@@ -630,6 +703,35 @@ async function tokenCommand(args) {
   }
 }
 
+async function revokeCommand(args) {
+  const jsonErrors = args.includes("--json-errors");
+  const ctx = { jsonErrors, interrupted: false, usageHint: `${NAME} revoke --help` };
+  try {
+    refuseSecretsOnCommandLine(args);
+    const { values, positionals } = parse(args, REVOKE_OPTIONS);
+    if (values.help) {
+      process.stdout.write(REVOKE_HELP);
+      return;
+    }
+    const { client, sources, hint } = revokePlan(values, positionals);
+    const read = {};
+    await readSecrets(sources, client, read);
+    const controller = new AbortController();
+    const onSigint = () => {
+      ctx.interrupted = true;
+      controller.abort();
+    };
+    process.once("SIGINT", onSigint);
+    try {
+      await revokeToken(client, read.token, { tokenTypeHint: hint, signal: controller.signal });
+    } finally {
+      process.off("SIGINT", onSigint);
+    }
+  } catch (err) {
+    report(err, ctx);
+  }
+}
+
 async function main(argv) {
   // A reader that goes away (`… | head -c 10`) is not an error of ours.
   process.stdout.on("error", (err) => {
@@ -638,10 +740,12 @@ async function main(argv) {
   });
   const [first, ...rest] = argv;
   if (first === "token") return tokenCommand(rest);
+  if (first === "revoke") return revokeCommand(rest);
   if (first === "help") {
     if (rest.length === 0) process.stdout.write(MAIN_HELP);
     else if (rest.length === 1 && rest[0] === "token") process.stdout.write(TOKEN_HELP);
-    else report(new UsageError("help takes no argument, or token"), { usageHint: `${NAME} --help` });
+    else if (rest.length === 1 && rest[0] === "revoke") process.stdout.write(REVOKE_HELP);
+    else report(new UsageError("help takes no argument, token or revoke"), { usageHint: `${NAME} --help` });
     return;
   }
   if (first === undefined) {
@@ -669,7 +773,7 @@ async function main(argv) {
   }
   // Quoted only if it looks like a command name: it could be a secret typed in the wrong place.
   const shown = /^[a-z][a-z-]{0,30}$/.test(first) ? ` "${first}"` : "";
-  report(new UsageError(`unknown command${shown}; the command is token`), { usageHint: `${NAME} --help` });
+  report(new UsageError(`unknown command${shown}; the commands are token and revoke`), { usageHint: `${NAME} --help` });
 }
 
 await main(process.argv.slice(2));

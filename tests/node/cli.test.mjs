@@ -390,3 +390,56 @@ test("issue 13.7: --field prints server text without terminal escapes (ESC, OSC,
     assert.match(r.stdout, /\\u001b\]0;owned\\u0007/, "shown escaped, not dropped");
   }
 });
+
+test("issue 16: revoke — the token from stdin or env, never the command line; authenticated like token; quiet on success", async (t) => {
+  const seen = [];
+  const revocation = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      seen.push({ body, authorization: req.headers.authorization });
+      if (body.includes("unsupported")) {
+        res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: "unsupported_token_type" }));
+      } else {
+        res.writeHead(200).end();
+      }
+    });
+  });
+  await new Promise((r) => revocation.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise((r) => { revocation.closeAllConnections(); revocation.close(r); }));
+  const url = `http://127.0.0.1:${revocation.address().port}/revoke`;
+  const token = "RT-to-revoke-3c9d";
+  const base = ["revoke", "--endpoint", url, "--client-id", "c", "--client-secret-env", "REV_SECRET"];
+  const env = { REV_SECRET: "s3cret" };
+
+  const ok = await run([...base, "--token-stdin", "--hint", "refresh_token"], { env, input: `${token}\n` });
+  assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, "", ""]);
+  assert.equal(seen[0].body, `token=${token}&token_type_hint=refresh_token`);
+  assert.equal(seen[0].authorization, `Basic ${btoa("c:s3cret")}`);
+
+  const viaEnv = await run([...base, "--token-env", "REV_TOKEN", "--auth", "body"], { env: { ...env, REV_TOKEN: token } });
+  assert.equal(viaEnv.code, 0, viaEnv.stderr);
+  assert.equal(seen[1].body, `token=${token}&client_id=c&client_secret=s3cret`);
+
+  const refused = await run([...base, "--token-env", "REV_TOKEN"], { env: { ...env, REV_TOKEN: "unsupported-kind" } });
+  assert.equal(refused.code, 6, refused.stderr);
+  assert.match(refused.stderr, /error: +unsupported_token_type/);
+  assert.doesNotMatch(refused.stderr, /unsupported-kind|s3cret/, "neither the token nor the secret is shown");
+
+  const sent = seen.length;
+  for (const [args, message] of [
+    [[...base, "--token", token], /--token-env VAR[\s\S]*--token-stdin/],
+    [base, /revoke needs the token/],
+    [["revoke", "--client-id", "c", "--token-stdin"], /missing --endpoint/],
+    [["revoke", "--endpoint", url, "--client-secret-stdin", "--token-stdin"], /only one secret can come from stdin/],
+  ]) {
+    const r = await run(args, { env, input: token });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, new RegExp(token), "the token is never echoed");
+    assert.match(r.stderr, /oauth2-wasm (revoke --help|--help)/);
+  }
+  assert.equal(seen.length, sent, "nothing was sent");
+  const help = await run(["help", "revoke"]);
+  assert.match(help.stdout, /RFC 7009/);
+});
