@@ -10,5 +10,6 @@ wasm.__registerErrorClass(OAuthError);
 export const buildTokenRequest = wasm.buildTokenRequest;
 export const parseTokenResponse = wasm.parseTokenResponse;
 export const buildRevocationRequest = wasm.buildRevocationRequest;
-export const { requestToken, revokeToken, TokenManager } = makeApi(wasm);
+export const buildIntrospectionRequest = wasm.buildIntrospectionRequest;
+export const { requestToken, revokeToken, introspectToken, TokenManager } = makeApi(wasm);
 export { OAuthError };

@@ -5,7 +5,7 @@ const { OAuthError } = require("../pkg/node/error.cjs");
 const { makeApi } = require("../pkg/node/driver.cjs");
 
 wasm.__registerErrorClass(OAuthError);
-const { requestToken, revokeToken, TokenManager } = makeApi(wasm);
+const { requestToken, revokeToken, introspectToken, TokenManager } = makeApi(wasm);
 
 module.exports = {
   buildTokenRequest: wasm.buildTokenRequest,
@@ -14,5 +14,7 @@ module.exports = {
   TokenManager,
   buildRevocationRequest: wasm.buildRevocationRequest,
   revokeToken,
+  buildIntrospectionRequest: wasm.buildIntrospectionRequest,
+  introspectToken,
   OAuthError,
 };

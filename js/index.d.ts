@@ -9,6 +9,8 @@ export interface ClientConfig {
   tokenEndpoint: string;
   /** The RFC 7009 revocation endpoint, for revokeToken and buildRevocationRequest; checked like tokenEndpoint. */
   revocationEndpoint?: string;
+  /** The RFC 7662 introspection endpoint, for introspectToken and buildIntrospectionRequest. */
+  introspectionEndpoint?: string;
   clientId?: string | number;
   clientSecret?: string;
   /** Default: "basic" with a secret, "none" without. */
@@ -176,6 +178,36 @@ export interface RevocationOptions {
  * authenticated as token requests are. Pure and synchronous; throws OAuthError (kind "config").
  */
 export function buildRevocationRequest(client: ClientConfig, token: string, options?: RevocationOptions): TokenRequest;
+
+/** What the server says about a token (RFC 7662 §2.2); members of another type are only in raw. */
+export interface IntrospectionResult {
+  active: boolean;
+  scope?: string;
+  clientId?: string;
+  username?: string;
+  tokenType?: string;
+  /** Seconds since the epoch. */
+  exp?: number;
+  iat?: number;
+  nbf?: number;
+  sub?: string;
+  /** A single audience becomes one element. */
+  aud?: string[];
+  iss?: string;
+  jti?: string;
+  /** Every member the server sent. */
+  raw: Record<string, unknown>;
+}
+
+/** Builds the RFC 7662 introspection request for `token`, authenticated as token requests are. */
+export function buildIntrospectionRequest(client: ClientConfig, token: string, options?: RevocationOptions): TokenRequest;
+
+/**
+ * Asks the client's introspectionEndpoint about `token` (RFC 7662). Rejects with OAuthError:
+ * "invalid_response" (field "active") for an answer without a boolean active, "oauth",
+ * "http", "network", "timeout", "aborted", "config".
+ */
+export function introspectToken(client: ClientConfig, token: string, options?: RevocationOptions & RequestOptions): Promise<IntrospectionResult>;
 
 /**
  * Revokes `token` (RFC 7009): resolves on any 2xx; rejects with OAuthError — "oauth" for an

@@ -9,5 +9,7 @@ export const {
   OAuthError,
   buildRevocationRequest,
   revokeToken,
+  buildIntrospectionRequest,
+  introspectToken,
 } = lib;
 export default lib;

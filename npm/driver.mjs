@@ -62,7 +62,11 @@ export function makeApi(wasm) {
   const max = wasm.maxResponseBytes();
 
   async function requestToken(client, grant, options) {
-    const x = wasm.exchange(client, grant, options);
+    return send(wasm.exchange(client, grant, options), options);
+  }
+
+  /** Sends the request of `x` (a wasm Exchange) and hands the outcome back to it. */
+  async function send(x, options) {
     const r = x.request;
     const fetch = options?.fetch ?? globalThis.fetch;
     const signal = options?.signal ?? undefined;
@@ -71,12 +75,11 @@ export function makeApi(wasm) {
   }
 
   async function revokeToken(client, token, options) {
-    const x = wasm.revocation(client, token, options);
-    const r = x.request;
-    const fetch = options?.fetch ?? globalThis.fetch;
-    const signal = options?.signal ?? undefined;
-    const outcome = await exchange(fetch, r.url, r.method, r.headers, r.body, r.timeoutMs, signal, max).catch(quiet);
-    x.finish(outcome);
+    await send(wasm.revocation(client, token, options), options);
+  }
+
+  async function introspectToken(client, token, options) {
+    return send(wasm.introspection(client, token, options), options);
   }
 
   class TokenManager {
@@ -459,5 +462,5 @@ export function makeApi(wasm) {
     }
   }
 
-  return { requestToken, revokeToken, TokenManager };
+  return { requestToken, revokeToken, introspectToken, TokenManager };
 }

@@ -115,17 +115,18 @@ pub mod web;
 pub use oauth2_wasm_core as pure;
 
 #[cfg(target_arch = "wasm32")]
-pub use crate::web::fetch::{request_token, revoke_token, RequestOptions};
+pub use crate::web::fetch::{introspect_token, request_token, revoke_token, RequestOptions};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::manager::{ChangeEvent, ChangeReason, Clock, ManagerOptions, TokenManager};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::storage::{StorageChoice, TokenStorage};
 #[cfg(target_arch = "wasm32")]
-pub use crate::web::url::{build_revocation_request, build_token_request};
+pub use crate::web::url::{build_introspection_request, build_revocation_request, build_token_request};
 #[cfg(not(target_arch = "wasm32"))]
-pub use oauth2_wasm_core::{build_revocation_request, build_token_request};
+pub use oauth2_wasm_core::{build_introspection_request, build_revocation_request, build_token_request};
 pub use oauth2_wasm_core::{
-    parse_revocation_response, parse_token_response, BasicEncoding, BodyEncoding, ClientAuth, ClientConfig,
-    ClientConfigBuilder, ClientId, ErrorCode, ErrorKind, Grant, OAuthError, Quirk, ResourceOwner, ResponseContext,
-    Secret, TokenRequest, TokenSet, Value, DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES,
+    parse_introspection_response, parse_revocation_response, parse_token_response, BasicEncoding, BodyEncoding,
+    ClientAuth, ClientConfig, ClientConfigBuilder, ClientId, ErrorCode, ErrorKind, Grant, Introspection, OAuthError,
+    Quirk, ResourceOwner, ResponseContext, Secret, TokenRequest, TokenSet, Value, DEFAULT_TIMEOUT_MS,
+    MAX_RESPONSE_BYTES,
 };

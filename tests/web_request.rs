@@ -8,7 +8,8 @@ use js_sys::{Function, Promise, Reflect, JSON};
 use oauth2_wasm::pure::transport::Runtime;
 use oauth2_wasm::web::fetch::runtime;
 use oauth2_wasm::{
-    request_token, revoke_token, ClientAuth, ClientConfig, ErrorKind, Grant, OAuthError, RequestOptions, ResourceOwner,
+    introspect_token, request_token, revoke_token, ClientAuth, ClientConfig, ErrorKind, Grant, OAuthError,
+    RequestOptions, ResourceOwner,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -125,6 +126,21 @@ async fn oidc_provider_revokes_a_refresh_token_which_is_refused_afterwards() {
     c.client_secret = Some("wrong".into());
     let e = revoke_token(&c, "x", None, &RequestOptions::default()).await.unwrap_err();
     assert_eq!((e.kind, e.error.as_deref()), (ErrorKind::OAuth, Some("invalid_client")));
+}
+
+#[wasm_bindgen_test]
+async fn oidc_provider_introspects_a_token_active_then_inactive_once_revoked() {
+    let mut c = client(url(&["oidc", "tokenEndpoint"]), &url(&["oidc", "clientId"]), &url(&["oidc", "clientSecret"]));
+    c.revocation_endpoint = Some(url(&["oidc", "revocationEndpoint"]));
+    c.introspection_endpoint = Some(url(&["oidc", "introspectionEndpoint"]));
+    let t = request_token(&c, &CC, &RequestOptions::default()).await.unwrap();
+    let at = t.access_token.expose();
+    let info = introspect_token(&c, at, Some("access_token"), &RequestOptions::default()).await.unwrap();
+    assert!(info.active);
+    assert_eq!(info.client_id.as_deref(), Some(url(&["oidc", "clientId"]).as_str()));
+    revoke_token(&c, at, Some("access_token"), &RequestOptions::default()).await.unwrap();
+    let info = introspect_token(&c, at, None, &RequestOptions::default()).await.unwrap();
+    assert!(!info.active);
 }
 
 #[wasm_bindgen_test]

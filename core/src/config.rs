@@ -124,6 +124,10 @@ pub struct ClientConfig {
     /// an absolute URL, checked like `token_endpoint`.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub revocation_endpoint: Option<String>,
+    /// The introspection endpoint (RFC 7662), for
+    /// [`crate::request::build_introspection_request_with`]: checked like `token_endpoint`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub introspection_endpoint: Option<String>,
     /// The client identifier.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub client_id: Option<ClientId>,
@@ -199,6 +203,7 @@ impl ClientConfig {
         }
         let mut c = ClientConfig::new(opt_string(v, "tokenEndpoint")?.unwrap_or_default());
         c.revocation_endpoint = opt_string(v, "revocationEndpoint")?;
+        c.introspection_endpoint = opt_string(v, "introspectionEndpoint")?;
         c.client_id =
             match v.field("clientId") {
                 None => None,
@@ -257,6 +262,7 @@ impl core::fmt::Debug for ClientConfig {
         f.debug_struct("ClientConfig")
             .field("token_endpoint", &self.token_endpoint)
             .field("revocation_endpoint", &self.revocation_endpoint)
+            .field("introspection_endpoint", &self.introspection_endpoint)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("client_auth", &self.client_auth)
@@ -335,6 +341,12 @@ impl ClientConfigBuilder {
     /// The revocation endpoint (RFC 7009).
     pub fn revocation_endpoint(mut self, url: impl Into<String>) -> Self {
         self.0.revocation_endpoint = Some(url.into());
+        self
+    }
+
+    /// The introspection endpoint (RFC 7662).
+    pub fn introspection_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.0.introspection_endpoint = Some(url.into());
         self
     }
 

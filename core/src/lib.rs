@@ -36,6 +36,7 @@ pub mod encode;
 pub mod endpoint;
 pub mod error;
 pub mod grant;
+pub mod introspection;
 pub mod json;
 pub mod lock;
 pub mod machine;
@@ -53,12 +54,24 @@ pub use config::{BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientCo
 pub use endpoint::{UrlParser, UrlParts};
 pub use error::{ErrorCode, ErrorKind, OAuthError};
 pub use grant::{Grant, ResourceOwner};
+pub use introspection::Introspection;
 pub use json::Value;
 #[cfg(feature = "url")]
-pub use request::{build_revocation_request, build_token_request};
-pub use request::{build_revocation_request_with, build_token_request_with, TokenRequest};
+pub use request::{build_introspection_request, build_revocation_request, build_token_request};
+pub use request::{
+    build_introspection_request_with, build_revocation_request_with, build_token_request_with, TokenRequest,
+};
 pub use response::{Quirk, ResponseContext, TokenSet};
 pub use transport::{DEFAULT_TIMEOUT_MS, MAX_RESPONSE_BYTES};
+
+/// Reads an introspection endpoint's answer (RFC 7662 §2.2), or the [`OAuthError`].
+pub fn parse_introspection_response(
+    status: u16,
+    body: &str,
+    cx: &ResponseContext,
+) -> Result<introspection::Introspection, OAuthError> {
+    introspection::parse_introspection_response(status, body, cx, json::parse)
+}
 
 /// Reads a revocation endpoint's answer (RFC 7009 §2.2): `Ok` for any 2xx, else the
 /// [`OAuthError`] (kind `oauth`, `http` …) as for a token response.

@@ -96,6 +96,46 @@ pub fn build_revocation_request_with(
             "is required to revoke a token: the server's RFC 7009 endpoint",
         ));
     };
+    about_token(client, "revocationEndpoint", url, token, token_type_hint, urls)
+}
+
+/// [`build_introspection_request_with`] the `url` crate's WHATWG parser (feature `url`).
+#[cfg(feature = "url")]
+pub fn build_introspection_request(
+    client: &ClientConfig,
+    token: &str,
+    token_type_hint: Option<&str>,
+) -> Result<TokenRequest, OAuthError> {
+    build_introspection_request_with(client, token, token_type_hint, &endpoint::WhatwgUrl)
+}
+
+/// Builds the introspection request for `token` (RFC 7662 §2.1) at the client's
+/// `introspection_endpoint`, authenticated as token requests are.
+pub fn build_introspection_request_with(
+    client: &ClientConfig,
+    token: &str,
+    token_type_hint: Option<&str>,
+    urls: &dyn endpoint::UrlParser,
+) -> Result<TokenRequest, OAuthError> {
+    let Some(url) = client.introspection_endpoint.as_deref() else {
+        return Err(OAuthError::config(
+            "introspectionEndpoint",
+            "is required to introspect a token: the server's RFC 7662 endpoint",
+        ));
+    };
+    about_token(client, "introspectionEndpoint", url, token, token_type_hint, urls)
+}
+
+/// A request about `token` (revocation, introspection): `token` and `token_type_hint`, then
+/// the client's authentication, as for token requests.
+fn about_token(
+    client: &ClientConfig,
+    field: &str,
+    url: &str,
+    token: &str,
+    token_type_hint: Option<&str>,
+    urls: &dyn endpoint::UrlParser,
+) -> Result<TokenRequest, OAuthError> {
     if token.is_empty() {
         return Err(OAuthError::config("token", "must not be empty"));
     }
@@ -109,7 +149,7 @@ pub fn build_revocation_request_with(
         check_line("tokenTypeHint", hint)?;
         params.push(Param { name: "token_type_hint", value: hint, number: false });
     }
-    authenticated(client, "revocationEndpoint", url, params, urls)
+    authenticated(client, field, url, params, urls)
 }
 
 /// A POST to `url` (the client's `field`, checked as the transport will parse it) with

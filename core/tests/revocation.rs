@@ -1,10 +1,10 @@
-//! Host tests of token revocation (RFC 7009, issue 16): the request, authenticated as token
-//! requests are, and how the endpoint's answer is read.
+//! Host tests of token revocation (RFC 7009) and introspection (RFC 7662), issue 16: the
+//! requests, authenticated as token requests are, and how the endpoints' answers are read.
 #![cfg(not(target_arch = "wasm32"))]
 
 use oauth2_wasm_core::{
-    build_revocation_request, parse_revocation_response, BodyEncoding, ClientAuth, ClientConfig, ErrorKind,
-    ResponseContext,
+    build_introspection_request, build_revocation_request, parse_introspection_response, parse_revocation_response,
+    BodyEncoding, ClientAuth, ClientConfig, ErrorKind, ResponseContext,
 };
 
 const NOW: u64 = 1_700_000_000_000;
@@ -109,4 +109,52 @@ fn any_2xx_is_success_and_everything_else_an_error_as_for_token_responses() {
     assert_eq!(e.error.as_deref(), Some("invalid_client"));
     let e = parse_revocation_response(401, r#"{"error":"invalid_client"}"#, &cx).expect_err("refused");
     assert_eq!(e.kind, ErrorKind::OAuth);
+}
+
+#[test]
+fn introspection_asks_the_introspection_endpoint_and_reads_rfc_7662_members() {
+    let mut c = client();
+    assert_eq!(
+        build_introspection_request(&c, "at-1", None).expect_err("no endpoint").field.as_deref(),
+        Some("introspectionEndpoint")
+    );
+    c.introspection_endpoint = Some("https://as.example/introspect".into());
+    let r = build_introspection_request(&c, "at-1", Some("access_token")).expect("a request");
+    assert_eq!(r.url, "https://as.example/introspect");
+    assert_eq!(form(&r.body), [("token".into(), "at-1".into()), ("token_type_hint".into(), "access_token".into())]);
+    assert!(header(&r, "authorization").is_some_and(|h| h.starts_with("Basic ")));
+
+    let cx = ResponseContext::at(NOW);
+    let body = r#"{"active":true,"scope":"read write","client_id":"app","username":"jdoe","token_type":"Bearer",
+        "exp":1700003600,"iat":1700000000,"nbf":1700000000,"sub":"Z5O3","aud":"https://api.example","iss":"https://as.example",
+        "jti":"abc","vendor":{"x":1},"exp_str":"x"}"#;
+    let i = parse_introspection_response(200, body, &cx).expect("an answer");
+    assert!(i.active);
+    assert_eq!(
+        (i.scope.as_deref(), i.client_id.as_deref(), i.username.as_deref()),
+        (Some("read write"), Some("app"), Some("jdoe"))
+    );
+    assert_eq!((i.exp, i.iat, i.nbf), (Some(1_700_003_600), Some(1_700_000_000), Some(1_700_000_000)));
+    assert_eq!(i.aud, ["https://api.example"]);
+    assert!(i.raw.get("vendor").is_some(), "every member stays in raw");
+    let i = parse_introspection_response(200, r#"{"active":false}"#, &cx).expect("an inactive token");
+    assert!(!i.active && i.scope.is_none());
+    let i =
+        parse_introspection_response(200, r#"{"active":true,"aud":["a","b",3],"exp":1.5}"#, &cx).expect("an answer");
+    assert_eq!((i.aud.len(), i.exp), (2, None), "members of another type are left out");
+
+    for (status, body, kind) in [
+        (200, r#"{"active":"yes"}"#, ErrorKind::InvalidResponse),
+        (200, r#"{"scope":"x"}"#, ErrorKind::InvalidResponse),
+        (200, "<html>", ErrorKind::InvalidResponse),
+        (200, r#"[true]"#, ErrorKind::InvalidResponse),
+        (401, r#"{"error":"invalid_client"}"#, ErrorKind::OAuth),
+        (200, r#"{"error":"invalid_request"}"#, ErrorKind::OAuth),
+        (503, "", ErrorKind::Http),
+    ] {
+        let e = parse_introspection_response(status, body, &cx).expect_err(body);
+        assert_eq!(e.kind, kind, "{status} {body}");
+    }
+    let e = parse_introspection_response(200, r#"{"active":1}"#, &cx).expect_err("not a boolean");
+    assert_eq!((e.field.as_deref(), e.status), (Some("active"), Some(200)));
 }

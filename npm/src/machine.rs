@@ -525,8 +525,9 @@ pub struct JsExchange {
     client: ClientConfig,
     timeout_ms: u32,
     request: JsValue,
-    /// A revocation (RFC 7009): any 2xx is the answer.
-    revocation: bool,
+    /// 0 a token request, 1 a revocation (RFC 7009: any 2xx is the answer), 2 an
+    /// introspection (RFC 7662).
+    kind: u8,
 }
 
 /// `exchange(client, grant, options)`: checks everything, builds the request (throws an
@@ -541,7 +542,7 @@ pub fn exchange(client: &JsValue, grant: &JsValue, options: &JsValue) -> Result<
     }
     let timeout_ms = request_timeout(&client, &options);
     let request = request_js(&client, &grant, timeout_ms).map_err(to_js)?;
-    Ok(JsExchange { client, timeout_ms, request, revocation: false })
+    Ok(JsExchange { client, timeout_ms, request, kind: 0 })
 }
 
 /// The time limit of one request: the call's, else the client's, else the default.
@@ -549,8 +550,13 @@ fn request_timeout(client: &ClientConfig, options: &oauth2_wasm::RequestOptions)
     transport::timer_ms(options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS))
 }
 
-/// The request revoking `token` (RFC 7009): options `tokenTypeHint`.
-fn revocation_request(client: &ClientConfig, token: &JsValue, options: &JsValue) -> Result<TokenRequest, JsValue> {
+/// The request revoking (`introspect`: asking about) `token`: options `tokenTypeHint`.
+fn about_token(
+    client: &ClientConfig,
+    token: &JsValue,
+    options: &JsValue,
+    introspect: bool,
+) -> Result<TokenRequest, JsValue> {
     let token = token.as_string().ok_or_else(|| config_error("token", "must be a string"))?;
     let hint = get(options, "tokenTypeHint");
     let hint = match hint.as_string() {
@@ -558,7 +564,12 @@ fn revocation_request(client: &ClientConfig, token: &JsValue, options: &JsValue)
         Some(h) => Some(h),
         None => return Err(config_error("tokenTypeHint", "must be a string such as \"refresh_token\"")),
     };
-    oauth2_wasm::build_revocation_request(client, &token, hint.as_deref()).map_err(to_js)
+    let built = if introspect {
+        oauth2_wasm::build_introspection_request(client, &token, hint.as_deref())
+    } else {
+        oauth2_wasm::build_revocation_request(client, &token, hint.as_deref())
+    };
+    built.map_err(to_js)
 }
 
 /// `buildRevocationRequest(client, token, { tokenTypeHint }?)`: the revocation request,
@@ -566,8 +577,23 @@ fn revocation_request(client: &ClientConfig, token: &JsValue, options: &JsValue)
 /// of kind `config` naming a bad field).
 #[wasm_bindgen(js_name = buildRevocationRequest, skip_typescript)]
 pub fn build_revocation_request_js(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
+    about_token_js(client, token, options, false)
+}
+
+/// `buildIntrospectionRequest(client, token, { tokenTypeHint }?)`: the introspection
+/// request (RFC 7662), ready for `fetch(req.url, req)`.
+#[wasm_bindgen(js_name = buildIntrospectionRequest, skip_typescript)]
+pub fn build_introspection_request_js(
+    client: &JsValue,
+    token: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, JsValue> {
+    about_token_js(client, token, options, true)
+}
+
+fn about_token_js(client: &JsValue, token: &JsValue, options: &JsValue, introspect: bool) -> Result<JsValue, JsValue> {
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
-    let request = revocation_request(&client, token, options)?;
+    let request = about_token(&client, token, options, introspect)?;
     Ok(oauth2_wasm::web::json::from_text(&convert::request_json(&request)))
 }
 
@@ -576,8 +602,19 @@ pub fn build_revocation_request_js(client: &JsValue, token: &JsValue, options: &
 /// `fetch`).
 #[wasm_bindgen(js_name = revocation, skip_typescript)]
 pub fn revocation(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
+    exchange_about(client, token, options, 1)
+}
+
+/// `introspection(client, token, options)`: as [`revocation`], for the driver's
+/// `introspectToken`.
+#[wasm_bindgen(js_name = introspection, skip_typescript)]
+pub fn introspection(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
+    exchange_about(client, token, options, 2)
+}
+
+fn exchange_about(client: &JsValue, token: &JsValue, options: &JsValue, kind: u8) -> Result<JsExchange, JsValue> {
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
-    let request = revocation_request(&client, token, options)?;
+    let request = about_token(&client, token, options, kind == 2)?;
     let options = request_options(options)?;
     if options.fetch.is_none() && !global_fetch() {
         return Err(config_error("fetch", "is not available here: pass a fetch function in the options"));
@@ -585,7 +622,7 @@ pub fn revocation(client: &JsValue, token: &JsValue, options: &JsValue) -> Resul
     let timeout_ms = request_timeout(&client, &options);
     let out = oauth2_wasm::web::json::from_text(&convert::request_json(&request));
     oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(timeout_ms));
-    Ok(JsExchange { client, timeout_ms, request: out, revocation: true })
+    Ok(JsExchange { client, timeout_ms, request: out, kind })
 }
 
 #[wasm_bindgen(js_class = Exchange)]
@@ -601,10 +638,19 @@ impl JsExchange {
     pub fn finish(self, outcome: JsValue) -> Result<JsValue, JsValue> {
         let response = transport::read_outcome(&read_outcome(&outcome), self.timeout_ms, runtime()).map_err(to_js)?;
         let cx = response.context(&self.client);
-        if self.revocation {
-            return oauth2_wasm::parse_revocation_response(response.status, &response.body, &cx)
-                .map(|()| JsValue::UNDEFINED)
-                .map_err(|e| to_js(refine(&self.client, e)));
+        let refined = |e| to_js(refine(&self.client, e));
+        match self.kind {
+            1 => {
+                return oauth2_wasm::parse_revocation_response(response.status, &response.body, &cx)
+                    .map(|()| JsValue::UNDEFINED)
+                    .map_err(refined)
+            }
+            2 => {
+                return oauth2_wasm::parse_introspection_response(response.status, &response.body, &cx)
+                    .map(|i| convert::introspection(&i))
+                    .map_err(refined)
+            }
+            _ => {}
         }
         crate::parse_to_js(response.status, &response.body, &cx).map_err(|e| to_js(refine(&self.client, e)))
     }

@@ -66,6 +66,30 @@ pub fn token_set_json(t: &TokenSet, raw_text: Option<&str>) -> String {
     out.finish()
 }
 
+/// An introspection result as a JavaScript object: `{ active, scope?, clientId?, username?,
+/// tokenType?, exp?, iat?, nbf?, sub?, aud?, iss?, jti?, raw }`.
+pub fn introspection(i: &oauth2_wasm_core::Introspection) -> JsValue {
+    let mut out = JsonObject::new();
+    out.json("active", if i.active { "true" } else { "false" })
+        .maybe_string("scope", i.scope.as_deref())
+        .maybe_string("clientId", i.client_id.as_deref())
+        .maybe_string("username", i.username.as_deref())
+        .maybe_string("tokenType", i.token_type.as_deref())
+        .maybe_number("exp", i.exp)
+        .maybe_number("iat", i.iat)
+        .maybe_number("nbf", i.nbf)
+        .maybe_string("sub", i.sub.as_deref())
+        .maybe_string("iss", i.iss.as_deref())
+        .maybe_string("jti", i.jti.as_deref());
+    let js = json::from_text(&out.finish());
+    if !i.aud.is_empty() {
+        let aud: Array = i.aud.iter().map(|a| JsValue::from_str(a)).collect();
+        set(js.unchecked_ref(), "aud", &aud);
+    }
+    set(js.unchecked_ref(), "raw", &json::to_js(&i.raw));
+    js
+}
+
 /// A built request as the JSON text of `{ url, method, headers, body }`.
 pub fn request_json(r: &TokenRequest) -> String {
     let mut headers = JsonObject::new();

@@ -61,6 +61,21 @@ pub async fn revoke_token(
         .map_err(|e| refine(client, e))
 }
 
+/// Asks the client's `introspection_endpoint` about `token` (RFC 7662), sent as token
+/// requests are; the server's answer, or the [`OAuthError`].
+pub async fn introspect_token(
+    client: &ClientConfig,
+    token: &str,
+    token_type_hint: Option<&str>,
+    options: &RequestOptions,
+) -> Result<oauth2_wasm_core::Introspection, OAuthError> {
+    let request = super::url::build_introspection_request(client, token, token_type_hint)?;
+    let timeout = options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS);
+    let response = send(&request, timeout, options.signal.as_ref(), options.fetch.as_ref()).await?;
+    oauth2_wasm_core::parse_introspection_response(response.status, &response.body, &response.context(client))
+        .map_err(|e| refine(client, e))
+}
+
 /// Builds and sends the request for `grant`; the response is not parsed yet.
 pub async fn exchange(
     client: &ClientConfig,

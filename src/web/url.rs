@@ -54,3 +54,13 @@ pub fn build_revocation_request(
 ) -> Result<TokenRequest, OAuthError> {
     oauth2_wasm_core::build_revocation_request_with(client, token, token_type_hint, &RuntimeUrl)
 }
+
+/// Builds the introspection request for `token` (RFC 7662 §2.1) at the client's
+/// `introspection_endpoint`, checked on the runtime's URL parse.
+pub fn build_introspection_request(
+    client: &ClientConfig,
+    token: &str,
+    token_type_hint: Option<&str>,
+) -> Result<TokenRequest, OAuthError> {
+    oauth2_wasm_core::build_introspection_request_with(client, token, token_type_hint, &RuntimeUrl)
+}

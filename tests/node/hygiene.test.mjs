@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { buildTokenRequest, parseTokenResponse, requestToken, revokeToken, buildRevocationRequest, TokenManager, OAuthError } from "oauth2-wasm";
+import { buildTokenRequest, parseTokenResponse, requestToken, revokeToken, buildRevocationRequest, introspectToken, TokenManager, OAuthError } from "oauth2-wasm";
 import { startServers } from "../support/servers.mjs";
 
 const CLIENT_SECRET = "CLIENT-SECRET-7f3a9c";
@@ -76,6 +76,8 @@ test("every error kind keeps client secrets, passwords and partner secrets out",
     "timeout (revocation)": () => revokeToken({ ...f("/hang", { timeoutMs: 150 }), revocationEndpoint: servers.urls.faults + "/hang" }, REVOKED),
     "http (revocation)": () => revokeToken({ ...f("/html502"), revocationEndpoint: servers.urls.faults + "/html502" }, REVOKED),
     "oauth (revocation)": () => revokeToken({ ...olx, revocationEndpoint: olx.tokenEndpoint }, REVOKED),
+    "oauth (introspection)": () => introspectToken({ ...olx, introspectionEndpoint: olx.tokenEndpoint }, REVOKED),
+    "network (introspection)": () => introspectToken({ ...olx, introspectionEndpoint: servers.urls.refused }, REVOKED),
   };
   const kinds = new Set();
   for (const [name, run] of Object.entries(cases)) {

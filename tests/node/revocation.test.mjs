@@ -1,11 +1,11 @@
-// Token revocation (RFC 7009, issue 16) through the packed package: buildRevocationRequest
+// Token revocation (RFC 7009) and introspection (RFC 7662), issue 16, through the packed package: buildRevocationRequest
 // and revokeToken, against oidc-provider (a real, independent server: a revoked refresh token
 // is refused afterwards) and a scripted server for the answers it does not give (503 with
 // Retry-After, unsupported_token_type), with every client authentication and both encodings.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { buildRevocationRequest, requestToken, revokeToken, OAuthError, TokenManager } from "oauth2-wasm";
+import { buildIntrospectionRequest, buildRevocationRequest, introspectToken, requestToken, revokeToken, OAuthError, TokenManager } from "oauth2-wasm";
 import { startServers } from "../support/servers.mjs";
 import { rejection } from "./helpers.mjs";
 
@@ -139,4 +139,26 @@ test("issue 16: with the revocation endpoint down the logout stands, and the fai
   const missing = await rejection(bare.logout({ revoke: true }));
   assert.deepEqual([missing.kind, missing.field], ["config", "revocationEndpoint"]);
   assert.equal(bare.getTokens(), null);
+});
+
+test("issue 16: introspectToken against oidc-provider — active with its members, inactive once revoked", async () => {
+  const { tokenEndpoint, revocationEndpoint, introspectionEndpoint, clientId, clientSecret } = servers.urls.oidc;
+  const client = { tokenEndpoint, revocationEndpoint, introspectionEndpoint, clientId, clientSecret };
+  const req = buildIntrospectionRequest(client, "at-1", { tokenTypeHint: "access_token" });
+  assert.deepEqual([req.url, req.body], [introspectionEndpoint, "token=at-1&token_type_hint=access_token"]);
+  const { accessToken } = await requestToken(client, { grantType: "client_credentials" });
+  const info = await introspectToken(client, accessToken, { tokenTypeHint: "access_token" });
+  assert.equal(info.active, true);
+  assert.equal(info.clientId, clientId);
+  assert.equal(typeof info.exp, "number");
+  assert.equal(info.raw.active, true);
+  await revokeToken(client, accessToken, { tokenTypeHint: "access_token" });
+  const after = await introspectToken(client, accessToken);
+  assert.equal(after.active, false);
+  const unknown = await introspectToken(client, "not-a-token");
+  assert.equal(unknown.active, false);
+  const missing = await rejection(introspectToken({ tokenEndpoint, clientId, clientSecret }, accessToken));
+  assert.deepEqual([missing.kind, missing.field], ["config", "introspectionEndpoint"]);
+  const bad = await rejection(introspectToken(client, "x", { fetch: async () => new Response('{"active":"yes"}', { headers: { "content-type": "application/json" } }) }));
+  assert.deepEqual([bad.kind, bad.field], ["invalid_response", "active"]);
 });

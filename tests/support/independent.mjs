@@ -86,6 +86,8 @@ export async function startOidcProvider() {
       devInteractions: { enabled: false },
       // RFC 7009, at /token/revocation: a client revokes only its own tokens.
       revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
+      // RFC 7662, at /token/introspection, for the client's own tokens.
+      introspection: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
       // No resource servers are registered: a `resource` parameter gets
       // invalid_target (the default does too, but warns on every call).
       resourceIndicators: {
@@ -109,6 +111,7 @@ export async function startOidcProvider() {
     issuer,
     tokenEndpoint: `${issuer}/token`,
     revocationEndpoint: `${issuer}/token/revocation`,
+    introspectionEndpoint: `${issuer}/token/introspection`,
     clientId,
     clientSecret,
     // Stands in for a completed login + consent: a grant for our account and

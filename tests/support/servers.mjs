@@ -36,6 +36,7 @@ export async function startServers() {
     oidc: {
       tokenEndpoint: oidc.tokenEndpoint,
       revocationEndpoint: oidc.revocationEndpoint,
+      introspectionEndpoint: oidc.introspectionEndpoint,
       clientId: oidc.clientId,
       clientSecret: oidc.clientSecret,
     },
