@@ -6,7 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { requestToken, revokeToken, OAuthError } from "../js/index.mjs";
+import { requestToken, revokeToken, introspectToken, OAuthError } from "../js/index.mjs";
 
 const NAME = "oauth2-wasm";
 
@@ -41,7 +41,8 @@ const MAIN_HELP = `${NAME}: OAuth 2 token requests from the command line (oauth2
 Usage:
   ${NAME} token --endpoint URL [options]   request a token; print the token set as JSON
   ${NAME} revoke --endpoint URL [options]  revoke a token (RFC 7009)
-  ${NAME} help [token | revoke]            show this help, or the options of a command
+  ${NAME} introspect --endpoint URL [...]  ask the server about a token (RFC 7662)
+  ${NAME} help [COMMAND]                   show this help, or the options of a command
   ${NAME} --version                        print the version
 
 Secrets (client secret, password, refresh token, partner secret, the token to revoke)
@@ -153,6 +154,18 @@ the command line (at most one of them from stdin).
 Example:
   printf '%s' "$REFRESH_TOKEN" | ${NAME} revoke --endpoint https://auth.example.com/revoke \\
     --client-id my-client --client-secret-env SECRET --token-stdin --hint refresh_token
+
+${EXIT_HELP}
+`;
+
+const INTROSPECT_HELP = `Usage: ${NAME} introspect --endpoint URL [--client-id ID] [secret options] --token-env VAR | --token-stdin [options]
+
+Asks the server's introspection endpoint about a token (RFC 7662) and prints its answer as
+pretty JSON on stdout: active, scope, clientId, username, tokenType, exp, iat, nbf, sub,
+aud, iss, jti, and raw (every member it sent). Errors go to stderr as for token.
+
+The options are those of revoke (${NAME} revoke --help), --endpoint being the
+introspection endpoint.
 
 ${EXIT_HELP}
 `;
@@ -380,12 +393,13 @@ function needEndpoint(command, values, positionals, what) {
   }
 }
 
-/** The revocation's client and the token's source, from the options of `revoke`. */
-function revokePlan(values, positionals) {
-  needEndpoint("revoke", values, positionals, "the revocation endpoint (RFC 7009)");
-  const client = clientOf(values, { revocationEndpoint: values.endpoint });
+/** The client and the token's source, from the options of `revoke` or `introspect`. */
+function aboutTokenPlan(command, values, positionals) {
+  const introspect = command === "introspect";
+  needEndpoint(command, values, positionals, `the ${introspect ? "introspection (RFC 7662)" : "revocation (RFC 7009)"} endpoint`);
+  const client = clientOf(values, introspect ? { introspectionEndpoint: values.endpoint } : { revocationEndpoint: values.endpoint });
   const sources = secretSources(values);
-  if (!sources.token) throw new UsageError("revoke needs the token: --token-env VAR or --token-stdin");
+  if (!sources.token) throw new UsageError(`${command} needs the token: --token-env VAR or --token-stdin`);
   if (values.hint === "") throw new UsageError("--hint needs a token type: refresh_token or access_token");
   return { client, sources, hint: values.hint };
 }
@@ -703,17 +717,18 @@ async function tokenCommand(args) {
   }
 }
 
-async function revokeCommand(args) {
+/** `revoke` (quiet on success) and `introspect` (the answer as JSON on stdout). */
+async function aboutTokenCommand(command, args) {
   const jsonErrors = args.includes("--json-errors");
-  const ctx = { jsonErrors, interrupted: false, usageHint: `${NAME} revoke --help` };
+  const ctx = { jsonErrors, interrupted: false, usageHint: `${NAME} ${command} --help` };
   try {
     refuseSecretsOnCommandLine(args);
     const { values, positionals } = parse(args, REVOKE_OPTIONS);
     if (values.help) {
-      process.stdout.write(REVOKE_HELP);
+      process.stdout.write(command === "revoke" ? REVOKE_HELP : INTROSPECT_HELP);
       return;
     }
-    const { client, sources, hint } = revokePlan(values, positionals);
+    const { client, sources, hint } = aboutTokenPlan(command, values, positionals);
     const read = {};
     await readSecrets(sources, client, read);
     const controller = new AbortController();
@@ -723,7 +738,14 @@ async function revokeCommand(args) {
     };
     process.once("SIGINT", onSigint);
     try {
-      await revokeToken(client, read.token, { tokenTypeHint: hint, signal: controller.signal });
+      const options = { tokenTypeHint: hint, signal: controller.signal };
+      if (command === "revoke") {
+        await revokeToken(client, read.token, options);
+      } else {
+        // As token prints a token set: JSON escapes every control character.
+        const info = await introspectToken(client, read.token, options);
+        process.stdout.write(JSON.stringify(info, null, 2) + "\n");
+      }
     } finally {
       process.off("SIGINT", onSigint);
     }
@@ -740,12 +762,13 @@ async function main(argv) {
   });
   const [first, ...rest] = argv;
   if (first === "token") return tokenCommand(rest);
-  if (first === "revoke") return revokeCommand(rest);
+  if (first === "revoke" || first === "introspect") return aboutTokenCommand(first, rest);
   if (first === "help") {
     if (rest.length === 0) process.stdout.write(MAIN_HELP);
     else if (rest.length === 1 && rest[0] === "token") process.stdout.write(TOKEN_HELP);
     else if (rest.length === 1 && rest[0] === "revoke") process.stdout.write(REVOKE_HELP);
-    else report(new UsageError("help takes no argument, token or revoke"), { usageHint: `${NAME} --help` });
+    else if (rest.length === 1 && rest[0] === "introspect") process.stdout.write(INTROSPECT_HELP);
+    else report(new UsageError("help takes no argument, or a command"), { usageHint: `${NAME} --help` });
     return;
   }
   if (first === undefined) {
@@ -773,7 +796,7 @@ async function main(argv) {
   }
   // Quoted only if it looks like a command name: it could be a secret typed in the wrong place.
   const shown = /^[a-z][a-z-]{0,30}$/.test(first) ? ` "${first}"` : "";
-  report(new UsageError(`unknown command${shown}; the commands are token and revoke`), { usageHint: `${NAME} --help` });
+  report(new UsageError(`unknown command${shown}; the commands are token, revoke and introspect`), { usageHint: `${NAME} --help` });
 }
 
 await main(process.argv.slice(2));

@@ -443,3 +443,28 @@ test("issue 16: revoke — the token from stdin or env, never the command line; 
   const help = await run(["help", "revoke"]);
   assert.match(help.stdout, /RFC 7009/);
 });
+
+test("issue 16: introspect prints the server's answer as JSON; the token from env or stdin only", async (t) => {
+  const seen = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      seen.push(body);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ active: true, scope: "read", client_id: "c", exp: 1700003600, aud: "api" }));
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  const url = `http://127.0.0.1:${server.address().port}/introspect`;
+  const r = await run(["introspect", "--endpoint", url, "--client-id", "c", "--token-stdin", "--hint", "access_token"], { input: "AT-9" });
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.deepEqual([info.active, info.scope, info.clientId, info.exp, info.aud], [true, "read", "c", 1700003600, ["api"]]);
+  assert.equal(seen[0], "token=AT-9&token_type_hint=access_token&client_id=c");
+  const refused = await run(["introspect", "--endpoint", url, "--token", "AT-9"]);
+  assert.equal(refused.code, 2);
+  assert.doesNotMatch(refused.stderr, /AT-9/);
+  assert.match((await run(["help", "introspect"])).stdout, /RFC 7662/);
+});
