@@ -2,7 +2,7 @@
 // answer (TokenSet or OAuthError with the vendor's human-readable fields), and a live view
 // of the stored session kept by a TokenManager. Server text only ever goes in textContent.
 
-import { TokenManager, buildTokenRequest, OAuthError } from "oauth2-wasm";
+import { TokenManager, buildTokenRequest, requestToken, OAuthError } from "oauth2-wasm";
 
 const $ = (id) => document.getElementById(id);
 const here = location.origin;
@@ -10,18 +10,19 @@ const here = location.origin;
 const PRESETS = {
   "olx-password": {
     note: "OLX's document: the user's e-mail as username; client id and secret over HTTP Basic; 43 200 s tokens.",
-    client: { tokenEndpoint: `${here}/api/open/oauth/token`, clientId: 123, clientSecret: "02468abcdef" },
+    client: { tokenEndpoint: `${here}/api/open/oauth/token`, revocationEndpoint: `${here}/revoke`, clientId: 123, clientSecret: "02468abcdef" },
     grant: { grantType: "password", username: "user@sneaky.domain", password: "gimmeaccess" },
   },
   "olx-partner": {
     note: "The partner grant puts client_id and client_secret in the form body. Try a wrong partnerSecret: the error carries OLX's Polish error_human_title.",
-    client: { tokenEndpoint: `${here}/api/open/oauth/token`, clientId: 123, clientSecret: "02468abcdef", clientAuth: "body" },
+    client: { tokenEndpoint: `${here}/api/open/oauth/token`, revocationEndpoint: `${here}/revoke`, clientId: 123, clientSecret: "02468abcdef", clientAuth: "body" },
     grant: { grantType: "partner", partnerCode: "partner-name", partnerSecret: "secret-code" },
   },
   socialid: {
     note: "Social ID takes exactly one of username / email_address. (Its documented success body has a trailing comma; the demo server sends valid JSON.)",
     client: {
       tokenEndpoint: `${here}/v2/marketing/oauth/token`,
+      revocationEndpoint: `${here}/revoke`,
       clientId: 138,
       clientSecret: "e8b9ca24f1b590af67e6271297d6e1f7226625d61c5b5daa1b2f215464e292cf",
     },
@@ -29,7 +30,7 @@ const PRESETS = {
   },
   autograb: {
     note: "AutoGrab: client_credentials, no refresh token. The manager gets a new token before expiry by itself.",
-    client: { tokenEndpoint: `${here}/request-token`, clientId: "autograb-client", clientSecret: "autograb-secret" },
+    client: { tokenEndpoint: `${here}/request-token`, revocationEndpoint: `${here}/revoke`, clientId: "autograb-client", clientSecret: "autograb-secret" },
     grant: { grantType: "client_credentials" },
     reacquire: true,
   },
@@ -37,6 +38,7 @@ const PRESETS = {
     note: "Teen Quotes wants the credentials in a JSON body, and sends `expires` (UNIX time) beside expires_in.",
     client: {
       tokenEndpoint: `${here}/oauth`,
+      revocationEndpoint: `${here}/revoke`,
       clientId: "42",
       clientSecret: "IZgwaBTZ2EdtT3hT7UzG2rLQ8S0Vmu9GDxeHwcPz",
       clientAuth: "body",
@@ -214,6 +216,41 @@ $("storage").addEventListener("change", () => {
 $("send").addEventListener("click", send);
 $("refresh").addEventListener("click", () => manager?.refresh().then(renderSession, showError));
 $("logout").addEventListener("click", () => manager?.logout().then(renderSession));
+$("logout-revoke").addEventListener("click", logoutAndRevoke);
+
+/**
+ * Logs out and revokes at the server (RFC 7009), then shows what the revocation did: the
+ * revoked refresh token, sent again, is refused.
+ */
+async function logoutAndRevoke() {
+  if (!manager) return;
+  const client = readClient();
+  const before = manager.getTokens()?.refreshToken;
+  try {
+    await manager.logout({ revoke: true });
+  } catch (err) {
+    renderSession();
+    return showError(err instanceof OAuthError ? err : { kind: "demo", message: err.message });
+  }
+  renderSession();
+  const box = $("result");
+  box.className = "ok";
+  const title = document.createElement("strong");
+  title.textContent = "Logged out in every tab, and the tokens revoked at the server.";
+  const check = document.createElement("p");
+  check.id = "revoke-check";
+  box.replaceChildren(title, check);
+  if (!before) {
+    check.textContent = "There was no refresh token to try again.";
+    return;
+  }
+  try {
+    await requestToken(client, { grantType: "refresh_token", refreshToken: before });
+    check.textContent = "The revoked refresh token still worked: this server does not revoke.";
+  } catch (err) {
+    check.textContent = `The revoked refresh token, sent again: ${err.kind} ${err.error ?? ""} — refused.`;
+  }
+}
 
 // Once a second: the countdown, and (when ticked) getAccessToken(), which renews the token
 // shortly before it expires — in one tab only, the others adopt it.

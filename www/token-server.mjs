@@ -61,7 +61,7 @@ export function createTokenHandler({ demo = false } = {}) {
     });
   };
   serve.requests = requests;
-  serve.handles = (path) => Object.values(PROVIDERS).some((p) => p.path === path);
+  serve.handles = (path) => path === REVOKE_PATH || Object.values(PROVIDERS).some((p) => p.path === path);
   return serve;
 }
 
@@ -147,6 +147,7 @@ function handle(req, res, body, refreshTokens) {
     return res.end();
   }
   const path = new URL(req.url, "http://x").pathname;
+  if (path === REVOKE_PATH && req.method === "POST") return revoke(req, res, body, refreshTokens);
   const name = Object.keys(PROVIDERS).find((n) => PROVIDERS[n].path === path);
   if (!name) {
     res.writeHead(404, { "Content-Type": "text/html", "Access-Control-Allow-Origin": "*" });
@@ -159,6 +160,33 @@ function handle(req, res, body, refreshTokens) {
   const client = clientOf(req, params);
   const clientOk = client && client.id === p.clientId && client.secret === p.clientSecret;
   return ({ olx, socialid, autograb, teenquotes })[name](res, params, client, clientOk, p, refreshTokens);
+}
+
+/** The revocation endpoint (RFC 7009) of every provider here. */
+export const REVOKE_PATH = "/revoke";
+
+/**
+ * Revokes a refresh token of the provider whose client authenticates (its credentials, in
+ * Basic or the body, as for its token endpoint): it is refused from then on. Access tokens
+ * are not tracked here, so revoking one changes nothing; an unknown token is no error.
+ */
+function revoke(req, res, body, refreshTokens) {
+  const params = paramsOf(req, body);
+  if (!params || typeof params.token !== "string") {
+    return send(res, 400, { error: "invalid_request", error_description: "token is required" });
+  }
+  const client = clientOf(req, params);
+  const name = Object.keys(PROVIDERS).find(
+    (n) => client && String(PROVIDERS[n].clientId) === client.id && PROVIDERS[n].clientSecret === client.secret,
+  );
+  if (!name) return send(res, 401, { error: "invalid_client" }, { "WWW-Authenticate": 'Basic realm="demo"' });
+  const hint = params.token_type_hint;
+  if (hint !== undefined && hint !== "refresh_token" && hint !== "access_token") {
+    return send(res, 400, { error: "unsupported_token_type" });
+  }
+  if (refreshTokens.get(params.token) === name) refreshTokens.delete(params.token);
+  res.writeHead(200, { "Access-Control-Allow-Origin": "*" });
+  return res.end();
 }
 
 function issue(refreshTokens, provider, fields) {

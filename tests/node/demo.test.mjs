@@ -101,3 +101,22 @@ test("the session refreshes by itself, once, and a second tab follows it", async
     await context.close();
   }
 });
+
+test("issue 16: 'Log out and revoke' ends the session in both tabs, revokes at the demo server, and shows the revoked refresh token refused", async () => {
+  const context = await browser.newContext();
+  try {
+    const first = await open(context);
+    await first.click("#send");
+    await first.waitForSelector("#result.ok");
+    const second = await open(context, "#preset=olx-password&storage=local");
+    assert.notEqual(await second.textContent("#stored-token"), "—", "the second tab shares the session");
+    await first.click("#logout-revoke");
+    await first.waitForSelector("#revoke-check");
+    await first.waitForFunction(() => /refused/.test(document.getElementById("revoke-check").textContent), null, { timeout: 10_000 });
+    assert.match(await first.textContent("#revoke-check"), /oauth invalid_grant/);
+    assert.equal(await first.textContent("#stored-token"), "—");
+    await second.waitForFunction(() => document.getElementById("stored-token").textContent === "—", null, { timeout: 5_000 });
+  } finally {
+    await context.close();
+  }
+});
