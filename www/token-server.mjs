@@ -61,7 +61,8 @@ export function createTokenHandler({ demo = false } = {}) {
     });
   };
   serve.requests = requests;
-  serve.handles = (path) => path === REVOKE_PATH || Object.values(PROVIDERS).some((p) => p.path === path);
+  serve.handles = (path) =>
+    path === REVOKE_PATH || path === INTROSPECT_PATH || Object.values(PROVIDERS).some((p) => p.path === path);
   return serve;
 }
 
@@ -148,6 +149,7 @@ function handle(req, res, body, refreshTokens) {
   }
   const path = new URL(req.url, "http://x").pathname;
   if (path === REVOKE_PATH && req.method === "POST") return revoke(req, res, body, refreshTokens);
+  if (path === INTROSPECT_PATH && req.method === "POST") return introspect(req, res, body, refreshTokens);
   const name = Object.keys(PROVIDERS).find((n) => PROVIDERS[n].path === path);
   if (!name) {
     res.writeHead(404, { "Content-Type": "text/html", "Access-Control-Allow-Origin": "*" });
@@ -165,6 +167,31 @@ function handle(req, res, body, refreshTokens) {
 /** The revocation endpoint (RFC 7009) of every provider here. */
 export const REVOKE_PATH = "/revoke";
 
+/** The introspection endpoint (RFC 7662) of every provider here. */
+export const INTROSPECT_PATH = "/introspect";
+
+/** The provider whose client authenticates a revocation or introspection request, or null. */
+function authenticated(req, params) {
+  const client = clientOf(req, params);
+  return (
+    Object.keys(PROVIDERS).find(
+      (n) => client && String(PROVIDERS[n].clientId) === client.id && PROVIDERS[n].clientSecret === client.secret,
+    ) ?? null
+  );
+}
+
+/** Whether a refresh token of the client's is live (access tokens are not tracked here). */
+function introspect(req, res, body, refreshTokens) {
+  const params = paramsOf(req, body);
+  if (!params || typeof params.token !== "string") {
+    return send(res, 400, { error: "invalid_request", error_description: "token is required" });
+  }
+  const name = authenticated(req, params);
+  if (!name) return send(res, 401, { error: "invalid_client" }, { "WWW-Authenticate": 'Basic realm="demo"' });
+  if (refreshTokens.get(params.token) !== name) return send(res, 200, { active: false });
+  return send(res, 200, { active: true, client_id: String(PROVIDERS[name].clientId), token_type: "refresh_token" });
+}
+
 /**
  * Revokes a refresh token of the provider whose client authenticates (its credentials, in
  * Basic or the body, as for its token endpoint): it is refused from then on. Access tokens
@@ -175,10 +202,7 @@ function revoke(req, res, body, refreshTokens) {
   if (!params || typeof params.token !== "string") {
     return send(res, 400, { error: "invalid_request", error_description: "token is required" });
   }
-  const client = clientOf(req, params);
-  const name = Object.keys(PROVIDERS).find(
-    (n) => client && String(PROVIDERS[n].clientId) === client.id && PROVIDERS[n].clientSecret === client.secret,
-  );
+  const name = authenticated(req, params);
   if (!name) return send(res, 401, { error: "invalid_client" }, { "WWW-Authenticate": 'Basic realm="demo"' });
   const hint = params.token_type_hint;
   if (hint !== undefined && hint !== "refresh_token" && hint !== "access_token") {

@@ -5,6 +5,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileStorage } from "oauth2-wasm/file-store";
+import { nodeHttpFetch } from "oauth2-wasm/node-http";
+import { startTokenServer, PROVIDERS } from "../../www/token-server.mjs";
 import { buildIntrospectionRequest, buildRevocationRequest, introspectToken, requestToken, revokeToken, OAuthError, TokenManager } from "oauth2-wasm";
 import { startServers } from "../support/servers.mjs";
 import { rejection } from "./helpers.mjs";
@@ -161,4 +167,49 @@ test("issue 16: introspectToken against oidc-provider — active with its member
   assert.deepEqual([missing.kind, missing.field], ["config", "introspectionEndpoint"]);
   const bad = await rejection(introspectToken(client, "x", { fetch: async () => new Response('{"active":"yes"}', { headers: { "content-type": "application/json" } }) }));
   assert.deepEqual([bad.kind, bad.field], ["invalid_response", "active"]);
+});
+
+test("issue 16: with a shared file store, one manager's revoking logout revokes once and ends the session for the other", async () => {
+  const revoked = [];
+  let issued = 0;
+  const fetch = async (url, init) => {
+    if (String(url).endsWith("/revoke")) {
+      revoked.push(new URLSearchParams(init.body).get("token_type_hint"));
+      return new Response(null, { status: 200 });
+    }
+    issued++;
+    return new Response(JSON.stringify({ access_token: `at${issued}`, token_type: "Bearer", expires_in: 600, refresh_token: `rt${issued}` }), { headers: { "content-type": "application/json" } });
+  };
+  const client = { tokenEndpoint: "https://as.example/token", revocationEndpoint: "https://as.example/revoke", clientId: "spa" };
+  const file = join(mkdtempSync(join(tmpdir(), "oauth2-wasm-revoke-")), "tokens.json");
+  const a = new TokenManager({ client, storage: fileStorage(file), fetch });
+  const b = new TokenManager({ client, storage: fileStorage(file), fetch });
+  await a.login({ grantType: "client_credentials" });
+  assert.equal(await b.getAccessToken(), "at1", "b reads a's session from the file");
+  await a.logout({ revoke: true });
+  assert.deepEqual(revoked, ["refresh_token", "access_token"], "revoked once, refresh token first");
+  const err = await rejection(new TokenManager({ client, storage: fileStorage(file), fetch }).getAccessToken());
+  assert.equal(err.kind, "login_required", "the file holds no session");
+  assert.equal(issued, 1);
+});
+
+test("issue 16: the demo server's /revoke and /introspect, through nodeHttpFetch too", async (t) => {
+  const demo = await startTokenServer();
+  t.after(() => demo.close());
+  const { olx } = PROVIDERS;
+  const client = {
+    tokenEndpoint: demo.url + olx.path, revocationEndpoint: `${demo.url}/revoke`, introspectionEndpoint: `${demo.url}/introspect`,
+    clientId: olx.clientId, clientSecret: olx.clientSecret,
+  };
+  const grant = { grantType: "password", username: olx.username, password: olx.password };
+  for (const fetch of [undefined, nodeHttpFetch]) {
+    const { refreshToken } = await requestToken(client, grant, { fetch });
+    assert.equal((await introspectToken(client, refreshToken, { fetch })).active, true);
+    await revokeToken(client, refreshToken, { tokenTypeHint: "refresh_token", fetch });
+    assert.equal((await introspectToken(client, refreshToken, { fetch })).active, false);
+    const err = await rejection(requestToken(client, { grantType: "refresh_token", refreshToken }, { fetch }));
+    assert.equal(err.error, "invalid_grant");
+    const bad = await rejection(revokeToken({ ...client, clientSecret: "wrong" }, refreshToken, { fetch }));
+    assert.deepEqual([bad.kind, bad.error], ["oauth", "invalid_client"]);
+  }
 });
