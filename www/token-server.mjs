@@ -180,14 +180,29 @@ function authenticated(req, params) {
   );
 }
 
-/** Whether a refresh token of the client's is live (access tokens are not tracked here). */
-function introspect(req, res, body, refreshTokens) {
+/**
+ * The parameters of a revocation or introspection request and the provider whose client
+ * authenticates it; `null` once it has answered an error.
+ */
+function aboutToken(req, res, body) {
   const params = paramsOf(req, body);
   if (!params || typeof params.token !== "string") {
-    return send(res, 400, { error: "invalid_request", error_description: "token is required" });
+    send(res, 400, { error: "invalid_request", error_description: "token is required" });
+    return null;
   }
   const name = authenticated(req, params);
-  if (!name) return send(res, 401, { error: "invalid_client" }, { "WWW-Authenticate": 'Basic realm="demo"' });
+  if (!name) {
+    send(res, 401, { error: "invalid_client" }, { "WWW-Authenticate": 'Basic realm="demo"' });
+    return null;
+  }
+  return { params, name };
+}
+
+/** Whether a refresh token of the client's is live (access tokens are not tracked here). */
+function introspect(req, res, body, refreshTokens) {
+  const asked = aboutToken(req, res, body);
+  if (!asked) return;
+  const { params, name } = asked;
   if (refreshTokens.get(params.token) !== name) return send(res, 200, { active: false });
   return send(res, 200, { active: true, client_id: String(PROVIDERS[name].clientId), token_type: "refresh_token" });
 }
@@ -198,12 +213,9 @@ function introspect(req, res, body, refreshTokens) {
  * are not tracked here, so revoking one changes nothing; an unknown token is no error.
  */
 function revoke(req, res, body, refreshTokens) {
-  const params = paramsOf(req, body);
-  if (!params || typeof params.token !== "string") {
-    return send(res, 400, { error: "invalid_request", error_description: "token is required" });
-  }
-  const name = authenticated(req, params);
-  if (!name) return send(res, 401, { error: "invalid_client" }, { "WWW-Authenticate": 'Basic realm="demo"' });
+  const asked = aboutToken(req, res, body);
+  if (!asked) return;
+  const { params, name } = asked;
   const hint = params.token_type_hint;
   if (hint !== undefined && hint !== "refresh_token" && hint !== "access_token") {
     return send(res, 400, { error: "unsupported_token_type" });

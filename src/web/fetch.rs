@@ -55,8 +55,7 @@ pub async fn revoke_token(
     options: &RequestOptions,
 ) -> Result<(), OAuthError> {
     let request = super::url::build_revocation_request(client, token, token_type_hint)?;
-    let timeout = options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS);
-    let response = send(&request, timeout, options.signal.as_ref(), options.fetch.as_ref()).await?;
+    let response = send_for(client, &request, options).await?;
     oauth2_wasm_core::parse_revocation_response(response.status, &response.body, &response.context(client))
         .map_err(|e| refine(client, e))
 }
@@ -70,8 +69,7 @@ pub async fn introspect_token(
     options: &RequestOptions,
 ) -> Result<oauth2_wasm_core::Introspection, OAuthError> {
     let request = super::url::build_introspection_request(client, token, token_type_hint)?;
-    let timeout = options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS);
-    let response = send(&request, timeout, options.signal.as_ref(), options.fetch.as_ref()).await?;
+    let response = send_for(client, &request, options).await?;
     oauth2_wasm_core::parse_introspection_response(response.status, &response.body, &response.context(client))
         .map_err(|e| refine(client, e))
 }
@@ -86,8 +84,18 @@ pub async fn exchange(
     if runtime() == Runtime::Browser {
         warn_once(transport::browser_secret_warning(client, grant));
     }
+    send_for(client, &request, options).await
+}
+
+/// Sends `request` for `client` as `options` say: the call's time limit, else the client's,
+/// else the default; the caller's signal; its `fetch`.
+async fn send_for(
+    client: &ClientConfig,
+    request: &TokenRequest,
+    options: &RequestOptions,
+) -> Result<HttpResponse, OAuthError> {
     let timeout = options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS);
-    send(&request, timeout, options.signal.as_ref(), options.fetch.as_ref()).await
+    send(request, timeout, options.signal.as_ref(), options.fetch.as_ref()).await
 }
 
 /// Adds what only the client configuration can tell to an error from the response.
