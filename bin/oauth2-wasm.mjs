@@ -674,6 +674,21 @@ function version() {
   return JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 }
 
+/** Runs `call(signal)`; Ctrl-C aborts it (and marks `ctx` interrupted, for the exit code). */
+async function interruptible(ctx, call) {
+  const controller = new AbortController();
+  const onSigint = () => {
+    ctx.interrupted = true;
+    controller.abort();
+  };
+  process.once("SIGINT", onSigint);
+  try {
+    return await call(controller.signal);
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
 async function tokenCommand(args) {
   const jsonErrors = args.includes("--json-errors");
   const ctx = { jsonErrors, interrupted: false, usageHint: `${NAME} token --help` };
@@ -687,18 +702,7 @@ async function tokenCommand(args) {
     const { client, grant, sources, field } = plan(values, positionals);
     await readSecrets(sources, client, grant);
 
-    const controller = new AbortController();
-    const onSigint = () => {
-      ctx.interrupted = true;
-      controller.abort();
-    };
-    process.once("SIGINT", onSigint);
-    let tokens;
-    try {
-      tokens = await requestToken(client, grant, { signal: controller.signal });
-    } finally {
-      process.off("SIGINT", onSigint);
-    }
+    const tokens = await interruptible(ctx, (signal) => requestToken(client, grant, { signal }));
 
     if (field === undefined) {
       process.stdout.write(JSON.stringify(tokens, null, 2) + "\n");
@@ -731,24 +735,13 @@ async function aboutTokenCommand(command, args) {
     const { client, sources, hint } = aboutTokenPlan(command, values, positionals);
     const read = {};
     await readSecrets(sources, client, read);
-    const controller = new AbortController();
-    const onSigint = () => {
-      ctx.interrupted = true;
-      controller.abort();
-    };
-    process.once("SIGINT", onSigint);
-    try {
-      const options = { tokenTypeHint: hint, signal: controller.signal };
-      if (command === "revoke") {
-        await revokeToken(client, read.token, options);
-      } else {
-        // As token prints a token set: JSON escapes every control character.
-        const info = await introspectToken(client, read.token, options);
-        process.stdout.write(JSON.stringify(info, null, 2) + "\n");
-      }
-    } finally {
-      process.off("SIGINT", onSigint);
-    }
+    await interruptible(ctx, async (signal) => {
+      const options = { tokenTypeHint: hint, signal };
+      if (command === "revoke") return revokeToken(client, read.token, options);
+      // As token prints a token set: JSON escapes every control character.
+      const info = await introspectToken(client, read.token, options);
+      process.stdout.write(JSON.stringify(info, null, 2) + "\n");
+    });
   } catch (err) {
     report(err, ctx);
   }

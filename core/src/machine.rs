@@ -658,9 +658,9 @@ impl Task {
                 }
                 self.resume(m, Event::Answered { sent_at, result }, now)
             }
-            (Phase::Unlocking(reply), Input::Go) => self.finish(m, reply),
-            // An input the action did not ask for: a driver bug. Answer rather than hang.
+            // (Any input: the lock is let go either way.)
             (Phase::Unlocking(reply), _) => self.finish(m, reply),
+            // An input the action did not ask for: a driver bug. Answer rather than hang.
             (_, _) => self.finish(m, Err(unsettled())),
         }
     }

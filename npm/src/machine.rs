@@ -12,7 +12,7 @@ use crate::prelude::*;
 use crate::{arg, request_options, to_js};
 use js_sys::{Array, Reflect};
 use oauth2_wasm::web::fetch::{read_outcome, refine, runtime, warn_once};
-use oauth2_wasm::web::manager::ManagerOptions;
+use oauth2_wasm::web::manager::{open, ManagerOptions};
 use oauth2_wasm::web::storage::{self, StorageChoice, Store};
 use oauth2_wasm::web::url::RuntimeUrl;
 use oauth2_wasm::web::{convert, get, js_error_message};
@@ -20,9 +20,7 @@ use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::error::OAuthError;
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::lock::LockStep;
-use oauth2_wasm_core::machine::{
-    unsettled, Action, Call, Effect, Input, LockOutcome, Machine, Reply, Settings, StoreKind, Task,
-};
+use oauth2_wasm_core::machine::{unsettled, Action, Call, Effect, Input, LockOutcome, Machine, Reply, Task};
 use oauth2_wasm_core::request::TokenRequest;
 use oauth2_wasm_core::session::{self, TokenRecord};
 use oauth2_wasm_core::sync::AfterRejection;
@@ -48,8 +46,7 @@ pub struct JsMachine {
     /// 0 memory, 1 `localStorage`, 2 `sessionStorage`, 3 an adapter.
     store: u8,
     channel: JsValue,
-    /// The bound on an adapter's calls, and on a request.
-    adapter_ms: u32,
+    /// The bound on a request, and on an adapter's calls.
     timeout_ms: u32,
     has_fetch: bool,
 }
@@ -117,11 +114,6 @@ pub(crate) fn manager_options(options: &JsValue) -> Result<ManagerOptions, JsVal
     Ok(opts)
 }
 
-/// `globalThis.fetch` is a function.
-fn global_fetch() -> bool {
-    get(&js_sys::global(), "fetch").is_function()
-}
-
 fn array(items: &[JsValue]) -> Array {
     items.iter().collect()
 }
@@ -134,79 +126,25 @@ impl JsMachine {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsMachine, JsValue> {
         let has_fetch = get(&options, "fetch").is_function();
-        let options = manager_options(&options)?;
-        if let Some(g) = &options.grant {
-            if !g.is_repeatable() {
-                return Err(to_js(OAuthError::config(
-                    "grant",
-                    "must be a grant the manager can repeat by itself (client_credentials, partner or an extension \
-                     grant); pass password and authorization_code grants to login()",
-                )));
-            }
-        }
-        let client = options.client;
-        oauth2_wasm_core::endpoint::check(
-            "tokenEndpoint",
-            &client.token_endpoint,
-            &RuntimeUrl,
-            client.allow_insecure_http,
-        )
-        .map_err(to_js)?;
-        let resource_origins = match &options.resource_origins {
-            Some(list) => Some(oauth2_wasm_core::endpoint::resource_origins(list, &RuntimeUrl).map_err(to_js)?),
-            None => None,
+        let opened = open(manager_options(&options)?).map_err(to_js)?;
+        let store = match &opened.store {
+            Store::Adapter(..) => 3,
+            Store::Web { shared: true, .. } => 1,
+            Store::Web { .. } => 2,
+            _ => 0,
         };
-        let key = options.storage_key.unwrap_or_else(|| session::storage_key(&client));
-        let global = js_sys::global();
-        let in_window = Reflect::has(&global, &"document".into()).unwrap_or(false);
-        let choice = options.storage.unwrap_or(if in_window { StorageChoice::Local } else { StorageChoice::Memory });
-        let timeout_ms = transport::timer_ms(client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS));
-        let (store, store_error) = Store::open(&choice, timeout_ms);
-        let (code, kind) = match &store {
-            Store::Adapter(..) => (3, StoreKind::Adapter { lock: store.adapter_lock().is_some() }),
-            Store::Web { shared: true, .. } => (1, StoreKind::Shared),
-            Store::Web { .. } => (2, StoreKind::Private),
-            _ => (0, StoreKind::Private),
-        };
-        // Tabs tell each other through a BroadcastChannel; in Node one would only keep the
-        // process alive (processes share through the store and its lock instead).
-        let channel = match get(&global, "BroadcastChannel") {
-            class if store.shared() && runtime() == Runtime::Browser && class.is_function() => {
-                Reflect::construct(class.unchecked_ref::<js_sys::Function>(), &array(&[JsValue::from_str(&key)]))
-                    .unwrap_or(JsValue::UNDEFINED)
-            }
-            _ => JsValue::UNDEFINED,
-        };
-        let web_locks = get(&get(&get(&global, "navigator"), "locks"), "request").is_function();
-        let mut m = Machine::new(Settings {
-            client: client.clone(),
-            grant: options.grant,
-            skew_secs: options.refresh_skew_seconds,
-            store: kind,
-            web_locks,
-            channel: !channel.is_undefined(),
-        });
-        if let Some(e) = store_error {
-            m.storage_error(e);
-        }
-        match storage::read_now(&store, &key) {
-            Some(Ok(text)) => m.opened(Ok(text.as_deref())),
-            Some(Err(why)) => m.opened(Err(&why)),
-            None => {}
-        }
         Ok(JsMachine {
-            m,
+            client: opened.client,
+            m: opened.machine,
             tasks: Vec::new(),
             next: 1,
             flight: None,
             renewed: Vec::new(),
-            client,
-            key,
-            resource_origins,
-            store: code,
-            channel,
-            adapter_ms: timeout_ms,
-            timeout_ms,
+            key: opened.key,
+            resource_origins: opened.resource_origins,
+            store,
+            channel: opened.channel.unwrap_or(JsValue::UNDEFINED),
+            timeout_ms: opened.timeout_ms,
             has_fetch,
         })
     }
@@ -215,15 +153,20 @@ impl JsMachine {
     /// BroadcastChannel or undefined, an adapter call's time limit in ms]`.
     pub fn info(&self) -> Array {
         let store = JsValue::from(self.store);
-        array(&[JsValue::from_str(&self.key), store, self.channel.clone(), JsValue::from(self.adapter_ms)])
+        array(&[JsValue::from_str(&self.key), store, self.channel.clone(), JsValue::from(self.timeout_ms)])
     }
 
     /// What the driver must do at once, in order: `[0, reason, error?, later]` (tell the
     /// listeners), `[1, text | null]` (tell sibling tabs), `[2, text | null]` (memory holding
     /// this replaces the store).
     pub fn effects(&mut self) -> Array {
+        let effects = self.m.take_effects();
+        self.effects_js(effects)
+    }
+
+    fn effects_js(&mut self, effects: Vec<Effect>) -> Array {
         let out = Array::new();
-        for effect in self.m.take_effects() {
+        for effect in effects {
             let item: Array = match effect {
                 Effect::Notify { reason, error, later } => array(&[
                     JsValue::from(0),
@@ -330,10 +273,12 @@ impl JsMachine {
         }
     }
 
+    /// Adds the effects the step left to its answer, as `[3]` (no array at all when there
+    /// are none: most steps).
     fn with_effects(&mut self, out: &Array) {
-        let effects = self.effects();
-        if effects.length() > 0 {
-            out.set(3, effects.into());
+        let effects = self.m.take_effects();
+        if !effects.is_empty() {
+            out.set(3, self.effects_js(effects).into());
         }
     }
 
@@ -369,10 +314,10 @@ impl JsMachine {
         match code {
             1 => Input::Read(Ok(if self.store == 3 { storage::adapter_value(value) } else { value.as_string() })),
             2 => Input::Read(Err(storage::failure(&method, value))),
-            3 => Input::Read(Err(storage::not_settled(&method, self.adapter_ms))),
+            3 => Input::Read(Err(storage::not_settled(&method, self.timeout_ms))),
             4 => Input::Written(Ok(())),
             5 => Input::Written(Err(storage::failure(&method, value))),
-            6 => Input::Written(Err(storage::not_settled(&method, self.adapter_ms))),
+            6 => Input::Written(Err(storage::not_settled(&method, self.timeout_ms))),
             7 => Input::Locked(match value.as_f64() {
                 Some(0.0) => LockOutcome::Granted,
                 Some(1.0) => LockOutcome::NotGranted,
@@ -396,21 +341,15 @@ impl JsMachine {
 
     /// The request for `grant`: `{ url, method, headers (JSON text), body, timeoutMs }`.
     fn request(&self, grant: &Grant) -> Result<JsValue, OAuthError> {
-        if !self.has_fetch && !global_fetch() {
-            return Err(OAuthError::config("fetch", "is not available here: pass a fetch function in the options"));
-        }
+        fetch_ready(self.has_fetch)?;
         request_js(&self.client, grant, self.timeout_ms)
     }
 
     /// The request revoking `token` (RFC 7009), as [`JsMachine::request`] gives a token request.
     fn revocation(&self, token: &str, hint: &str) -> Result<JsValue, OAuthError> {
-        if !self.has_fetch && !global_fetch() {
-            return Err(OAuthError::config("fetch", "is not available here: pass a fetch function in the options"));
-        }
+        fetch_ready(self.has_fetch)?;
         let request = oauth2_wasm::build_revocation_request(&self.client, token, Some(hint))?;
-        let out = oauth2_wasm::web::json::from_text(&convert::request_json(&request));
-        oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(self.timeout_ms));
-        Ok(out)
+        Ok(request_object(&request, self.timeout_ms))
     }
 
     /// The revocation endpoint's answer (`exchange.js`'s outcome).
@@ -512,9 +451,22 @@ fn request_js(client: &ClientConfig, grant: &Grant, timeout_ms: u32) -> Result<J
     if runtime() == Runtime::Browser {
         warn_once(transport::browser_secret_warning(client, grant));
     }
-    let out = oauth2_wasm::web::json::from_text(&convert::request_json(&request));
+    Ok(request_object(&request, timeout_ms))
+}
+
+/// A request as the driver sends it: `{ url, method, headers, body, timeoutMs }`.
+fn request_object(request: &TokenRequest, timeout_ms: u32) -> JsValue {
+    let out = oauth2_wasm::web::json::from_text(&convert::request_json(request));
     oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(timeout_ms));
-    Ok(out)
+    out
+}
+
+/// Whether a request can be sent: a `fetch` was given (`given`) or the runtime has one.
+fn fetch_ready(given: bool) -> Result<(), OAuthError> {
+    match given || get(&js_sys::global(), "fetch").is_function() {
+        true => Ok(()),
+        false => Err(oauth2_wasm::web::fetch::fetch_missing()),
+    }
 }
 
 /// One request for `requestToken` or `revokeToken`: made by [`exchange`] or [`revocation`],
@@ -537,9 +489,7 @@ pub fn exchange(client: &JsValue, grant: &JsValue, options: &JsValue) -> Result<
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
     let grant = Grant::from_value(&arg(grant, "grant")?).map_err(to_js)?;
     let options = request_options(options)?;
-    if options.fetch.is_none() && !global_fetch() {
-        return Err(config_error("fetch", "is not available here: pass a fetch function in the options"));
-    }
+    fetch_ready(options.fetch.is_some()).map_err(to_js)?;
     let timeout_ms = request_timeout(&client, &options);
     let request = request_js(&client, &grant, timeout_ms).map_err(to_js)?;
     Ok(JsExchange { client, timeout_ms, request, kind: 0 })
@@ -616,13 +566,10 @@ fn exchange_about(client: &JsValue, token: &JsValue, options: &JsValue, kind: u8
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
     let request = about_token(&client, token, options, kind == 2)?;
     let options = request_options(options)?;
-    if options.fetch.is_none() && !global_fetch() {
-        return Err(config_error("fetch", "is not available here: pass a fetch function in the options"));
-    }
+    fetch_ready(options.fetch.is_some()).map_err(to_js)?;
     let timeout_ms = request_timeout(&client, &options);
-    let out = oauth2_wasm::web::json::from_text(&convert::request_json(&request));
-    oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(timeout_ms));
-    Ok(JsExchange { client, timeout_ms, request: out, kind })
+    let request = request_object(&request, timeout_ms);
+    Ok(JsExchange { client, timeout_ms, request, kind })
 }
 
 #[wasm_bindgen(js_class = Exchange)]

@@ -156,6 +156,11 @@ extern "C" {
     ) -> Promise;
 }
 
+/// The error when there is no `fetch` to send with: none given, none in the runtime.
+pub fn fetch_missing() -> OAuthError {
+    OAuthError::config("fetch", "is not available here: pass a fetch function in the options")
+}
+
 /// `exchange.js`'s `exchange` function, for a JavaScript driver: one transport for both.
 pub fn exchange_function() -> JsValue {
     EXCHANGE.with(JsValue::clone)
@@ -193,9 +198,7 @@ pub async fn send(
 ) -> Result<HttpResponse, OAuthError> {
     let fetch = match fetch {
         Some(f) => f.clone(),
-        None => get(&js_sys::global(), "fetch")
-            .dyn_into::<Function>()
-            .map_err(|_| OAuthError::config("fetch", "is not available here: pass a fetch function in the options"))?,
+        None => get(&js_sys::global(), "fetch").dyn_into::<Function>().map_err(|_| fetch_missing())?,
     };
     // The limit as a timer can run it, for both of exchange.js's transports and the message.
     let timeout_ms = transport::timer_ms(timeout_ms);

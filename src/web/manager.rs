@@ -10,6 +10,7 @@
 
 use super::fetch::{exchange, refine, runtime, RequestOptions};
 use super::storage::{self, StorageChoice, Store};
+use super::url::RuntimeUrl;
 use super::{get, js_error_message, set_timeout};
 use crate::prelude::*;
 use ::core::cell::{Cell, RefCell};
@@ -95,6 +96,81 @@ impl ManagerOptions {
 /// A clock: ms since the epoch, now.
 pub type Clock = Rc<dyn Fn() -> u64>;
 
+/// A manager's parts, its options checked and its store opened: what this module's
+/// [`TokenManager`] and the npm package's JavaScript driver (its `Machine`) are made of.
+#[derive(Debug)]
+pub struct Opened {
+    /// The client (the machine holds a copy of its own).
+    pub client: ClientConfig,
+    /// The session machine, its store's failure and first read (a synchronous store's) already
+    /// fed in: its effects wait to be taken.
+    pub machine: Machine,
+    /// The store (memory where the one asked for failed).
+    pub store: Store,
+    /// The storage key.
+    pub key: String,
+    /// `resource_origins`, as origins.
+    pub resource_origins: Option<Vec<String>>,
+    /// The BroadcastChannel sibling tabs hear each other on, where they share the store.
+    pub channel: Option<JsValue>,
+    /// The time limit of a request and of an adapter's calls (ms).
+    pub timeout_ms: u32,
+}
+
+/// Checks `options` (a repeatable grant, the endpoints, the resource origins) and opens
+/// the store (browser storage probed, an adapter's methods checked; a synchronous store read).
+pub fn open(options: ManagerOptions) -> Result<Opened, OAuthError> {
+    let ManagerOptions { client, grant, storage, storage_key, refresh_skew_seconds, resource_origins, .. } = options;
+    if grant.as_ref().is_some_and(|g| !g.is_repeatable()) {
+        return Err(OAuthError::config(
+            "grant",
+            "must be a grant the manager can repeat by itself (client_credentials, partner or an extension \
+             grant); pass password and authorization_code grants to login()",
+        ));
+    }
+    oauth2_wasm_core::endpoint::check(
+        "tokenEndpoint",
+        &client.token_endpoint,
+        &RuntimeUrl,
+        client.allow_insecure_http,
+    )?;
+    let resource_origins = match &resource_origins {
+        Some(list) => Some(oauth2_wasm_core::endpoint::resource_origins(list, &RuntimeUrl)?),
+        None => None,
+    };
+    let key = storage_key.unwrap_or_else(|| session::storage_key(&client));
+    let in_window = Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false);
+    let choice = storage.unwrap_or(if in_window { StorageChoice::Local } else { StorageChoice::Memory });
+    let timeout_ms = transport::timer_ms(client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS));
+    let (store, store_error) = Store::open(&choice, timeout_ms);
+    let kind = match &store {
+        Store::Adapter(..) => StoreKind::Adapter { lock: store.adapter_lock().is_some() },
+        s if s.shared() => StoreKind::Shared,
+        _ => StoreKind::Private,
+    };
+    // Tabs tell each other through a BroadcastChannel; in Node one would only keep the
+    // process alive (processes share through the store and its lock instead).
+    let channel = if store.shared() && runtime() == Runtime::Browser { broadcast_channel(&key) } else { None };
+    let mut machine = Machine::new(Settings {
+        client: client.clone(),
+        grant,
+        skew_secs: refresh_skew_seconds,
+        store: kind,
+        web_locks: web_locks().is_some(),
+        channel: channel.is_some(),
+    });
+    if let Some(e) = store_error {
+        machine.storage_error(e);
+    }
+    // Synchronous stores are read now, so getTokens() works at once; adapters on first use.
+    match storage::read_now(&store, &key) {
+        Some(Ok(text)) => machine.opened(Ok(text.as_deref())),
+        Some(Err(why)) => machine.opened(Err(&why)),
+        None => {}
+    }
+    Ok(Opened { client, machine, store, key, resource_origins, channel, timeout_ms })
+}
+
 /// A JavaScript clock function as a [`Clock`]: a call that throws or returns no number
 /// reads `Date.now()`.
 fn js_clock(f: Function) -> Clock {
@@ -175,56 +251,17 @@ impl TokenManager {
     /// A manager for `options.client`. Browser storage that is missing or refuses writes
     /// is replaced by memory, reported to listeners as a `StorageError` event.
     pub fn new(options: ManagerOptions) -> Result<TokenManager, OAuthError> {
-        if let Some(g) = &options.grant {
-            if !g.is_repeatable() {
-                return Err(OAuthError::config(
-                    "grant",
-                    "must be a grant the manager can repeat by itself (client_credentials, partner or an extension \
-                     grant); pass password and authorization_code grants to login()",
-                ));
-            }
-        }
-        oauth2_wasm_core::endpoint::check(
-            "tokenEndpoint",
-            &options.client.token_endpoint,
-            &super::url::RuntimeUrl,
-            options.client.allow_insecure_http,
-        )?;
-        let resource_origins = match &options.resource_origins {
-            Some(list) => Some(oauth2_wasm_core::endpoint::resource_origins(list, &super::url::RuntimeUrl)?),
-            None => None,
-        };
-        let key = options.storage_key.clone().unwrap_or_else(|| session::storage_key(&options.client));
-        let global = js_sys::global();
-        let in_window = Reflect::has(&global, &"document".into()).unwrap_or(false);
-        let choice =
-            options.storage.clone().unwrap_or(if in_window { StorageChoice::Local } else { StorageChoice::Memory });
-        let adapter_timeout = transport::timer_ms(options.client.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS));
-        let (store, store_error) = Store::open(&choice, adapter_timeout);
-        let kind = match &store {
-            Store::Adapter(..) => StoreKind::Adapter { lock: store.adapter_lock().is_some() },
-            s if s.shared() => StoreKind::Shared,
-            _ => StoreKind::Private,
-        };
-        // Tabs tell each other through a BroadcastChannel; in Node one would only keep the
-        // process alive (processes share through the store and its lock instead).
-        let channel = if store.shared() && runtime() == Runtime::Browser { broadcast_channel(&key) } else { None };
-        let settings = Settings {
-            client: options.client.clone(),
-            grant: options.grant,
-            skew_secs: options.refresh_skew_seconds,
-            store: kind,
-            web_locks: web_locks().is_some(),
-            channel: channel.is_some(),
-        };
+        let clock = options.clock.clone().or_else(|| options.now.clone().map(js_clock));
+        let fetch = options.fetch.clone();
+        let Opened { client, machine, store, key, resource_origins, channel, .. } = open(options)?;
         let inner = Rc::new(Inner {
-            client: options.client,
+            client,
             key,
-            clock: options.clock.or_else(|| options.now.map(js_clock)),
-            fetch: options.fetch,
+            clock,
+            fetch,
             resource_origins,
             store: RefCell::new(store),
-            machine: RefCell::new(Machine::new(settings)),
+            machine: RefCell::new(machine),
             flight: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(1),
@@ -232,18 +269,8 @@ impl TokenManager {
             hooks: RefCell::new(Vec::new()),
         });
         let manager = TokenManager { inner };
-        // Synchronous stores are read now, so getTokens() works at once; adapters on first use.
-        let first = storage::read_now(&manager.inner.store.borrow(), &manager.inner.key);
-        manager.with_machine(|m| {
-            if let Some(e) = store_error {
-                m.storage_error(e);
-            }
-            match &first {
-                Some(Ok(text)) => m.opened(Ok(text.as_deref())),
-                Some(Err(why)) => m.opened(Err(why)),
-                None => {}
-            }
-        });
+        // What opening the store found (its failure, its first read) is told now.
+        manager.with_machine(|_| ());
         manager.subscribe_to_siblings();
         Ok(manager)
     }
