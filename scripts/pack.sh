@@ -10,7 +10,7 @@ echo "pack: $tarball, $(wc -c <"$out/$tarball") bytes, $(tar tzf "$out/$tarball"
 # A build that went wrong (or ran concurrently) must not pass as a package.
 listing=$(tar tzf "$out/$tarball")
 for f in pkg/node/oauth2_wasm.js pkg/node/oauth2_wasm_bg.wasm pkg/node/error.cjs pkg/node/driver.cjs pkg/web/oauth2_wasm.js \
-  pkg/web/oauth2_wasm_bg.wasm pkg/web/driver.js js/index.cjs js/index.mjs js/browser.mjs js/error.mjs js/index.d.ts bin/oauth2-wasm.mjs; do
+  pkg/web/oauth2_wasm_bg.wasm pkg/web/driver.js js/index.cjs js/index.mjs js/browser.mjs js/error.mjs js/index.d.ts js/redis-store.mjs js/redis-store.d.ts bin/oauth2-wasm.mjs; do
   grep -qx "package/$f" <<<"$listing" || { echo "pack: $f is missing from the tarball" >&2; exit 1; }
 done
 for target in node web; do

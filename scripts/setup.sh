@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs, idempotently, everything this project needs on a fresh machine:
 # the wasm32 target, the nightly toolchain and cargo-fuzz, wasm-pack, wasm-bindgen-cli at
-# the Cargo.lock version, Chromium and chromedriver, Firefox ESR and geckodriver, and the
-# npm dependencies.
+# the Cargo.lock version, Chromium and chromedriver, Firefox ESR and geckodriver, Redis (the
+# redis-store tests start their own servers on loopback), and the npm dependencies.
 # Skips whatever is already there; fails with a clear message when something cannot be had.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,11 +46,12 @@ if ! have wasm-pack; then
   cargo install -q wasm-pack || die "cargo install wasm-pack failed"
 fi
 
-# Browsers and drivers from Debian; geckodriver from crates.io.
+# Browsers and drivers, and Redis, from Debian; geckodriver from crates.io.
 apt_pkgs=()
 [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
 [ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
 [ -x /usr/bin/firefox-esr ] || apt_pkgs+=(firefox-esr)
+have redis-server || apt_pkgs+=(redis-server)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   have apt-get || die "apt-get is missing; install ${apt_pkgs[*]} by hand"
   say "installing ${apt_pkgs[*]} from Debian"

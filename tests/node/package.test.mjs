@@ -56,6 +56,7 @@ test("the tarball ships only what a user needs", () => {
   assert.deepEqual(named.sort(), [
     "README.md", "bin/oauth2-wasm.mjs", "js/browser.mjs", "js/error.mjs", "js/file-store.d.ts", "js/file-store.mjs",
     "js/index.cjs", "js/index.d.ts", "js/index.mjs", "js/node-http.cjs", "js/node-http.d.ts", "js/node-http.mjs",
+    "js/redis-store.d.ts", "js/redis-store.mjs",
     "package.json", "pkg/node/driver.cjs", "pkg/node/error.cjs", "pkg/node/oauth2_wasm.js", "pkg/node/oauth2_wasm_bg.wasm",
     "pkg/node/snippets/oauth2-wasm-<hash>/src/web/exchange.js",
     "pkg/web/driver.js", "pkg/web/oauth2_wasm.js", "pkg/web/oauth2_wasm_bg.wasm",

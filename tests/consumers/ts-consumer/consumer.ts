@@ -23,6 +23,7 @@ import {
   type TokenSet,
 } from "oauth2-wasm";
 import { fileStorage } from "oauth2-wasm/file-store";
+import { redisStorage, type RedisStorageOptions } from "oauth2-wasm/redis-store";
 
 // ---- ClientConfig: every option.
 const auth: ClientAuth = "basic";
@@ -169,9 +170,19 @@ const asyncStore: StorageAdapter = {
 };
 const fileStore: StorageAdapter = fileStorage("/tmp/tokens.json", { lockTimeoutMs: 1_000, staleLockMs: 5_000 });
 fileStorage("/tmp/tokens.json");
+declare const connectedRedisClient: object;
+const redisOptions: RedisStorageOptions = {
+  redis: connectedRedisClient,
+  prefix: "app:",
+  lockTtlMs: 10_000,
+  lockTimeoutMs: 35_000,
+  commandTimeoutMs: 2_000,
+};
+const redisStore: StorageAdapter = redisStorage(redisOptions);
+redisStorage({ redis: connectedRedisClient });
 
 // ---- TokenManager with every option, onChange, every method.
-const storages: TokenManagerOptions["storage"][] = ["local", "session", "memory", syncStore, asyncStore, fileStore];
+const storages: TokenManagerOptions["storage"][] = ["local", "session", "memory", syncStore, asyncStore, fileStore, redisStore];
 const managerOptions: TokenManagerOptions = {
   client,
   grant: { grantType: "client_credentials" },
