@@ -3,7 +3,7 @@
 // Prints one table (median, min–max, ratio to the baseline, target/notes); see README.md.
 //
 //   npm run bench                        (builds the package first)
-//   node bench/run.mjs [--rounds N] [--quick] [--json FILE] [--only size,cold,throughput,cpu,hot] [--no-browser]
+//   node bench/run.mjs [--rounds N] [--quick] [--json FILE] [--only size,cold,throughput,cpu,hot,fleet] [--no-browser]
 //                      [--wait-quiet SECONDS]
 //
 // It measures the package as built in pkg/ (scripts/build.sh) and never builds it.
@@ -16,6 +16,7 @@ import * as badgateway from "@badgateway/oauth2-client";
 import * as lib from "oauth2-wasm";
 import { chromiumRound } from "./browser.mjs";
 import { coldStart } from "./coldstart.mjs";
+import { cachedCall, fleetRound, startFleetBench } from "./fleet.mjs";
 import { setupHotPath, hotPathRound } from "./hot-path.mjs";
 import { CLIENT, calibrate, cpuCases, cpuOps, load, startServer } from "./request.mjs";
 import { OURS_FILES, bundleSizes } from "./size.mjs";
@@ -28,20 +29,20 @@ const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
 const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
 if (flag("--help") || flag("-h")) {
-  console.log("node bench/run.mjs [--rounds N] [--quick] [--json FILE] [--only size,cold,throughput,cpu,hot] [--no-browser] [--wait-quiet SECONDS]");
+  console.log("node bench/run.mjs [--rounds N] [--quick] [--json FILE] [--only size,cold,throughput,cpu,hot,fleet] [--no-browser] [--wait-quiet SECONDS]");
   process.exit(0);
 }
 const QUICK = flag("--quick");
 const ROUNDS = Number(opt("--rounds", QUICK ? 2 : 7));
-const SECTIONS = new Set(opt("--only", "size,cold,throughput,cpu,hot").split(","));
+const SECTIONS = new Set(opt("--only", "size,cold,throughput,cpu,hot,fleet").split(","));
 const BROWSER = !flag("--no-browser");
 const JSON_FILE = opt("--json");
 const WAIT_QUIET = Number(opt("--wait-quiet", 0)); // seconds to wait for a 1-minute load average < 0.5
 const P = QUICK
-  ? { c1: 200, c32: 600, err: 200, cpuMs: 20, hot: 20_000, coldPerRound: 1 }
-  : { c1: 1000, c32: 3000, err: 1000, cpuMs: 150, hot: 200_000, coldPerRound: 2 };
+  ? { c1: 200, c32: 600, err: 200, cpuMs: 20, hot: 20_000, coldPerRound: 1, fleetSeconds: 5, cached: 2_000 }
+  : { c1: 1000, c32: 3000, err: 1000, cpuMs: 150, hot: 200_000, coldPerRound: 2, fleetSeconds: 7, cached: 20_000 };
 if (!(ROUNDS >= 1)) throw new Error("--rounds must be a positive number");
-for (const s of SECTIONS) if (!["size", "cold", "throughput", "cpu", "hot"].includes(s)) throw new Error(`--only: unknown section ${s}`);
+for (const s of SECTIONS) if (!["size", "cold", "throughput", "cpu", "hot", "fleet"].includes(s)) throw new Error(`--only: unknown section ${s}`);
 
 if (WAIT_QUIET > 0) {
   const until = Date.now() + WAIT_QUIET * 1000;
@@ -156,6 +157,14 @@ if (SECTIONS.has("cpu")) {
   await calibrate(cases, P.cpuMs);
   for (const c of cases) extra.cpuIterations[`${c.step}|${c.lib}`] = c.iterations;
 }
+let fleetBench = null;
+if (SECTIONS.has("fleet")) {
+  try {
+    fleetBench = await startFleetBench();
+  } catch (err) {
+    adapterErrors.fleet = `no Redis (scripts/setup.sh installs redis-server): ${err.message.split("\n")[0]}`;
+  }
+}
 let hotCases = null;
 if (SECTIONS.has("hot")) hotCases = await setupHotPath(lib, badgateway, { warmup: P.hot / 4 });
 if (SECTIONS.has("cold")) {
@@ -226,6 +235,15 @@ for (let r = 0; r < ROUNDS; r++) {
   if (SECTIONS.has("hot")) {
     for (const [id, v] of Object.entries(await hotPathRound(hotCases, P.hot, rotate(Object.keys(hotCases), r)))) rec("hot.node", id, v);
   }
+  if (fleetBench) {
+    const fleet = await fleetRound(fleetBench, { seconds: P.fleetSeconds });
+    for (const [grant, f] of Object.entries(fleet)) {
+      rec(`fleet.${grant}`, "ours", f.perExpiry);
+      rec(`fleet.${grant}.expiries`, "ours", f.expiries);
+      if (f.failed || f.refused) note(`fleet.${grant}`, "ours", `round ${r}: ${f.failed} failed calls, ${f.refused} refused requests`);
+    }
+    for (const [id, us] of Object.entries(await cachedCall(fleetBench, P.cached))) rec("fleet.cached", id, us);
+  }
   if (BROWSER && (SECTIONS.has("cold") || SECTIONS.has("hot"))) {
     try {
       const out = await chromiumRound({
@@ -253,6 +271,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 extra.loadavg.push(loadavg()[0]);
 server.close();
+await fleetBench?.close();
 const pkgAfter = fingerprint();
 
 // ---- the table -----------------------------------------------------------------------------
@@ -264,6 +283,7 @@ const median = (xs) => {
 const num = (x, unit) => {
   if (x === undefined || Number.isNaN(x)) return "–";
   if (unit === "ms" || unit === "µs") return x.toFixed(1);
+  if (unit === "per") return x.toFixed(2);
   return Math.round(x).toLocaleString("en-US");
 };
 const ratioText = (x) => (x === undefined ? "" : `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`);
@@ -418,6 +438,18 @@ if (SECTIONS.has("hot")) {
       row(m, id, `${where}: ${LABEL[id]}`, "ops/s", { base: "plain", noteText: n });
     }
   }
+}
+
+// 6. fleet
+if (SECTIONS.has("fleet")) {
+  section("6. Fleet: 8 Node processes sharing one session on one Redis (oauth2-wasm/redis-store)");
+  if (adapterErrors.fleet) rows.push(["(fleet)", "–", "", "", adapterErrors.fleet]);
+  for (const [grant, label] of [["password", "rotating refresh token"], ["client_credentials", "client_credentials"]]) {
+    const m = med(`fleet.${grant}`, "ours");
+    row(`fleet.${grant}`, "ours", `token requests per expiry, ${label}`, "per", { base: "ours", noteText: m === undefined ? [] : [`target = 1: ${ok(m === 1)}`, `${get(`fleet.${grant}.expiries`, "ours").join(", ")} expiries in the rounds' ${P.fleetSeconds} s runs`] });
+  }
+  row("fleet.cached", "redis", "cached getAccessToken(), Redis store (µs/call)", "µs", { base: "memory" });
+  row("fleet.cached", "memory", "cached getAccessToken(), memory store (µs/call)", "µs", { base: "memory" });
 }
 
 const seconds = (performance.now() - runStart) / 1000;
