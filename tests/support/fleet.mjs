@@ -20,8 +20,9 @@ export async function tokenServer({ lifetime = 2, graceMs = 0, hold = () => null
   let latest = null;
   let previous = null; // { token, until }
   const issued = new Set();
-  const log = []; // { at, grant, pid, ok, token? }
+  const log = []; // { at (when the request arrived), grant, pid, ok, token?, presented? }
   const server = createServer(async (req, res) => {
+    const arrived = Date.now();
     let body = "";
     for await (const chunk of req) body += chunk;
     const p = Object.fromEntries(new URLSearchParams(body));
@@ -30,7 +31,7 @@ export async function tokenServer({ lifetime = 2, graceMs = 0, hold = () => null
     const waitFor = hold(request);
     if (waitFor) await waitFor;
     if (!res.socket || res.socket.destroyed) {
-      log.push({ at: Date.now(), grant: p.grant_type, pid, ok: false, dropped: true });
+      log.push({ at: arrived, grant: p.grant_type, pid, ok: false, dropped: true });
       return;
     }
     const answer = (status, json) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
@@ -40,7 +41,7 @@ export async function tokenServer({ lifetime = 2, graceMs = 0, hold = () => null
     if (p.grant_type === "refresh_token") {
       const ok = p.refresh_token === latest || (previous && p.refresh_token === previous.token && now < previous.until);
       if (!ok) {
-        log.push({ at: now, grant: p.grant_type, pid, ok: false, reused: issued.has(p.refresh_token) });
+        log.push({ at: arrived, grant: p.grant_type, pid, ok: false, reused: issued.has(p.refresh_token) });
         return answer(400, { error: "invalid_grant", error_description: "refresh token is not current" });
       }
     } else if (p.grant_type === "password") {
@@ -55,7 +56,7 @@ export async function tokenServer({ lifetime = 2, graceMs = 0, hold = () => null
       latest = json.refresh_token = `RT-${n}`;
       issued.add(latest);
     }
-    log.push({ at: now, grant: p.grant_type, pid, ok: true, token: json.access_token, presented: p.refresh_token });
+    log.push({ at: arrived, grant: p.grant_type, pid, ok: true, token: json.access_token, presented: p.refresh_token });
     answer(200, json);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
