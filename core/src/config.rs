@@ -54,6 +54,16 @@ pub enum ClientId {
     Number(u64),
 }
 
+impl ClientId {
+    /// The identifier as text (a number as its digits).
+    pub fn text(&self) -> String {
+        match self {
+            ClientId::Text(s) => s.clone(),
+            ClientId::Number(n) => super::text::digits(*n),
+        }
+    }
+}
+
 impl From<&str> for ClientId {
     fn from(s: &str) -> Self {
         ClientId::Text(s.to_owned())
@@ -120,6 +130,14 @@ pub struct ClientConfig {
     /// The token endpoint: an absolute `https` URL (`http` only for loopback hosts unless
     /// `allow_insecure_http`).
     pub token_endpoint: String,
+    /// The authorization endpoint (RFC 6749 §3.1), for
+    /// [`crate::authorization::build_authorization_url_with`]: checked like `token_endpoint`.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub authorization_endpoint: Option<String>,
+    /// The authorization server's issuer identifier (RFC 8414 §2), which a callback's `iss`
+    /// must equal (RFC 9207).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub issuer: Option<String>,
     /// The revocation endpoint (RFC 7009), for [`crate::request::build_revocation_request_with`]:
     /// an absolute URL, checked like `token_endpoint`.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
@@ -202,6 +220,8 @@ impl ClientConfig {
             return Err(OAuthError::config("client", "must be an object with at least tokenEndpoint"));
         }
         let mut c = ClientConfig::new(opt_string(v, "tokenEndpoint")?.unwrap_or_default());
+        c.authorization_endpoint = opt_string(v, "authorizationEndpoint")?;
+        c.issuer = opt_string(v, "issuer")?;
         c.revocation_endpoint = opt_string(v, "revocationEndpoint")?;
         c.introspection_endpoint = opt_string(v, "introspectionEndpoint")?;
         c.client_id =
@@ -261,6 +281,8 @@ impl core::fmt::Debug for ClientConfig {
         let param_names: Vec<&str> = self.extra_params.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("ClientConfig")
             .field("token_endpoint", &self.token_endpoint)
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("issuer", &self.issuer)
             .field("revocation_endpoint", &self.revocation_endpoint)
             .field("introspection_endpoint", &self.introspection_endpoint)
             .field("client_id", &self.client_id)
@@ -338,6 +360,18 @@ pub fn string_pairs(map: Option<&Value>, key: &str) -> Result<Vec<(String, Strin
 pub struct ClientConfigBuilder(ClientConfig);
 
 impl ClientConfigBuilder {
+    /// The authorization endpoint (RFC 6749 §3.1).
+    pub fn authorization_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.0.authorization_endpoint = Some(url.into());
+        self
+    }
+
+    /// The issuer identifier (RFC 8414), checked against a callback's `iss` (RFC 9207).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.0.issuer = Some(issuer.into());
+        self
+    }
+
     /// The revocation endpoint (RFC 7009).
     pub fn revocation_endpoint(mut self, url: impl Into<String>) -> Self {
         self.0.revocation_endpoint = Some(url.into());

@@ -119,16 +119,12 @@ pub fn push_json_string(out: &mut String, s: &str) {
 /// Standard base64 with padding (RFC 4648 §4), over bytes: never over a JS string, so
 /// non-Latin-1 credentials cannot break it the way `btoa` does.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |i: u32| ALPHABET.get((i & 63) as usize).copied().unwrap_or(b'=') as char;
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = |i: usize| chunk.get(i).copied().unwrap_or(0) as u32;
-        let n = (b(0) << 16) | (b(1) << 8) | b(2);
-        out.push(sym(n >> 18));
-        out.push(sym(n >> 12));
-        out.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
-        out.push(if chunk.len() > 2 { sym(n) } else { '=' });
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// base64url without padding (RFC 4648 §5, as RFC 7636 and JOSE use it).
+pub fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

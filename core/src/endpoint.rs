@@ -24,6 +24,10 @@ pub struct UrlParts {
     pub has_fragment: bool,
     /// The origin as WHATWG serializes it (`https://api.example:8443`); `null` when opaque.
     pub origin: String,
+    /// The path as WHATWG serializes it (`/callback`).
+    pub path: String,
+    /// The query without its `?`; `None` when there is none or it is empty.
+    pub query: Option<String>,
 }
 
 /// A WHATWG URL parser (<https://url.spec.whatwg.org/#concept-url-parser>), without a base.
@@ -54,6 +58,8 @@ impl UrlParser for WhatwgUrl {
             has_credentials: !url.username().is_empty() || url.password().is_some(),
             has_fragment: url.fragment().is_some(),
             origin: url.origin().ascii_serialization(),
+            path: url.path().to_owned(),
+            query: url.query().filter(|q| !q.is_empty()).map(str::to_owned),
         })
     }
 }

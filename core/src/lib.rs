@@ -31,6 +31,7 @@ mod prelude {
     pub use alloc::vec::Vec;
 }
 
+pub mod authorization;
 pub mod config;
 pub mod encode;
 pub mod endpoint;
@@ -50,6 +51,7 @@ pub mod sync;
 pub mod text;
 pub mod transport;
 
+pub use authorization::{AuthorizationRequest, AuthorizationResponse, CallbackCheck};
 pub use config::{BasicEncoding, BodyEncoding, ClientAuth, ClientConfig, ClientConfigBuilder, ClientId, Secret};
 pub use endpoint::{UrlParser, UrlParts};
 pub use error::{ErrorCode, ErrorKind, OAuthError};
@@ -58,6 +60,24 @@ pub use introspection::Introspection;
 pub use json::Value;
 #[cfg(feature = "url")]
 pub use request::{build_introspection_request, build_revocation_request, build_token_request};
+
+/// [`authorization::build_authorization_url_with`] the `url` crate's WHATWG parser.
+#[cfg(feature = "url")]
+pub fn build_authorization_url(
+    client: &ClientConfig,
+    request: &AuthorizationRequest,
+) -> Result<alloc::string::String, OAuthError> {
+    authorization::build_authorization_url_with(client, request, &endpoint::WhatwgUrl)
+}
+
+/// [`authorization::parse_authorization_response_with`] the `url` crate's WHATWG parser.
+#[cfg(feature = "url")]
+pub fn parse_authorization_response(
+    callback: &str,
+    check: &CallbackCheck,
+) -> Result<AuthorizationResponse, OAuthError> {
+    authorization::parse_authorization_response_with(callback, check, &endpoint::WhatwgUrl)
+}
 pub use request::{
     build_introspection_request_with, build_revocation_request_with, build_token_request_with, TokenRequest,
 };

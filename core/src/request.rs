@@ -344,7 +344,7 @@ fn push_scope<'a>(scope: Option<&'a str>, params: &mut Vec<Param<'a>>) -> Result
 }
 
 /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.
-fn check_code_verifier(v: &str) -> Result<(), OAuthError> {
+pub(crate) fn check_code_verifier(v: &str) -> Result<(), OAuthError> {
     let ok = (43..=128).contains(&v.len())
         && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
     if ok {

@@ -7,7 +7,7 @@ use super::encode::JsonObject;
 use super::error::{ErrorKind, OAuthError};
 use super::json::{self, Value};
 use super::response::TokenSet;
-use super::text::{cat, digits};
+use super::text::cat;
 use crate::prelude::*;
 
 /// The record format this library writes. Records with a higher `v` (another tab running a
@@ -93,11 +93,7 @@ pub fn storage_key(client: &ClientConfig) -> String {
 
 /// The client id as stored in the record (a number as its digits).
 fn client_id_text(client: &ClientConfig) -> String {
-    match &client.client_id {
-        Some(ClientId::Text(s)) => s.clone(),
-        Some(ClientId::Number(n)) => digits(*n),
-        None => String::new(),
-    }
+    client.client_id.as_ref().map(ClientId::text).unwrap_or_default()
 }
 
 /// Encodes a record for storage.

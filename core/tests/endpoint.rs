@@ -60,6 +60,8 @@ fn the_decision_reads_the_parse_not_the_text() {
             has_credentials: false,
             has_fragment: false,
             origin: "http://evil.example".into(),
+            path: "/token".into(),
+            query: None,
         })
     };
     assert!(check("tokenEndpoint", "http://localhost/token", &elsewhere, false).is_err());
@@ -102,7 +104,9 @@ fn the_host_parser_is_whatwg() {
             host: "evil.example".into(),
             has_credentials: true,
             has_fragment: true,
-            origin: "http://evil.example".into()
+            origin: "http://evil.example".into(),
+            path: "/x.localhost/".into(),
+            query: None,
         }
     );
 }

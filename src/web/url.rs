@@ -20,6 +20,8 @@ impl UrlParser for RuntimeUrl {
             // `hash` is "" for an empty fragment too; the serialization keeps its "#".
             has_fragment: url.href().contains('#'),
             origin: url.origin(),
+            path: url.pathname(),
+            query: url.search().strip_prefix('?').filter(|q| !q.is_empty()).map(str::to_owned),
         })
     }
 }
