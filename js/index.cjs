@@ -16,5 +16,10 @@ module.exports = {
   revokeToken,
   buildIntrospectionRequest: wasm.buildIntrospectionRequest,
   introspectToken,
+  generateCodeVerifier: wasm.generateCodeVerifier,
+  generateState: wasm.generateState,
+  codeChallengeS256: wasm.codeChallengeS256,
+  buildAuthorizationUrl: wasm.buildAuthorizationUrl,
+  parseAuthorizationResponse: wasm.parseAuthorizationResponse,
   OAuthError,
 };

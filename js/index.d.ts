@@ -7,6 +7,10 @@ export type ClientAuth = "basic" | "body" | "none";
 export interface ClientConfig {
   /** Absolute https URL; http only for loopback hosts unless `allowInsecureHttp`. */
   tokenEndpoint: string;
+  /** The authorization endpoint (RFC 6749 §3.1), for buildAuthorizationUrl; checked like tokenEndpoint. */
+  authorizationEndpoint?: string;
+  /** The server's issuer identifier (RFC 8414), which a callback's `iss` must equal (RFC 9207). */
+  issuer?: string;
   /** The RFC 7009 revocation endpoint, for revokeToken and buildRevocationRequest; checked like tokenEndpoint. */
   revocationEndpoint?: string;
   /** The RFC 7662 introspection endpoint, for introspectToken and buildIntrospectionRequest. */
@@ -166,6 +170,69 @@ export interface RequestOptions {
  * "timeout", "aborted", "http", "oauth" or "invalid_response".
  */
 export function requestToken(client: ClientConfig, grant: Grant, options?: RequestOptions): Promise<TokenSet>;
+
+/** A fresh PKCE code verifier: the base64url of 32 bytes from crypto.getRandomValues (43 characters). */
+export function generateCodeVerifier(): string;
+
+/** A fresh `state` for an authorization request: 43 characters, as the verifier. */
+export function generateState(): string;
+
+/**
+ * RFC 7636 S256: BASE64URL(SHA-256(verifier)). Synchronous, with no crypto.subtle, so it works
+ * on plain-http development hosts. Throws OAuthError (kind "config", field "codeVerifier") for a
+ * verifier that is not 43–128 characters of A-Z a-z 0-9 - . _ ~.
+ */
+export function codeChallengeS256(verifier: string): string;
+
+/** Options of {@link buildAuthorizationUrl}. */
+export interface AuthorizationUrlOptions {
+  redirectUri: string;
+  /** Space-separated. */
+  scope?: string;
+  /** From generateState(); checked on the callback. */
+  state: string;
+  /** codeChallengeS256(verifier). */
+  codeChallenge: string;
+  /** Only "S256" (RFC 9700: plain is not used). */
+  codeChallengeMethod?: "S256";
+  /** OpenID Connect's nonce. */
+  nonce?: string;
+  /** More parameters (prompt, login_hint, audience …); they may not set the ones above again. */
+  extraParams?: Record<string, string>;
+}
+
+/**
+ * The URL to send the browser to: the client's authorizationEndpoint (its own query kept) with
+ * response_type=code, client_id, redirect_uri, scope, state, code_challenge,
+ * code_challenge_method=S256, nonce and extraParams. Pure; throws OAuthError (kind "config").
+ */
+export function buildAuthorizationUrl(client: ClientConfig, options: AuthorizationUrlOptions): string;
+
+/** What a callback is checked against. */
+export interface AuthorizationResponseChecks {
+  /** The state sent in the authorization request. */
+  state: string;
+  /** When given, a callback `iss` parameter must equal it (RFC 9207). */
+  issuer?: string;
+  /** When given, the callback must arrive at this URL (origin and path). */
+  redirectUri?: string;
+}
+
+/** A successful callback. */
+export interface AuthorizationResponse {
+  /** The authorization code: exchange it once, with grant "authorization_code" and the verifier. */
+  code: string;
+  state: string;
+  iss?: string;
+}
+
+/**
+ * Reads and checks the callback URL. Throws OAuthError: kind "invalid_response" for an `iss`
+ * other than `issuer`, a missing or different `state`, a repeated parameter or no `code` (the
+ * message names it); kind "oauth" with error, errorDescription and errorUri for the server's
+ * error (no status).
+ */
+export function parseAuthorizationResponse(url: string | URL, checks: AuthorizationResponseChecks): AuthorizationResponse;
 
 /** Options of {@link buildRevocationRequest} and {@link revokeToken}. */
 export interface RevocationOptions {

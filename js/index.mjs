@@ -11,5 +11,10 @@ export const {
   revokeToken,
   buildIntrospectionRequest,
   introspectToken,
+  generateCodeVerifier,
+  generateState,
+  codeChallengeS256,
+  buildAuthorizationUrl,
+  parseAuthorizationResponse,
 } = lib;
 export default lib;

@@ -115,6 +115,10 @@ pub mod web;
 pub use oauth2_wasm_core as pure;
 
 #[cfg(target_arch = "wasm32")]
+pub use crate::web::authorization::{
+    build_authorization_url, generate_code_verifier, generate_state, parse_authorization_response,
+};
+#[cfg(target_arch = "wasm32")]
 pub use crate::web::fetch::{introspect_token, request_token, revoke_token, RequestOptions};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::manager::{ChangeEvent, ChangeReason, Clock, ManagerOptions, TokenManager};
@@ -122,6 +126,9 @@ pub use crate::web::manager::{ChangeEvent, ChangeReason, Clock, ManagerOptions, 
 pub use crate::web::storage::{StorageChoice, TokenStorage};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::url::{build_introspection_request, build_revocation_request, build_token_request};
+pub use oauth2_wasm_core::authorization::code_challenge_s256;
+#[cfg(not(target_arch = "wasm32"))]
+pub use oauth2_wasm_core::{build_authorization_url, parse_authorization_response};
 #[cfg(not(target_arch = "wasm32"))]
 pub use oauth2_wasm_core::{build_introspection_request, build_revocation_request, build_token_request};
 pub use oauth2_wasm_core::{
@@ -130,3 +137,4 @@ pub use oauth2_wasm_core::{
     Quirk, ResourceOwner, ResponseContext, Secret, TokenRequest, TokenSet, Value, DEFAULT_TIMEOUT_MS,
     MAX_RESPONSE_BYTES,
 };
+pub use oauth2_wasm_core::{AuthorizationRequest, AuthorizationResponse, CallbackCheck};

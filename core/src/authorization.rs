@@ -4,10 +4,11 @@
 //! and parses URLs (the runtime's WHATWG `URL`, the `url` crate on the host); every
 //! decision is made here.
 
-use super::config::{ClientConfig, Secret};
+use super::config::{opt_string, string_map, ClientConfig, Secret};
 use super::encode::{base64url, push_form};
 use super::endpoint::{self, UrlParser};
 use super::error::{ErrorKind, OAuthError};
+use super::json::Value;
 use super::text::cat;
 use crate::prelude::*;
 use sha2::{Digest, Sha256};
@@ -61,6 +62,25 @@ impl AuthorizationRequest {
             ..Self::default()
         }
     }
+
+    /// Reads the JavaScript API's options (`{ redirectUri, scope?, state, codeChallenge,
+    /// codeChallengeMethod?, nonce?, extraParams? }`); type errors name the field.
+    pub fn from_value(v: &Value) -> Result<Self, OAuthError> {
+        Ok(AuthorizationRequest {
+            redirect_uri: required(v, "redirectUri")?,
+            scope: opt_string(v, "scope")?,
+            state: required(v, "state")?,
+            code_challenge: required(v, "codeChallenge")?,
+            code_challenge_method: opt_string(v, "codeChallengeMethod")?,
+            nonce: opt_string(v, "nonce")?,
+            extra_params: string_map(v, "extraParams")?,
+        })
+    }
+}
+
+/// The string member `key`, which must be there.
+fn required(v: &Value, key: &str) -> Result<String, OAuthError> {
+    opt_string(v, key)?.ok_or_else(|| OAuthError::config(key, "is required"))
 }
 
 /// The parameters this library sets; `extra_params` may not set them again.
@@ -188,6 +208,15 @@ impl CallbackCheck {
     /// Checks against `state` only.
     pub fn new(state: impl Into<String>) -> Self {
         CallbackCheck { state: state.into(), ..Self::default() }
+    }
+
+    /// Reads the JavaScript API's options (`{ state, issuer?, redirectUri? }`).
+    pub fn from_value(v: &Value) -> Result<Self, OAuthError> {
+        Ok(CallbackCheck {
+            state: required(v, "state")?,
+            issuer: opt_string(v, "issuer")?,
+            redirect_uri: opt_string(v, "redirectUri")?,
+        })
     }
 }
 

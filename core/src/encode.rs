@@ -119,12 +119,31 @@ pub fn push_json_string(out: &mut String, s: &str) {
 /// Standard base64 with padding (RFC 4648 §4), over bytes: never over a JS string, so
 /// non-Latin-1 credentials cannot break it the way `btoa` does.
 pub fn base64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    encode64(bytes, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", Some('='))
 }
 
 /// base64url without padding (RFC 4648 §5, as RFC 7636 and JOSE use it).
 pub fn base64url(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    encode64(bytes, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", None)
+}
+
+// Hand-written rather than the `base64` crate: measured on 2026-12-03, the crate's engines
+// added 5,404 B to the npm wasm (2,229 B gzip) for these two encodings; this is 359 B.
+fn encode64(bytes: &[u8], alphabet: &[u8; 64], pad: Option<char>) -> String {
+    let sym = |i: u32| alphabet.get((i & 63) as usize).copied().unwrap_or(b'=') as char;
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| chunk.get(i).copied().unwrap_or(0) as u32;
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        for (needed, shift) in [(2, 6), (3, 0)] {
+            if chunk.len() >= needed {
+                out.push(sym(n >> shift));
+            } else if let Some(p) = pad {
+                out.push(p);
+            }
+        }
+    }
+    out
 }

@@ -37,6 +37,7 @@ fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
     ::core::arch::wasm32::unreachable()
 }
 
+mod authorization;
 mod error;
 mod machine;
 #[cfg(feature = "rust-driver")]

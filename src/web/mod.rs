@@ -1,5 +1,6 @@
 //! The wasm side of the Rust API: what the core needs from the JavaScript platform.
 
+pub mod authorization;
 pub mod convert;
 pub mod fetch;
 pub mod json;

@@ -57,6 +57,26 @@ function closer(server) {
   });
 }
 
+const SPA_CLIENT_ID = 'oauth2-wasm-spa';
+
+/** The user logs in as `accountId` and consents to every scope asked for, without a form. */
+async function interact(provider, accountId, req, res) {
+  try {
+    const { prompt, params, grantId } = await provider.interactionDetails(req, res);
+    let result;
+    if (prompt.name === 'login') {
+      result = { login: { accountId } };
+    } else {
+      const grant = grantId ? await provider.Grant.find(grantId) : new provider.Grant({ accountId, clientId: params.client_id });
+      if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
+      result = { consent: { grantId: await grant.save() } };
+    }
+    await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+  } catch (err) {
+    res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err));
+  }
+}
+
 export async function startOidcProvider() {
   const clientId = 'oauth2-wasm-test';
   const clientSecret = randomBytes(24).toString('hex'); // hex: no Basic-auth escaping issues
@@ -71,6 +91,15 @@ export async function startOidcProvider() {
     .privateKey.export({ format: 'jwk' });
   const provider = await quietly(() => new Provider(issuer, {
     clients: [{
+      // A browser app (public client, PKCE) for the authorization-code flow; "native" lets a
+      // loopback redirect URI take any port (RFC 8252 §7.3), as test pages have.
+      client_id: SPA_CLIENT_ID,
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+    }, {
       client_id: clientId,
       client_secret: clientSecret,
       // client_secret_post is accepted too: oidc-provider treats the two as one family.
@@ -80,6 +109,9 @@ export async function startOidcProvider() {
       redirect_uris: [],
     }],
     jwks: { keys: [{ ...signingKey, kid: 'test', use: 'sig', alg: 'RS256' }] },
+    // Logins and consents are given at once, for the test account (see the interaction
+    // handler below): the flow's redirects are real, the user is not.
+    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: (ctx, sub) => (sub === accountId ? { accountId, claims: () => ({ sub }) } : undefined),
     features: {
       clientCredentials: { enabled: true },
@@ -105,7 +137,11 @@ export async function startOidcProvider() {
       Session: 14 * 24 * 3600,
     },
   }));
-  server.on('request', withCors(provider.callback()));
+  const callback = provider.callback();
+  server.on('request', withCors((req, res) => {
+    if (req.url.startsWith('/interaction/')) return interact(provider, accountId, req, res);
+    callback(req, res);
+  }));
 
   return {
     issuer,
@@ -114,6 +150,8 @@ export async function startOidcProvider() {
     introspectionEndpoint: `${issuer}/token/introspection`,
     clientId,
     clientSecret,
+    spaClientId: SPA_CLIENT_ID,
+    authorizationEndpoint: `${issuer}/auth`,
     // Stands in for a completed login + consent: a grant for our account and
     // a refresh token bound to it, exactly what the code flow would persist.
     async mintRefreshToken({ scope = 'offline_access' } = {}) {
