@@ -208,6 +208,18 @@ export interface AuthorizationUrlOptions {
  */
 export function buildAuthorizationUrl(client: ClientConfig, options: AuthorizationUrlOptions): string;
 
+/** Options of {@link TokenManager.authorize}. */
+export interface AuthorizeOptions {
+  /** The page that calls handleCallback(). */
+  redirectUri: string;
+  /** Space-separated. */
+  scope?: string;
+  /** OpenID Connect's nonce. */
+  nonce?: string;
+  /** More parameters (prompt, login_hint, audience …). */
+  extraParams?: Record<string, string>;
+}
+
 /** What a callback is checked against. */
 export interface AuthorizationResponseChecks {
   /** The state sent in the authorization request. */
@@ -333,6 +345,21 @@ export class TokenManager {
   constructor(options: TokenManagerOptions);
   /** Requests tokens with `grant`, stores and returns them. */
   login(grant: Grant): Promise<TokenSet>;
+  /**
+   * Starts the authorization-code flow with PKCE: a fresh verifier and state, kept with the
+   * redirect URI in this tab's sessionStorage (memory where there is none; never
+   * localStorage) for at most 10 minutes. Resolves with the URL to send the browser to
+   * (the client needs authorizationEndpoint and clientId). Rejects with OAuthError "config".
+   */
+  authorize(options: AuthorizeOptions): Promise<string>;
+  /**
+   * Finishes the flow authorize() started, once: checks the callback (state, the client's
+   * issuer against iss, the redirect URI), exchanges the code with the verifier and stores the
+   * session as login() does. Rejects with OAuthError: "invalid_response" (no authorization under
+   * way, expired, forged state, iss, no code), "oauth" (the server's error in the callback, or
+   * at the token endpoint), and the kinds of login().
+   */
+  handleCallback(url?: string | URL): Promise<TokenSet>;
   /** A valid access token: cached, refreshed or re-acquired; one request for all concurrent callers (and tabs). */
   getAccessToken(): Promise<string>;
   /** The stored tokens, or null; no network, no storage access. */

@@ -45,6 +45,17 @@ function within(p, ms) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** This tab's sessionStorage, when there is one that works (never localStorage: DESIGN §2b). */
+function tabStorage() {
+  try {
+    const s = globalThis.sessionStorage;
+    s?.getItem("");
+    return s ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a request can be sent a second time: no body, or one that is not a one-shot stream. */
 function replayable(init) {
   const body = prop(init, "body");
@@ -100,6 +111,8 @@ export function makeApi(wasm) {
     /** Tasks under way; free() lets go of the wasm once they have answered. */
     #running = 0;
     #freed = false;
+    /** The authorization under way, where the tab has no sessionStorage. */
+    #transaction;
 
     constructor(options) {
       const m = (this.#m = new wasm.Machine(options));
@@ -116,6 +129,30 @@ export function makeApi(wasm) {
 
     login(grant) {
       return this.#run(LOGIN, grant);
+    }
+
+    /** The authorization URL to visit; the transaction stays in this tab's sessionStorage. */
+    async authorize(options) {
+      const [url, key, text] = this.#m.authorize(options, this.#time());
+      this.#transaction = text;
+      try {
+        tabStorage()?.setItem(key, text);
+      } catch {} // kept in memory only: a callback handled by this page still works
+      return url;
+    }
+
+    /** Exchanges the callback's code (once): the new session, stored as login() stores it. */
+    async handleCallback(url = globalThis.location?.href) {
+      const key = this.#m.transactionKey();
+      // Taken out before the exchange: a callback is handled once.
+      let text = this.#transaction ?? null;
+      this.#transaction = undefined;
+      try {
+        const session = tabStorage();
+        text = session?.getItem(key) ?? text;
+        session?.removeItem(key);
+      } catch {}
+      return this.#drive(this.#m.startCallback(text, url, this.#time()));
     }
 
     getAccessToken() {

@@ -127,6 +127,7 @@ pub use crate::web::storage::{StorageChoice, TokenStorage};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::url::{build_introspection_request, build_revocation_request, build_token_request};
 pub use oauth2_wasm_core::authorization::code_challenge_s256;
+pub use oauth2_wasm_core::authorization::{AuthorizeOptions, Transaction};
 #[cfg(not(target_arch = "wasm32"))]
 pub use oauth2_wasm_core::{build_authorization_url, parse_authorization_response};
 #[cfg(not(target_arch = "wasm32"))]

@@ -327,3 +327,158 @@ pub fn parse_authorization_response_with(
 fn invalid(message: &str) -> OAuthError {
     OAuthError::new(ErrorKind::InvalidResponse, message)
 }
+
+/// How long an authorization started by `authorize()` waits for its callback: 10 minutes.
+pub const TRANSACTION_MS: u64 = 10 * 60 * 1000;
+/// `kind` of a stored transaction.
+const TRANSACTION_KIND: &str = "oauth2-wasm/authorization";
+
+/// What `manager.authorize()` asks for besides the client (DESIGN §2b).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct AuthorizeOptions {
+    /// `redirect_uri`: the page that calls `handleCallback()`.
+    pub redirect_uri: String,
+    /// `scope`, space-separated.
+    pub scope: Option<String>,
+    /// OpenID Connect's `nonce`.
+    pub nonce: Option<String>,
+    /// More parameters (`prompt`, `login_hint` …).
+    pub extra_params: Vec<(String, String)>,
+}
+
+impl AuthorizeOptions {
+    /// Options for `redirect_uri`.
+    pub fn new(redirect_uri: impl Into<String>) -> Self {
+        AuthorizeOptions { redirect_uri: redirect_uri.into(), ..Self::default() }
+    }
+
+    /// Reads the JavaScript API's options (`{ redirectUri, scope?, nonce?, extraParams? }`).
+    pub fn from_value(v: &Value) -> Result<Self, OAuthError> {
+        if !matches!(v, Value::Object(_)) {
+            return Err(OAuthError::config("options", "must be an object with at least redirectUri"));
+        }
+        Ok(AuthorizeOptions {
+            redirect_uri: required(v, "redirectUri")?,
+            scope: opt_string(v, "scope")?,
+            nonce: opt_string(v, "nonce")?,
+            extra_params: string_map(v, "extraParams")?,
+        })
+    }
+}
+
+/// An authorization under way: what the callback is checked against and the code is
+/// exchanged with. Kept in `sessionStorage` (the tab's own; memory where there is none),
+/// never `localStorage`; used once; at most [`TRANSACTION_MS`] old.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Transaction {
+    /// The `state` sent.
+    pub state: String,
+    /// The PKCE code verifier.
+    pub verifier: Secret,
+    /// The `redirect_uri` sent (the exchange must name it again, RFC 6749 §4.1.3).
+    pub redirect_uri: String,
+    /// When it started (ms since the epoch).
+    pub started_at: u64,
+}
+
+impl Transaction {
+    /// The stored form.
+    pub fn encode(&self) -> String {
+        let mut out = super::encode::JsonObject::new();
+        out.string("kind", TRANSACTION_KIND)
+            .string("state", &self.state)
+            .string("verifier", self.verifier.expose())
+            .string("redirectUri", &self.redirect_uri)
+            .number("startedAt", self.started_at);
+        out.finish()
+    }
+
+    /// The transaction stored as `text` (`None`: nothing was stored), if it is still good at
+    /// `now`; else an `invalid_response` error saying why there is none.
+    pub fn decode(text: Option<&str>, now: u64) -> Result<Transaction, OAuthError> {
+        let none = || {
+            invalid(
+                "no authorization is under way in this tab: the callback came without authorize(), \
+                 was handled already, or arrived in another tab or browser",
+            )
+        };
+        let v = super::json::parse(text.ok_or_else(none)?).ok_or_else(none)?;
+        let text_of = |key: &str| match v.field(key) {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let started_at = match v.field("startedAt") {
+            Some(&Value::Number(n)) => super::config::whole_number(n),
+            _ => None,
+        };
+        let (Some(TRANSACTION_KIND), Some(state), Some(verifier), Some(redirect_uri), Some(started_at)) =
+            (text_of("kind").as_deref(), text_of("state"), text_of("verifier"), text_of("redirectUri"), started_at)
+        else {
+            return Err(none());
+        };
+        if now.saturating_sub(started_at) > TRANSACTION_MS {
+            return Err(invalid("the authorization expired: it was started more than 10 minutes ago; start again"));
+        }
+        Ok(Transaction { state, verifier: Secret::new(verifier), redirect_uri, started_at })
+    }
+}
+
+/// Where a manager keeps its transaction, beside its storage key.
+pub fn transaction_key(storage_key: &str) -> String {
+    cat(&[storage_key, "#authorization"])
+}
+
+/// `manager.authorize()`: a transaction (verifier and state from the two sets of random
+/// bytes, started at `now`) and the URL to visit, with the S256 challenge.
+pub fn authorize_with(
+    client: &ClientConfig,
+    options: &AuthorizeOptions,
+    random: (&[u8; RANDOM_BYTES], &[u8; RANDOM_BYTES]),
+    now: u64,
+    urls: &dyn UrlParser,
+) -> Result<(Transaction, String), OAuthError> {
+    let verifier = random_text(random.0);
+    let transaction = Transaction {
+        state: random_text(random.1),
+        verifier: Secret::new(verifier),
+        redirect_uri: options.redirect_uri.clone(),
+        started_at: now,
+    };
+    let request = AuthorizationRequest {
+        redirect_uri: options.redirect_uri.clone(),
+        scope: options.scope.clone(),
+        state: transaction.state.clone(),
+        code_challenge: code_challenge_s256(transaction.verifier.expose())?,
+        code_challenge_method: None,
+        nonce: options.nonce.clone(),
+        extra_params: options.extra_params.clone(),
+    };
+    let url = build_authorization_url_with(client, &request, urls)?;
+    Ok((transaction, url))
+}
+
+/// `manager.handleCallback()`: the `authorization_code` grant for `callback`, checked
+/// against the transaction that was stored (`stored`, already removed: it is used once) —
+/// its state, the client's `issuer` (RFC 9207), its redirect URI.
+pub fn callback_grant_with(
+    client: &ClientConfig,
+    stored: Option<&str>,
+    callback: &str,
+    now: u64,
+    urls: &dyn UrlParser,
+) -> Result<super::grant::Grant, OAuthError> {
+    let transaction = Transaction::decode(stored, now)?;
+    let check = CallbackCheck {
+        state: transaction.state,
+        issuer: client.issuer.clone(),
+        redirect_uri: Some(transaction.redirect_uri.clone()),
+    };
+    let response = parse_authorization_response_with(callback, &check, urls)?;
+    Ok(super::grant::Grant::AuthorizationCode {
+        code: response.code,
+        redirect_uri: Some(transaction.redirect_uri),
+        code_verifier: Some(transaction.verifier),
+    })
+}

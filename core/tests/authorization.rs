@@ -146,3 +146,67 @@ fn forged_and_failed_callbacks_are_refused_with_the_parameter_named() {
     assert_eq!(e.kind, ErrorKind::InvalidResponse);
     assert_eq!(err("not a url").kind, ErrorKind::Config);
 }
+
+mod transaction {
+    use super::*;
+    use oauth2_wasm_core::authorization::{
+        authorize_with, callback_grant_with, AuthorizeOptions, Transaction, TRANSACTION_MS,
+    };
+    use oauth2_wasm_core::endpoint::WhatwgUrl;
+    use oauth2_wasm_core::Grant;
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    fn start() -> (Transaction, String) {
+        let mut options = AuthorizeOptions::new("https://app.example/callback");
+        options.scope = Some("openid".into());
+        let mut c = client();
+        c.issuer = Some("https://as.example".into());
+        authorize_with(&c, &options, (&[7; 32], &[9; 32]), NOW, &WhatwgUrl).unwrap()
+    }
+
+    #[test]
+    fn authorize_keeps_what_the_callback_needs_and_sends_only_the_challenge() {
+        let (t, url) = start();
+        assert_eq!(t.state, random_text(&[9; 32]));
+        assert_eq!(t.verifier.expose(), random_text(&[7; 32]));
+        assert_eq!(t.started_at, NOW);
+        assert!(url.contains(&format!("state={}", t.state)), "{url}");
+        assert!(url.contains(&format!("code_challenge={}", code_challenge_s256(t.verifier.expose()).unwrap())));
+        assert!(!url.contains(t.verifier.expose()), "the verifier stays in the tab");
+        assert!(!format!("{t:?}").contains(t.verifier.expose()), "the verifier is not printed");
+        assert_eq!(Transaction::decode(Some(&t.encode()), NOW + TRANSACTION_MS).unwrap(), t);
+    }
+
+    #[test]
+    fn the_callback_becomes_the_code_grant_with_the_verifier_and_redirect_uri() {
+        let (t, _) = start();
+        let mut c = client();
+        c.issuer = Some("https://as.example".into());
+        let url = format!("https://app.example/callback?code=the-code&state={}&iss=https%3A%2F%2Fas.example", t.state);
+        let grant = callback_grant_with(&c, Some(&t.encode()), &url, NOW + 1, &WhatwgUrl).unwrap();
+        let Grant::AuthorizationCode { code, redirect_uri, code_verifier } = grant else { panic!("{grant:?}") };
+        assert_eq!(code.expose(), "the-code");
+        assert_eq!(redirect_uri.as_deref(), Some("https://app.example/callback"));
+        assert_eq!(code_verifier.map(|v| v.expose().to_owned()), Some(t.verifier.expose().to_owned()));
+        // The client's issuer is checked against iss.
+        let evil = url.replace("as.example", "evil.example");
+        let e = callback_grant_with(&c, Some(&t.encode()), &evil, NOW + 1, &WhatwgUrl).unwrap_err();
+        assert!(e.kind == ErrorKind::InvalidResponse && e.message.contains("iss"), "{}", e.message);
+    }
+
+    #[test]
+    fn no_transaction_an_expired_one_or_a_foreign_value_is_refused() {
+        let (t, _) = start();
+        let url = format!("https://app.example/callback?code=c&state={}", t.state);
+        for (stored, now, word) in [
+            (None, NOW, "no authorization"),
+            (Some("junk".to_owned()), NOW, "no authorization"),
+            (Some(r#"{"kind":"other","state":"s"}"#.to_owned()), NOW, "no authorization"),
+            (Some(t.encode()), NOW + TRANSACTION_MS + 1, "expired"),
+        ] {
+            let e = callback_grant_with(&client(), stored.as_deref(), &url, now, &WhatwgUrl).unwrap_err();
+            assert!(e.kind == ErrorKind::InvalidResponse && e.message.contains(word), "{}", e.message);
+        }
+    }
+}

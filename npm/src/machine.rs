@@ -16,6 +16,7 @@ use oauth2_wasm::web::manager::{open, ManagerOptions};
 use oauth2_wasm::web::storage::{self, StorageChoice, Store};
 use oauth2_wasm::web::url::RuntimeUrl;
 use oauth2_wasm::web::{convert, get, js_error_message};
+use oauth2_wasm_core::authorization::{transaction_key, AuthorizeOptions};
 use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::error::OAuthError;
 use oauth2_wasm_core::grant::Grant;
@@ -183,6 +184,43 @@ impl JsMachine {
             out.push(&item);
         }
         out
+    }
+
+    /// `manager.authorize(options)`: `[url, transaction key, transaction text]` — the driver
+    /// keeps the text in `sessionStorage` (memory where there is none) under the key.
+    pub fn authorize(&self, options: JsValue, now: f64) -> Result<Array, JsValue> {
+        let options = AuthorizeOptions::from_value(&arg(&options, "options")?).map_err(to_js)?;
+        let (transaction, url) =
+            oauth2_wasm::web::authorization::authorize(&self.client, &options, now as u64).map_err(to_js)?;
+        Ok(array(&[
+            JsValue::from_str(&url),
+            JsValue::from_str(&transaction_key(&self.key)),
+            JsValue::from_str(&transaction.encode()),
+        ]))
+    }
+
+    /// Where this manager's transaction is kept.
+    #[wasm_bindgen(js_name = transactionKey)]
+    pub fn transaction_key_js(&self) -> String {
+        transaction_key(&self.key)
+    }
+
+    /// `manager.handleCallback(url)`: checks `url` against the transaction taken from storage
+    /// (`stored`, a string or null) and starts the login with its code; the task's id.
+    #[wasm_bindgen(js_name = startCallback)]
+    pub fn start_callback(&mut self, stored: JsValue, url: JsValue, now: f64) -> Result<u32, JsValue> {
+        let url = url
+            .as_string()
+            .or_else(|| get(&url, "href").as_string())
+            .ok_or_else(|| config_error("url", "must be the callback URL: a string or a URL"))?;
+        let grant = oauth2_wasm::web::authorization::callback_grant(
+            &self.client,
+            stored.as_string().as_deref(),
+            &url,
+            now as u64,
+        )
+        .map_err(to_js)?;
+        Ok(self.add(Task::new(Call::Login(grant))))
     }
 
     /// Starts a call (0 a token, 1 a refresh, 2 a login with `grant`, 3 a logout, 4 a logout

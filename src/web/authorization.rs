@@ -4,8 +4,10 @@
 
 use super::url::RuntimeUrl;
 use crate::prelude::*;
-use oauth2_wasm_core::authorization::{self, AuthorizationRequest, AuthorizationResponse, CallbackCheck, RANDOM_BYTES};
-use oauth2_wasm_core::{ClientConfig, ErrorKind, OAuthError};
+use oauth2_wasm_core::authorization::{
+    self, AuthorizationRequest, AuthorizationResponse, AuthorizeOptions, CallbackCheck, Transaction, RANDOM_BYTES,
+};
+use oauth2_wasm_core::{ClientConfig, ErrorKind, Grant, OAuthError};
 use wasm_bindgen::JsCast;
 
 /// A fresh PKCE code verifier (RFC 7636 §4.1): the base64url of 32 bytes from
@@ -21,6 +23,11 @@ pub fn generate_state() -> Result<String, OAuthError> {
 }
 
 fn random_text() -> Result<String, OAuthError> {
+    Ok(authorization::random_text(&random_bytes()?))
+}
+
+/// 32 bytes from `crypto.getRandomValues`.
+fn random_bytes() -> Result<[u8; RANDOM_BYTES], OAuthError> {
     let crypto = super::get(&js_sys::global(), "crypto");
     let fill = super::get(&crypto, "getRandomValues").dyn_into::<js_sys::Function>().map_err(|_| {
         OAuthError::new(
@@ -32,7 +39,33 @@ fn random_text() -> Result<String, OAuthError> {
     fill.call1(&crypto, &array).map_err(|e| OAuthError::new(ErrorKind::Config, super::js_error_message(&e)))?;
     let mut bytes = [0u8; RANDOM_BYTES];
     array.copy_to(&mut bytes);
-    Ok(authorization::random_text(&bytes))
+    Ok(bytes)
+}
+
+/// `manager.authorize()`'s transaction and URL ([`authorization::authorize_with`]), with
+/// fresh random bytes and the runtime's URL parse.
+pub fn authorize(
+    client: &ClientConfig,
+    options: &AuthorizeOptions,
+    now: u64,
+) -> Result<(Transaction, String), OAuthError> {
+    authorization::authorize_with(client, options, (&random_bytes()?, &random_bytes()?), now, &RuntimeUrl)
+}
+
+/// `manager.handleCallback()`'s grant ([`authorization::callback_grant_with`]).
+pub fn callback_grant(
+    client: &ClientConfig,
+    stored: Option<&str>,
+    callback: &str,
+    now: u64,
+) -> Result<Grant, OAuthError> {
+    authorization::callback_grant_with(client, stored, callback, now, &RuntimeUrl)
+}
+
+/// The tab's `sessionStorage` for transactions, when it is there and can be used.
+pub fn session_storage() -> Option<web_sys::Storage> {
+    let storage = super::get(&js_sys::global(), "sessionStorage");
+    (!storage.is_undefined() && !storage.is_null()).then(|| storage.unchecked_into())
 }
 
 /// The URL to send the browser to ([`authorization::build_authorization_url_with`]), the

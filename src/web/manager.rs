@@ -8,6 +8,7 @@
 //! go of locks, sends, sleeps and tells listeners and sibling tabs, as the task says, and
 //! feeds back what happened (`TokenManager::run`).
 
+use super::authorization;
 use super::fetch::{exchange, refine, runtime, RequestOptions};
 use super::storage::{self, StorageChoice, Store};
 use super::url::RuntimeUrl;
@@ -19,6 +20,7 @@ use ::core::pin::Pin;
 use ::core::task::{Context, Poll, Waker};
 use alloc::rc::{Rc, Weak};
 use js_sys::{Function, Object, Promise, Reflect};
+use oauth2_wasm_core::authorization::{transaction_key, AuthorizeOptions};
 use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::error::OAuthError;
 use oauth2_wasm_core::grant::Grant;
@@ -229,6 +231,9 @@ struct Inner {
     channel: Option<JsValue>,
     /// Event listeners registered on `window` and the channel, removed on drop.
     hooks: RefCell<Vec<Hook>>,
+    /// The authorization under way ([`TokenManager::authorize`]), also kept here for a tab
+    /// without `sessionStorage`.
+    transaction: RefCell<Option<String>>,
 }
 
 /// An event listener: its target, event name and callback.
@@ -267,6 +272,7 @@ impl TokenManager {
             next_listener: Cell::new(1),
             channel,
             hooks: RefCell::new(Vec::new()),
+            transaction: RefCell::new(None),
         });
         let manager = TokenManager { inner };
         // What opening the store found (its failure, its first read) is told now.
@@ -281,6 +287,38 @@ impl TokenManager {
             Reply::Tokens(tokens) => Ok(tokens),
             _ => Err(unsettled()),
         }
+    }
+
+    /// Starts the authorization-code flow with PKCE (DESIGN §2b): keeps the transaction
+    /// (state, verifier, redirect URI, time) in this tab's `sessionStorage` — memory where
+    /// there is none, never `localStorage` — for at most 10 minutes, and returns the URL to
+    /// send the browser to.
+    pub fn authorize(&self, options: &AuthorizeOptions) -> Result<String, OAuthError> {
+        let (transaction, url) = authorization::authorize(&self.inner.client, options, self.now())?;
+        let text = transaction.encode();
+        if let Some(session) = authorization::session_storage() {
+            // Kept in memory only when the tab refuses it: a callback handled by this page works.
+            let _ = session.set_item(&transaction_key(&self.inner.key), &text);
+        }
+        *self.inner.transaction.borrow_mut() = Some(text);
+        Ok(url)
+    }
+
+    /// Finishes the flow [`TokenManager::authorize`] started: takes the transaction out (a
+    /// callback is handled once), checks `callback_url` against it (state, the client's
+    /// `issuer`, the redirect URI), exchanges the code with the verifier and stores the new
+    /// session as [`TokenManager::login`] does.
+    pub async fn handle_callback(&self, callback_url: &str) -> Result<TokenSet, OAuthError> {
+        let key = transaction_key(&self.inner.key);
+        let mut stored = self.inner.transaction.borrow_mut().take();
+        if let Some(session) = authorization::session_storage() {
+            if let Ok(Some(text)) = session.get_item(&key) {
+                stored = Some(text);
+            }
+            let _ = session.remove_item(&key);
+        }
+        let grant = authorization::callback_grant(&self.inner.client, stored.as_deref(), callback_url, self.now())?;
+        self.login(&grant).await
     }
 
     /// A valid access token: the stored one while fresh, else refreshed (refresh token) or

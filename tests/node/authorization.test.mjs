@@ -164,3 +164,53 @@ test("issue 15: the whole authorization-code flow with PKCE against oidc-provide
   assert.equal(again.error, "invalid_grant");
   manager.free();
 });
+
+test("issue 15: manager.authorize() and handleCallback() against oidc-provider — one transaction, used once, the session stored and shared", async () => {
+  const oidc = servers.urls.oidc;
+  const client = { tokenEndpoint: oidc.tokenEndpoint, authorizationEndpoint: oidc.authorizationEndpoint, issuer: oidc.issuer, clientId: oidc.spaClientId };
+  const redirectUri = "http://127.0.0.1:43127/callback";
+  // A tab's sessionStorage, to see what is kept where (Node has none: the manager then keeps
+  // the transaction in memory).
+  const tab = new Map();
+  const local = new Map();
+  globalThis.sessionStorage = { getItem: (k) => tab.get(k) ?? null, setItem: (k, v) => void tab.set(k, String(v)), removeItem: (k) => void tab.delete(k) };
+  const shared = { get: (k) => local.get(k) ?? null, set: (k, v) => void local.set(k, v), remove: (k) => void local.delete(k) };
+  try {
+    const manager = new TokenManager({ client, storage: shared });
+    const url = await manager.authorize({ redirectUri, scope: "openid offline_access", extraParams: { prompt: "consent" } });
+    assert.equal(tab.size, 1, "the transaction is in sessionStorage");
+    const [[key, text]] = tab;
+    assert.ok(key.endsWith("#authorization"));
+    const kept = JSON.parse(text);
+    assert.deepEqual(Object.keys(kept).sort(), ["kind", "redirectUri", "startedAt", "state", "verifier"]);
+    assert.equal(new URL(url).searchParams.get("code_challenge"), codeChallengeS256(kept.verifier));
+    assert.ok(!url.includes(kept.verifier), "the verifier never leaves the tab");
+    const callback = await browse(url, redirectUri);
+    // Another manager for the same client (another page load) finishes it.
+    const next = new TokenManager({ client, storage: shared });
+    const tokens = await next.handleCallback(callback);
+    assert.ok(tokens.accessToken && tokens.refreshToken);
+    assert.equal(tab.size, 0, "taken out: used once");
+    assert.equal(local.size, 1, "the session is stored like any other");
+    assert.equal(await manager.getAccessToken(), tokens.accessToken, "and shared with the other manager");
+    const replay = await rejection(next.handleCallback(callback));
+    assert.equal(replay.kind, "invalid_response");
+    assert.match(replay.message, /no authorization is under way/);
+    // A forged callback for an authorization under way is refused, and the transaction is gone.
+    await manager.authorize({ redirectUri });
+    const forged = await rejection(manager.handleCallback(`${redirectUri}?code=x&state=forged`));
+    assert.equal(forged.kind, "invalid_response");
+    assert.match(forged.message, /state/);
+    assert.equal(tab.size, 0);
+    // Without sessionStorage the transaction lives in the manager.
+    delete globalThis.sessionStorage;
+    const memory = new TokenManager({ client, storage: "memory" });
+    const again = await memory.handleCallback(await browse(await memory.authorize({ redirectUri, scope: "openid" }), redirectUri));
+    assert.ok(again.accessToken);
+    const bad = await rejection(memory.authorize({ redirectUri: "not a url" }));
+    assert.equal(bad.field, "redirectUri");
+    for (const m of [manager, next, memory]) m.free();
+  } finally {
+    delete globalThis.sessionStorage;
+  }
+});
