@@ -272,3 +272,71 @@ async fn the_javascript_clock_is_the_escape_hatch_and_the_rust_clock_wins() {
     let t = m.login(&login()).await.unwrap();
     assert!(t.expires_at.unwrap() < now + 86_000_000, "the Rust clock wins over `now`");
 }
+
+/// An authorization server in a `fetch`: the code it handed out is exchanged only with the
+/// verifier whose S256 challenge the authorization URL carried.
+fn code_exchanging_fetch(challenge: Rc<RefCell<String>>) -> Closure<dyn Fn(JsValue, JsValue) -> JsValue> {
+    Closure::new(move |_url: JsValue, init: JsValue| {
+        let body = Reflect::get(&init, &"body".into()).unwrap().as_string().unwrap_or_default();
+        let params = web_sys::UrlSearchParams::new_with_str(&body).unwrap();
+        let verifier = params.get("code_verifier").unwrap_or_default();
+        let good = params.get("grant_type").as_deref() == Some("authorization_code")
+            && params.get("code").as_deref() == Some("the-code")
+            && params.get("redirect_uri").as_deref() == Some("https://app.example/callback")
+            && oauth2_wasm::code_challenge_s256(&verifier).ok().as_deref() == Some(challenge.borrow().as_str());
+        let (status, json) = if good {
+            (200, r#"{"access_token":"AT-code","token_type":"Bearer","expires_in":3600,"refresh_token":"RT-code"}"#)
+        } else {
+            (400, r#"{"error":"invalid_grant"}"#)
+        };
+        let init = web_sys::ResponseInit::new();
+        init.set_status(status);
+        let headers = web_sys::Headers::new().unwrap();
+        headers.set("content-type", "application/json").unwrap();
+        init.set_headers(&headers);
+        let response = web_sys::Response::new_with_opt_str_and_init(Some(json), &init).unwrap();
+        Promise::resolve(&response).into()
+    })
+}
+
+#[wasm_bindgen_test]
+async fn authorize_then_handle_callback_exchanges_the_code_once_with_the_verifier() {
+    let challenge = Rc::new(RefCell::new(String::new()));
+    let fetch = code_exchanging_fetch(challenge.clone());
+    let client = ClientConfig::builder("https://as.example/token")
+        .client_id("spa")
+        .authorization_endpoint("https://as.example/authorize")
+        .issuer("https://as.example")
+        .build();
+    let mut options = ManagerOptions::new(client);
+    options.storage = Some(StorageChoice::Memory);
+    let storage_key = key("authorize");
+    options.storage_key = Some(storage_key.clone());
+    options.fetch = Some(fetch.as_ref().unchecked_ref::<Function>().clone());
+    let m = TokenManager::new(options).unwrap();
+    let mut ask = oauth2_wasm::AuthorizeOptions::new("https://app.example/callback");
+    ask.scope = Some("openid".into());
+    let url = web_sys::Url::new(&m.authorize(&ask).unwrap()).unwrap();
+    let query = url.search_params();
+    *challenge.borrow_mut() = query.get("code_challenge").unwrap();
+    let state = query.get("state").unwrap();
+    assert_eq!(query.get("code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(query.get("client_id").as_deref(), Some("spa"));
+    if in_window() {
+        let session = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+        let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        let transaction = format!("{storage_key}#authorization");
+        assert!(session.get_item(&transaction).unwrap().is_some(), "kept in sessionStorage");
+        assert!(local.get_item(&transaction).unwrap().is_none(), "never in localStorage");
+    }
+    let callback = format!("https://app.example/callback?code=the-code&state={state}&iss=https%3A%2F%2Fas.example");
+    let tokens = m.handle_callback(&callback).await.unwrap();
+    assert_eq!(tokens.access_token.expose(), "AT-code");
+    assert_eq!(m.get_access_token().await.unwrap(), "AT-code", "stored as a login is");
+    let again = m.handle_callback(&callback).await.unwrap_err();
+    assert_eq!(again.kind, ErrorKind::InvalidResponse, "{}", again.message);
+    // A forged state is refused before anything is sent.
+    m.authorize(&ask).unwrap();
+    let forged = m.handle_callback("https://app.example/callback?code=the-code&state=forged").await.unwrap_err();
+    assert!(forged.kind == ErrorKind::InvalidResponse && forged.message.contains("state"), "{}", forged.message);
+}
