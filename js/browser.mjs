@@ -16,5 +16,5 @@ export const generateState = wasm.generateState;
 export const codeChallengeS256 = wasm.codeChallengeS256;
 export const buildAuthorizationUrl = wasm.buildAuthorizationUrl;
 export const parseAuthorizationResponse = wasm.parseAuthorizationResponse;
-export const { requestToken, revokeToken, introspectToken, TokenManager } = makeApi(wasm);
+export const { requestToken, revokeToken, introspectToken, discover, clientFromMetadata, TokenManager } = makeApi(wasm);
 export { OAuthError };

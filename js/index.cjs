@@ -5,7 +5,7 @@ const { OAuthError } = require("../pkg/node/error.cjs");
 const { makeApi } = require("../pkg/node/driver.cjs");
 
 wasm.__registerErrorClass(OAuthError);
-const { requestToken, revokeToken, introspectToken, TokenManager } = makeApi(wasm);
+const { requestToken, revokeToken, introspectToken, discover, clientFromMetadata, TokenManager } = makeApi(wasm);
 
 module.exports = {
   buildTokenRequest: wasm.buildTokenRequest,
@@ -21,5 +21,7 @@ module.exports = {
   codeChallengeS256: wasm.codeChallengeS256,
   buildAuthorizationUrl: wasm.buildAuthorizationUrl,
   parseAuthorizationResponse: wasm.parseAuthorizationResponse,
+  discover,
+  clientFromMetadata,
   OAuthError,
 };

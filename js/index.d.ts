@@ -246,6 +246,47 @@ export interface AuthorizationResponse {
  */
 export function parseAuthorizationResponse(url: string | URL, checks: AuthorizationResponseChecks): AuthorizationResponse;
 
+/** What the server says about itself (RFC 8414 §2); other members are in raw. */
+export interface ServerMetadata {
+  issuer: string;
+  tokenEndpoint: string;
+  authorizationEndpoint?: string;
+  revocationEndpoint?: string;
+  introspectionEndpoint?: string;
+  tokenEndpointAuthMethodsSupported?: string[];
+  codeChallengeMethodsSupported?: string[];
+  dpopSigningAlgValuesSupported?: string[];
+  authorizationResponseIssParameterSupported?: boolean;
+  /** The whole document. */
+  raw: Record<string, unknown>;
+}
+
+/** Options of {@link discover}. */
+export interface DiscoverOptions {
+  signal?: AbortSignal;
+  /** Default 30000. */
+  timeoutMs?: number;
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Accept a plain-http issuer that is not a loopback host (development only). */
+  allowInsecureHttp?: boolean;
+}
+
+/**
+ * Fetches the server's metadata: RFC 8414's /.well-known/oauth-authorization-server (inserted
+ * before the issuer's path), then OpenID Connect's /.well-known/openid-configuration on a 404.
+ * The document must name `issuer` exactly. Rejects with OAuthError: "invalid_response" (another
+ * issuer, no token_endpoint, not JSON), "http" (another status, or 404 at both), "config",
+ * "network", "timeout", "aborted".
+ */
+export function discover(issuer: string, options?: DiscoverOptions): Promise<ServerMetadata>;
+
+/**
+ * A ClientConfig from discovered metadata: `options` with the endpoints and issuer filled in
+ * where it has none, and clientAuth picked from tokenEndpointAuthMethodsSupported when it sets
+ * none (client_secret_basic → "basic", client_secret_post → "body", none → "none").
+ */
+export function clientFromMetadata(metadata: ServerMetadata, options: Partial<ClientConfig>): ClientConfig;
+
 /** Options of {@link buildRevocationRequest} and {@link revokeToken}. */
 export interface RevocationOptions {
   /** "access_token", "refresh_token" or an extension's type (RFC 7009 §2.1). */

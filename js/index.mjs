@@ -16,5 +16,7 @@ export const {
   codeChallengeS256,
   buildAuthorizationUrl,
   parseAuthorizationResponse,
+  discover,
+  clientFromMetadata,
 } = lib;
 export default lib;

@@ -93,6 +93,22 @@ export function makeApi(wasm) {
     return send(wasm.introspection(client, token, options), options);
   }
 
+  /** RFC 8414's document, else OpenID Connect's after a 404: at most two requests. */
+  async function discover(issuer, options) {
+    const d = wasm.discovery(issuer, options);
+    try {
+      let found = null;
+      for (let i = 0; i < 2 && found === null; i++) found = await send(d, options);
+      return found;
+    } finally {
+      d.free();
+    }
+  }
+
+  function clientFromMetadata(metadata, options) {
+    return { ...options, ...wasm.clientFromMetadata(metadata, options) };
+  }
+
   class TokenManager {
     #m;
     #key;
@@ -499,5 +515,5 @@ export function makeApi(wasm) {
     }
   }
 
-  return { requestToken, revokeToken, introspectToken, TokenManager };
+  return { requestToken, revokeToken, introspectToken, discover, clientFromMetadata, TokenManager };
 }

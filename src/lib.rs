@@ -119,7 +119,7 @@ pub use crate::web::authorization::{
     build_authorization_url, generate_code_verifier, generate_state, parse_authorization_response,
 };
 #[cfg(target_arch = "wasm32")]
-pub use crate::web::fetch::{introspect_token, request_token, revoke_token, RequestOptions};
+pub use crate::web::fetch::{discover, introspect_token, request_token, revoke_token, RequestOptions};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::manager::{ChangeEvent, ChangeReason, Clock, ManagerOptions, TokenManager};
 #[cfg(target_arch = "wasm32")]
@@ -128,6 +128,7 @@ pub use crate::web::storage::{StorageChoice, TokenStorage};
 pub use crate::web::url::{build_introspection_request, build_revocation_request, build_token_request};
 pub use oauth2_wasm_core::authorization::code_challenge_s256;
 pub use oauth2_wasm_core::authorization::{AuthorizeOptions, Transaction};
+pub use oauth2_wasm_core::discovery::ServerMetadata;
 #[cfg(not(target_arch = "wasm32"))]
 pub use oauth2_wasm_core::{build_authorization_url, parse_authorization_response};
 #[cfg(not(target_arch = "wasm32"))]

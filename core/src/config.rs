@@ -95,6 +95,17 @@ pub enum ClientAuth {
     None,
 }
 
+impl ClientAuth {
+    /// The JavaScript API's name (`"basic"`, `"body"`, `"none"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuth::Basic => "basic",
+            ClientAuth::Body => "body",
+            ClientAuth::None => "none",
+        }
+    }
+}
+
 /// How the id and secret are prepared for HTTP Basic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]

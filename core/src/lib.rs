@@ -33,6 +33,7 @@ mod prelude {
 
 pub mod authorization;
 pub mod config;
+pub mod discovery;
 pub mod encode;
 pub mod endpoint;
 pub mod error;

@@ -38,6 +38,7 @@ fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
 }
 
 mod authorization;
+mod discovery;
 mod error;
 mod machine;
 #[cfg(feature = "rust-driver")]

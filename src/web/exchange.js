@@ -89,7 +89,8 @@ async function viaFetch(fetch, url, method, headers, body, timeoutMs, signal, ma
   const race = (promise) => Promise.race([promise, cutShort]);
   const sentAt = Date.now();
   try {
-    const init = { method, headers, body, redirect: "manual", credentials: "omit", signal: controller.signal };
+    // A GET (discovery) has no body: fetch refuses one.
+    const init = { method, headers, body: method === "GET" ? undefined : body, redirect: "manual", credentials: "omit", signal: controller.signal };
     const response = await race(fetch(url, init));
     const status = response?.status;
     if (typeof status !== "number" || !(status >= 0 && status <= 999)) return { fault: "notresponse" };

@@ -60,6 +60,27 @@ pub async fn revoke_token(
         .map_err(|e| refine(client, e))
 }
 
+/// Fetches the server's metadata (RFC 8414 at `/.well-known/oauth-authorization-server`,
+/// inserted before the issuer's path; OpenID Connect's `/.well-known/openid-configuration`
+/// after a 404), sent as token requests are (time limit, signal, no redirects, a bounded
+/// body); the document must name `issuer` exactly. `allow_insecure_http` as for a client.
+pub async fn discover(
+    issuer: &str,
+    allow_insecure_http: bool,
+    options: &RequestOptions,
+) -> Result<oauth2_wasm_core::discovery::ServerMetadata, OAuthError> {
+    let mut discovery =
+        oauth2_wasm_core::discovery::Discovery::new(issuer, allow_insecure_http, &super::url::RuntimeUrl)?;
+    let timeout = options.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS);
+    for _ in 0..2 {
+        let response = send(&discovery.request(), timeout, options.signal.as_ref(), options.fetch.as_ref()).await?;
+        if let Some(metadata) = discovery.finish(response.status, &response.body)? {
+            return Ok(metadata);
+        }
+    }
+    Err(oauth2_wasm_core::machine::unsettled())
+}
+
 /// Asks the client's `introspection_endpoint` about `token` (RFC 7662), sent as token
 /// requests are; the server's answer, or the [`OAuthError`].
 pub async fn introspect_token(
