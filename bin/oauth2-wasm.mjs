@@ -6,7 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { requestToken, revokeToken, introspectToken, OAuthError } from "../js/index.mjs";
+import { discover, requestToken, revokeToken, introspectToken, OAuthError } from "../js/index.mjs";
 
 const NAME = "oauth2-wasm";
 
@@ -42,6 +42,7 @@ Usage:
   ${NAME} token --endpoint URL [options]   request a token; print the token set as JSON
   ${NAME} revoke --endpoint URL [options]  revoke a token (RFC 7009)
   ${NAME} introspect --endpoint URL [...]  ask the server about a token (RFC 7662)
+  ${NAME} discover ISSUER [options]        print the server's metadata (RFC 8414, OpenID Connect)
   ${NAME} help [COMMAND]                   show this help, or the options of a command
   ${NAME} --version                        print the version
 
@@ -169,6 +170,34 @@ introspection endpoint.
 
 ${EXIT_HELP}
 `;
+
+const DISCOVER_HELP = `Usage: ${NAME} discover ISSUER [--timeout MS] [--allow-insecure-http] [--json-errors]
+
+Fetches the authorization server's metadata — RFC 8414's
+/.well-known/oauth-authorization-server (inserted before the issuer's path), then OpenID
+Connect's /.well-known/openid-configuration if that answers 404 — checks that it names
+ISSUER exactly, and prints it as pretty JSON on stdout: issuer, tokenEndpoint,
+authorizationEndpoint, revocationEndpoint, introspectionEndpoint, the supported methods,
+and raw (the whole document). Errors go to stderr as for token.
+
+Options:
+  --timeout MS              give up after MS milliseconds (default 30000)
+  --allow-insecure-http     accept a plain-http issuer that is not a loopback host
+  --json-errors             print errors as one JSON object on stderr
+  -h, --help                show this help
+
+Example:
+  ${NAME} discover https://accounts.example.com
+
+${EXIT_HELP}
+`;
+
+const DISCOVER_OPTIONS = {
+  timeout: { type: "string" },
+  "allow-insecure-http": { type: "boolean" },
+  "json-errors": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
 
 /** A mistake in the command line: exit 2, message on stderr, nothing sent. */
 class UsageError extends Error {}
@@ -430,6 +459,12 @@ function secretSources(values) {
   return sources;
 }
 
+/** --timeout's value. Only the syntax here: the range is the library's rule (timeoutMs; a config error names it). */
+function timeoutOf(text) {
+  if (!/^[0-9]+$/.test(text)) throw new UsageError("--timeout takes a whole number of milliseconds, more than 0");
+  return Number(text);
+}
+
 /** The client configuration the shared options give, on top of `client` (its endpoint). */
 function clientOf(values, client) {
   if (values.auth !== undefined && !["basic", "body", "none"].includes(values.auth)) {
@@ -438,14 +473,7 @@ function clientOf(values, client) {
   if (values["basic-raw"] && values.auth !== undefined && values.auth !== "basic") {
     throw new UsageError(`--basic-raw applies to HTTP Basic, but --auth is ${values.auth}`);
   }
-  let timeoutMs;
-  if (values.timeout !== undefined) {
-    // Only the syntax here: the range is the library's rule (timeoutMs; a config error names it).
-    if (!/^[0-9]+$/.test(values.timeout)) {
-      throw new UsageError("--timeout takes a whole number of milliseconds, more than 0");
-    }
-    timeoutMs = Number(values.timeout);
-  }
+  const timeoutMs = values.timeout === undefined ? undefined : timeoutOf(values.timeout);
 
   const headers = pairs(values.header, ":", "--header", '"Name: value"', (name) => name.toLowerCase());
   const extraParams = pairs(values.param, "=", "--param", "name=value", (name) => name);
@@ -747,6 +775,26 @@ async function aboutTokenCommand(command, args) {
   }
 }
 
+/** `discover ISSUER`: the metadata as JSON on stdout. */
+async function discoverCommand(args) {
+  const jsonErrors = args.includes("--json-errors");
+  const ctx = { jsonErrors, interrupted: false, usageHint: `${NAME} discover --help` };
+  try {
+    const { values, positionals } = parse(args, DISCOVER_OPTIONS);
+    if (values.help) {
+      process.stdout.write(DISCOVER_HELP);
+      return;
+    }
+    if (positionals.length !== 1) throw new UsageError("discover takes one argument: the issuer URL");
+    const timeoutMs = values.timeout === undefined ? undefined : timeoutOf(values.timeout);
+    const metadata = await interruptible(ctx, (signal) =>
+      discover(positionals[0], { signal, timeoutMs, allowInsecureHttp: values["allow-insecure-http"] === true }));
+    process.stdout.write(JSON.stringify(metadata, null, 2) + "\n");
+  } catch (err) {
+    report(err, ctx);
+  }
+}
+
 async function main(argv) {
   // A reader that goes away (`… | head -c 10`) is not an error of ours.
   process.stdout.on("error", (err) => {
@@ -756,11 +804,13 @@ async function main(argv) {
   const [first, ...rest] = argv;
   if (first === "token") return tokenCommand(rest);
   if (first === "revoke" || first === "introspect") return aboutTokenCommand(first, rest);
+  if (first === "discover") return discoverCommand(rest);
   if (first === "help") {
     if (rest.length === 0) process.stdout.write(MAIN_HELP);
     else if (rest.length === 1 && rest[0] === "token") process.stdout.write(TOKEN_HELP);
     else if (rest.length === 1 && rest[0] === "revoke") process.stdout.write(REVOKE_HELP);
     else if (rest.length === 1 && rest[0] === "introspect") process.stdout.write(INTROSPECT_HELP);
+    else if (rest.length === 1 && rest[0] === "discover") process.stdout.write(DISCOVER_HELP);
     else report(new UsageError("help takes no argument, or a command"), { usageHint: `${NAME} --help` });
     return;
   }
@@ -789,7 +839,7 @@ async function main(argv) {
   }
   // Quoted only if it looks like a command name: it could be a secret typed in the wrong place.
   const shown = /^[a-z][a-z-]{0,30}$/.test(first) ? ` "${first}"` : "";
-  report(new UsageError(`unknown command${shown}; the commands are token, revoke and introspect`), { usageHint: `${NAME} --help` });
+  report(new UsageError(`unknown command${shown}; the commands are token, revoke, introspect and discover`), { usageHint: `${NAME} --help` });
 }
 
 await main(process.argv.slice(2));

@@ -468,3 +468,31 @@ test("issue 16: introspect prints the server's answer as JSON; the token from en
   assert.doesNotMatch(refused.stderr, /AT-9/);
   assert.match((await run(["help", "introspect"])).stdout, /RFC 7662/);
 });
+
+test("issue 15: discover prints the server's metadata; another issuer's document and a missing one exit as invalid_response and http", async (t) => {
+  const server = createServer((req, res) => {
+    const base = `http://127.0.0.1:${server.address().port}`;
+    const docs = {
+      "/.well-known/oauth-authorization-server/good": { issuer: `${base}/good`, token_endpoint: `${base}/good/token`, code_challenge_methods_supported: ["S256"] },
+      "/.well-known/oauth-authorization-server/evil": { issuer: `${base}/other`, token_endpoint: `${base}/token` },
+    };
+    const doc = docs[req.url];
+    res.writeHead(doc ? 200 : 404, { "content-type": "application/json" }).end(JSON.stringify(doc ?? {}));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const ok = await run(["discover", `${base}/good`]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const m = JSON.parse(ok.stdout);
+  assert.deepEqual([m.issuer, m.tokenEndpoint, m.codeChallengeMethodsSupported], [`${base}/good`, `${base}/good/token`, ["S256"]]);
+  const evil = await run(["discover", `${base}/evil`, "--json-errors"]);
+  assert.equal(evil.code, 7, evil.stderr);
+  assert.equal(JSON.parse(evil.stderr).kind, "invalid_response");
+  const none = await run(["discover", `${base}/none`]);
+  assert.equal(none.code, 5, none.stderr);
+  assert.equal((await run(["discover"])).code, 2);
+  assert.equal((await run(["discover", `${base}/good`, "--timeout", "soon"])).code, 2);
+  assert.equal((await run(["discover", "http://as.example"])).code, 2, "remote http: a config error");
+  assert.match((await run(["help", "discover"])).stdout, /RFC 8414/);
+});
