@@ -98,7 +98,7 @@ export async function startOidcProvider() {
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      redirect_uris: ['http://127.0.0.1/callback'],
+      redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/authorize.html'],
     }, {
       client_id: clientId,
       client_secret: clientSecret,
