@@ -1,9 +1,17 @@
 import type { StorageAdapter } from "./index.js";
 
+/**
+ * What the store needs of a client: ioredis's `call(command, ...args)`, or node-redis's
+ * `sendCommand(args, options)` (a single-instance client; not a cluster or sentinel client).
+ */
+export type RedisCommandClient =
+  | { call(command: string, ...args: (string | number)[]): Promise<unknown> }
+  | { sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown> };
+
 /** Options of {@link redisStorage}. */
 export interface RedisStorageOptions {
   /** A connected client of `redis` (node-redis 4 or later) or of `ioredis`. */
-  redis: unknown;
+  redis: RedisCommandClient;
   /** Put before every key. Default none (the manager's keys start with "oauth2-wasm:"). */
   prefix?: string;
   /**
@@ -20,9 +28,9 @@ export interface RedisStorageOptions {
 /**
  * A TokenManager storage adapter on Redis, for managers on many machines sharing one
  * session: they refresh once between them per expiry. The lock is a lease (`SET NX PX` with
- * a random token, renewed while held, let go by compare-and-delete); a write is applied only
- * if no newer record is stored, so a holder that paused past its lease cannot overwrite a
- * newer rotation (it rejects instead). Redis errors and commands left unanswered reject, and
- * the manager reports them as kind "storage".
+ * a random token, renewed while held, let go by compare-and-delete). Writes are fenced: a
+ * holder whose lease ran out (it paused) cannot write, and a write made without a lease is
+ * applied only if no newer record is stored. Redis errors and commands left unanswered
+ * reject, and the manager reports them as kind "storage".
  */
 export function redisStorage(options: RedisStorageOptions): StorageAdapter;

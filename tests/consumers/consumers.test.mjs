@@ -247,6 +247,11 @@ test("TypeScript: the same under moduleResolution node16 with @types/node and no
   assert.equal(code, 0, `tsc failed:\n${stdout}${stderr}`);
 });
 
+test("TypeScript: redisStorage takes a node-redis and an ioredis client, with their own types", { timeout: 90_000 }, async () => {
+  const { code, stdout, stderr } = await tsc("tsconfig.redis.json");
+  assert.equal(code, 0, `tsc failed:\n${stdout}${stderr}`);
+});
+
 test("TypeScript: no `any` in the public .d.ts (comments aside)", () => {
   const dir = join(here, "node_modules", "oauth2-wasm", "js");
   const files = readdirSync(dir).filter((f) => f.endsWith(".d.ts"));

@@ -81,7 +81,12 @@ for (const kind of KINDS) {
   test(`${kind}: the adapter stores, applies a write only over an older record, and removes`, async () => {
     const conn = await connect(kind, redis.port);
     await flush(conn.client);
-    const store = redisStorage({ redis: conn.client, prefix: "app:" });
+    // Every command the adapter sends, to see where the tokens go.
+    const sent = [];
+    const traced = kind === "ioredis"
+      ? { call: (...args) => (sent.push(args.map(String)), conn.client.call(...args)) }
+      : { sendCommand: (args, options) => (sent.push(args), conn.client.sendCommand(args, options)) };
+    const store = redisStorage({ redis: traced, prefix: "app:" });
     assert.equal(await store.get("k"), null);
     await store.set("k", record(2000));
     assert.equal(await store.get("k"), record(2000));
@@ -93,6 +98,10 @@ for (const kind of KINDS) {
     assert.deepEqual((await everything(conn.client)).keys, ["app:k"], "keys carry the prefix");
     await store.remove("k");
     assert.equal(await store.get("k"), null);
+    // The record travels only in a plain SET (clients trace and attach EVAL's arguments to errors).
+    const carrying = sent.filter((args) => args.some((a) => a.includes("obtainedAt")));
+    assert.ok(carrying.length >= 4);
+    assert.deepEqual([...new Set(carrying.map((args) => args[0].toUpperCase()))], ["SET"]);
     assert.throws(() => redisStorage({ redis: {} }), /must be a client of the redis \(node-redis 4\+\) or ioredis package/);
     assert.throws(() => redisStorage({ redis: conn.client, lockTtlMs: 0 }), /lockTtlMs must be a positive number/);
     await conn.close();
@@ -111,17 +120,22 @@ for (const kind of KINDS) {
     assert.deepEqual(order, ["a+", "a-", "b"]);
     // A lease left by a holder that died: taken over once it runs out, not before.
     const cmd = (...a) => command(conn.client, ...a);
-    await cmd("SET", "lock:n", "dead-holder", "PX", "400");
+    await cmd("SET", "n:lock", "dead-holder", "PX", "400");
     const t0 = Date.now();
-    assert.equal(await store.lock("n", async () => {
-      // Another holder's lease is not let go by this one's release.
-      return "ran";
-    }), "ran");
+    assert.equal(await store.lock("n", async () => "ran"), "ran");
     assert.ok(Date.now() - t0 >= 350, "waited for the dead holder's lease to run out");
-    await cmd("SET", "lock:n", "someone-else", "PX", "5000");
+    // A holder whose lease ran out and was taken by another: its release and renewals leave
+    // the other's lease alone, and its writes are refused.
+    await store.lock("n", async () => {
+      await cmd("SET", "n:lock", "next-holder", "PX", "5000");
+      await assert.rejects(store.set("n", record(9_000)), /lease on n ran out/);
+    });
+    assert.equal(await cmd("GET", "n:lock"), "next-holder", "the other's lease stands");
+    assert.ok(Number(await cmd("PTTL", "n:lock")) > 4_000, "not shortened either");
+    assert.equal(await store.get("n"), null, "the fenced write was not applied");
     const short = redisStorage({ redis: conn.client, lockTtlMs: 300, lockTimeoutMs: 200 });
-    await assert.rejects(short.lock("n", async () => "never"), /could not take the Redis lock lock:n within 200 ms/);
-    assert.equal(await cmd("GET", "lock:n"), "someone-else", "a holder that gave up does not remove another's lease");
+    await assert.rejects(short.lock("n", async () => "never"), /could not take the Redis lock n:lock within 200 ms/);
+    assert.equal(await cmd("GET", "n:lock"), "next-holder", "a holder that gave up does not remove another's lease");
     await conn.close();
   });
 
@@ -131,8 +145,6 @@ for (const kind of KINDS) {
     const as = await tokenServer({ lifetime: 60 });
     const manager = new TokenManager({ client: fleetClient(as.url), storage: redisStorage({ redis: conn.client, commandTimeoutMs: 300 }) });
     const tokens = await manager.login({ grantType: "password", username: "u", password: PASSWORD });
-    const events = [];
-    manager.onChange((e) => events.push(e));
     redis.pause();
     try {
       const t0 = Date.now();
@@ -192,7 +204,8 @@ for (const kind of KINDS) {
     await sleep(1_500);
     await redis.start();
     const check = await connect(kind, redis.port);
-    assert.equal((await everything(check.client)).keys.length, 1, "the session came back with Redis (append-only file)");
+    const records = (await everything(check.client)).keys.filter((k) => !k.endsWith(":lock"));
+    assert.equal(records.length, 1, "the session came back with Redis (append-only file)");
     await check.close();
     const results = await Promise.all(machines.map((m) => m.result));
     let failed = 0;
@@ -275,7 +288,7 @@ test("redis: a holder paused (SIGSTOP) past its lease, its answer older than the
   await f.close();
 });
 
-test("ioredis: Redis unreachable at start — calls fail with kind \"storage\" within their bound, then the session is shared once it is up", async () => {
+test("ioredis: Redis unreachable at start — a call settles within its bound (a token, or kind \"storage\"), then the session is shared once Redis is up", async () => {
   await redis.stop();
   const { default: Redis } = await import("ioredis");
   const client = new Redis({ host: "127.0.0.1", port: redis.port, retryStrategy: () => 100, maxRetriesPerRequest: 1 });

@@ -170,7 +170,7 @@ const asyncStore: StorageAdapter = {
 };
 const fileStore: StorageAdapter = fileStorage("/tmp/tokens.json", { lockTimeoutMs: 1_000, staleLockMs: 5_000 });
 fileStorage("/tmp/tokens.json");
-declare const connectedRedisClient: object;
+declare const connectedRedisClient: { sendCommand(args: string[]): Promise<unknown> };
 const redisOptions: RedisStorageOptions = {
   redis: connectedRedisClient,
   prefix: "app:",

@@ -7,3 +7,4 @@ const client = { tokenEndpoint: "https://auth.example.com/token", clientId: "id"
 export const viaPool: Promise<TokenSet> = requestToken(client, { grantType: "client_credentials" }, { fetch: nodeHttpFetch });
 const custom: typeof fetch = createNodeHttpFetch({ keepAlive: true, maxSockets: 8, agent: { https: new Agent() } });
 export const manager = new TokenManager({ client, grant: { grantType: "client_credentials" }, fetch: custom });
+
