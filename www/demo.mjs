@@ -2,7 +2,16 @@
 // answer (TokenSet or OAuthError with the vendor's human-readable fields), and a live view
 // of the stored session kept by a TokenManager. Server text only ever goes in textContent.
 
-import { TokenManager, buildTokenRequest, requestToken, OAuthError } from "oauth2-wasm";
+import {
+  TokenManager,
+  buildAuthorizationUrl,
+  buildTokenRequest,
+  codeChallengeS256,
+  generateCodeVerifier,
+  generateState,
+  requestToken,
+  OAuthError,
+} from "oauth2-wasm";
 
 const $ = (id) => document.getElementById(id);
 const here = location.origin;
@@ -46,6 +55,12 @@ const PRESETS = {
     },
     grant: { grantType: "client_credentials" },
     reacquire: true,
+  },
+  "app-code": {
+    note: "A browser app signing a user in: authorization code with PKCE. Send takes you to the demo server's consent page; it sends you back here with a code (and iss), which the manager exchanges with its verifier.",
+    client: { tokenEndpoint: `${here}/token`, authorizationEndpoint: `${here}/authorize`, issuer: here, clientId: "demo-app" },
+    grant: { redirectUri: `${here}${location.pathname}`, scope: "read write" },
+    code: true,
   },
   custom: {
     note: "Any token endpoint. From a browser it must answer CORS requests from this page's origin.",
@@ -91,6 +106,7 @@ function masked(req) {
 }
 
 function preview() {
+  if (PRESETS[$("preset").value].code) return previewAuthorization();
   try {
     $("request").textContent = masked(buildTokenRequest(readClient(), JSON.parse($("grant").value)));
     $("request").className = "";
@@ -156,8 +172,74 @@ function showError(err) {
   box.replaceChildren(title, table);
 }
 
+/** The code preset: what authorize() will build (with a throwaway verifier and state). */
+function previewAuthorization() {
+  try {
+    const verifier = generateCodeVerifier();
+    const options = JSON.parse($("grant").value);
+    const url = buildAuthorizationUrl(readClient(), { ...options, state: generateState(), codeChallenge: codeChallengeS256(verifier) });
+    $("request").textContent = `GET ${url}\n\n(the verifier stays in this tab: only its S256 challenge is sent)`;
+    $("request").className = "";
+  } catch (err) {
+    $("request").textContent = err instanceof OAuthError ? `${err.kind}: ${err.message}` : `JSON: ${err.message}`;
+    $("request").className = "error";
+  }
+}
+
+/** Starts the redirect flow: the URL to visit, the verifier and challenge behind it. */
+async function startAuthorization() {
+  const url = await currentManager().authorize(JSON.parse($("grant").value));
+  sessionStorage.setItem("demo-return", JSON.stringify({ preset: $("preset").value, storage: $("storage").value }));
+  const kept = Object.entries(sessionStorage).find(([k]) => k.endsWith("#authorization"));
+  const verifier = kept ? JSON.parse(kept[1]).verifier : "";
+  const box = $("result");
+  box.className = "ok";
+  const title = document.createElement("strong");
+  title.textContent = "Authorization request ready: the verifier stays in this tab (sessionStorage), the challenge goes to the server.";
+  const pre = document.createElement("pre");
+  pre.textContent = [
+    `verifier   ${short(verifier)} (43 random characters, never sent before the exchange)`,
+    `challenge  ${new URL(url).searchParams.get("code_challenge")} = BASE64URL(SHA-256(verifier))`,
+    `state      ${short(new URL(url).searchParams.get("state"))}`,
+    `URL        ${url}`,
+  ].join("\n");
+  const go = document.createElement("a");
+  go.id = "go";
+  go.href = url;
+  go.textContent = "Go to the authorization server";
+  box.replaceChildren(title, pre, go);
+}
+
+/** Back from the server: the callback checked, the code exchanged, the session stored. */
+async function finishAuthorization() {
+  const callback = new URL(location.href);
+  const shown = new URLSearchParams(callback.search);
+  if (shown.has("code")) shown.set("code", short(shown.get("code")));
+  history.replaceState(null, "", location.pathname + location.hash);
+  try {
+    showTokens(await currentManager().handleCallback(callback.href));
+  } catch (err) {
+    showError(err instanceof OAuthError ? err : { kind: "demo", message: err.message });
+  }
+  const note = document.createElement("p");
+  note.id = "callback";
+  note.textContent = `Callback: ${[...shown].map(([k, v]) => `${k}=${v}`).join("  ")}`;
+  $("result").prepend(note);
+  renderSession();
+}
+
 async function send() {
   $("send").disabled = true;
+  if (PRESETS[$("preset").value].code) {
+    try {
+      await startAuthorization();
+    } catch (err) {
+      showError(err instanceof OAuthError ? err : { kind: "demo", message: err.message });
+    } finally {
+      $("send").disabled = false;
+    }
+    return;
+  }
   try {
     showTokens(await currentManager().login(JSON.parse($("grant").value)));
   } catch (err) {
@@ -260,6 +342,14 @@ setInterval(() => {
 }, 1000);
 
 const params = new URLSearchParams(location.hash.slice(1));
+const query = new URLSearchParams(location.search);
+// Back from the authorization server: the preset and storage the flow began with.
+const returning = (query.has("code") || query.has("error")) && JSON.parse(sessionStorage.getItem("demo-return") ?? "null");
+if (returning) {
+  params.set("preset", returning.preset);
+  params.set("storage", returning.storage);
+}
 if (params.get("storage")) $("storage").value = params.get("storage");
 loadPreset(PRESETS[params.get("preset")] ? params.get("preset") : "olx-password");
+if (returning) await finishAuthorization();
 document.body.dataset.ready = "true";

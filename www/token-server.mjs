@@ -8,7 +8,7 @@
 //   import { startTokenServer } from "./token-server.mjs"   for tests and examples
 
 import { createServer } from "node:http";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** The credentials each provider accepts: the values of its document. */
 export const PROVIDERS = {
@@ -62,7 +62,7 @@ export function createTokenHandler({ demo = false } = {}) {
   };
   serve.requests = requests;
   serve.handles = (path) =>
-    path === REVOKE_PATH || path === INTROSPECT_PATH || Object.values(PROVIDERS).some((p) => p.path === path);
+    [REVOKE_PATH, INTROSPECT_PATH, ...Object.values(APP)].includes(path) || Object.values(PROVIDERS).some((p) => p.path === path);
   return serve;
 }
 
@@ -147,7 +147,11 @@ function handle(req, res, body, refreshTokens) {
     });
     return res.end();
   }
-  const path = new URL(req.url, "http://x").pathname;
+  const url = new URL(req.url, "http://x");
+  const path = url.pathname;
+  if (path === APP.metadata && req.method === "GET") return metadata(req, res);
+  if (path === APP.authorize && req.method === "GET") return authorizePage(req, res, url.searchParams);
+  if (path === APP.token && req.method === "POST") return appToken(res, paramsOf(req, body) ?? {}, refreshTokens);
   if (path === REVOKE_PATH && req.method === "POST") return revoke(req, res, body, refreshTokens);
   if (path === INTROSPECT_PATH && req.method === "POST") return introspect(req, res, body, refreshTokens);
   const name = Object.keys(PROVIDERS).find((n) => PROVIDERS[n].path === path);
@@ -162,6 +166,100 @@ function handle(req, res, body, refreshTokens) {
   const client = clientOf(req, params);
   const clientOk = client && client.id === p.clientId && client.secret === p.clientSecret;
   return ({ olx, socialid, autograb, teenquotes })[name](res, params, client, clientOk, p, refreshTokens);
+}
+
+// ---- An app that signs users in: the authorization-code flow with PKCE (RFC 6749 §4.1,
+// RFC 7636, RFC 9207), a consent page, and RFC 8414 metadata. The issuer is the server's
+// own origin. A public client: no secret.
+
+/** The paths of the authorization-code app. */
+export const APP = { authorize: "/authorize", token: "/token", metadata: "/.well-known/oauth-authorization-server" };
+export const APP_CLIENT_ID = "demo-app";
+const codes = new Map(); // code -> { redirectUri, challenge, scope, expires }
+
+const issuerOf = (req) => `http://${req.headers.host}`;
+
+function metadata(req, res) {
+  const issuer = issuerOf(req);
+  send(res, 200, {
+    issuer,
+    authorization_endpoint: issuer + APP.authorize,
+    token_endpoint: issuer + APP.token,
+    revocation_endpoint: issuer + REVOKE_PATH,
+    introspection_endpoint: issuer + INTROSPECT_PATH,
+    response_types_supported: ["code"],
+    grant_types_supported: ["authorization_code", "refresh_token"],
+    code_challenge_methods_supported: ["S256"],
+    token_endpoint_auth_methods_supported: ["none"],
+    authorization_response_iss_parameter_supported: true,
+  });
+}
+
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * GET /authorize: the consent page; with `decision=allow|deny` (the user's click), the
+ * redirect back with a code or access_denied, `state` and `iss`. A bad client or redirect
+ * URI is shown here, never redirected to.
+ */
+function authorizePage(req, res, q) {
+  const page = (status, html) => {
+    res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
+    res.end(`<!doctype html><meta charset="utf-8"><title>Demo authorization server</title><body style="font:16px system-ui;margin:3em">${html}</body>`);
+  };
+  const redirectUri = q.get("redirect_uri") ?? "";
+  let target;
+  try {
+    target = new URL(redirectUri);
+  } catch {}
+  if (q.get("client_id") !== APP_CLIENT_ID) return page(400, `<h1>Unknown client</h1><p>client_id must be ${APP_CLIENT_ID}.</p>`);
+  if (!target || !["localhost", "127.0.0.1", "[::1]"].includes(target.hostname) || target.hash) {
+    return page(400, "<h1>Refused</h1><p>redirect_uri must be an http(s) URL on a loopback host, without a fragment.</p>");
+  }
+  const back = (params) => {
+    for (const [k, v] of Object.entries({ ...params, state: q.get("state"), iss: issuerOf(req) })) if (v != null) target.searchParams.set(k, v);
+    res.writeHead(302, { Location: target.href, "Cache-Control": "no-store" }).end();
+  };
+  const challenge = q.get("code_challenge") ?? "";
+  if (q.get("response_type") !== "code") return back({ error: "unsupported_response_type" });
+  if (q.get("code_challenge_method") !== "S256" || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
+    return back({ error: "invalid_request", error_description: "PKCE with S256 is required" });
+  }
+  const decision = q.get("decision");
+  if (decision === "deny") return back({ error: "access_denied", error_description: "The user did not allow it" });
+  if (decision === "allow") {
+    const code = token();
+    codes.set(code, { redirectUri, challenge, scope: q.get("scope") ?? "", expires: Date.now() + 60_000 });
+    return back({ code });
+  }
+  const link = (choice) => {
+    const u = new URLSearchParams(q);
+    u.set("decision", choice);
+    return `${APP.authorize}?${escapeHtml(u.toString())}`;
+  };
+  page(200, `<h1>Sign in to the demo app?</h1>
+<p><b>${escapeHtml(APP_CLIENT_ID)}</b> asks for: <code>${escapeHtml(q.get("scope") || "(no scope)")}</code></p>
+<p>It will get an authorization code at <code>${escapeHtml(target.origin + target.pathname)}</code>, which it exchanges with its PKCE verifier.</p>
+<p><a id="allow" href="${link("allow")}">Allow</a> &nbsp; <a id="deny" href="${link("deny")}">Deny</a></p>`);
+}
+
+/** POST /token for the app: the code (once, with the verifier of its challenge), then refreshes. */
+function appToken(res, params, refreshTokens) {
+  const tokens = (scope) =>
+    send(res, 200, issue(refreshTokens, "app", (refresh) => ({ token_type: "Bearer", expires_in: 3600, refresh_token: refresh, scope })));
+  const refused = (description) => send(res, 400, { error: "invalid_grant", error_description: description });
+  if (params.client_id !== APP_CLIENT_ID) return send(res, 401, { error: "invalid_client", error_description: `client_id must be ${APP_CLIENT_ID}` });
+  if (params.grant_type === "refresh_token") {
+    return useRefresh(refreshTokens, "app", params.refresh_token) ? tokens(undefined) : refused("Unknown or used refresh token");
+  }
+  if (params.grant_type !== "authorization_code") return send(res, 400, { error: "unsupported_grant_type" });
+  const grant = codes.get(params.code);
+  codes.delete(params.code); // a code works once
+  if (!grant || grant.expires < Date.now()) return refused("Unknown, used or expired code");
+  if (params.redirect_uri !== grant.redirectUri) return refused("redirect_uri differs from the authorization request's");
+  const verifier = String(params.code_verifier ?? "");
+  if (createHash("sha256").update(verifier).digest("base64url") !== grant.challenge) return refused("PKCE verification failed");
+  return tokens(grant.scope || undefined);
 }
 
 /** The revocation endpoint (RFC 7009) of every provider here. */

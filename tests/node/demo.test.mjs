@@ -120,3 +120,40 @@ test("issue 16: 'Log out and revoke' ends the session in both tabs, revokes at t
     await context.close();
   }
 });
+
+test("issue 15: the authorization-code preset runs the whole redirect flow — consent click, callback with iss, the exchange — and a denial shows the server's error", async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 1500 } });
+  try {
+    const page = await open(context, "#preset=app-code&storage=local");
+    assert.match(await page.textContent("#request"), /^GET http:\/\/127\.0\.0\.1:\d+\/authorize\?response_type=code&client_id=demo-app&/);
+    await page.click("#send");
+    await page.waitForSelector("#go");
+    const shown = await page.textContent("#result pre");
+    assert.match(shown, /challenge {2}[A-Za-z0-9_-]{43} = BASE64URL\(SHA-256\(verifier\)\)/);
+    const kept = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.endsWith("#authorization")).length);
+    assert.equal(kept, 1, "the transaction is in sessionStorage");
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.endsWith("#authorization")).length), 0);
+    await page.click("#go");
+    await page.waitForSelector("#allow");
+    assert.match(await page.textContent("body"), /demo-app asks for: read write/);
+    await page.click("#allow");
+    await page.waitForSelector("body[data-ready=true]");
+    await page.waitForSelector("#result.ok", { timeout: 10_000 });
+    assert.match(await page.textContent("#callback"), /code=.{10}…\s+state=.+\s+iss=http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(await page.textContent("#result strong"), /TokenSet: Bearer token/);
+    assert.notEqual(await page.textContent("#stored-token"), "—", "the session is stored");
+    assert.equal(new URL(page.url()).search, "", "the code is gone from the address bar");
+    // A second tab has the session.
+    const second = await open(context, "#preset=app-code&storage=local");
+    assert.equal(await second.textContent("#stored-token"), await page.textContent("#stored-token"));
+    // Denied at the consent page.
+    await second.click("#send");
+    await second.click("#go");
+    await second.click("#deny");
+    await second.waitForSelector("body[data-ready=true]");
+    await second.waitForSelector("#result.error");
+    assert.match(await second.textContent("#result"), /access_denied/);
+  } finally {
+    await context.close();
+  }
+});

@@ -89,3 +89,20 @@ test("issue 15: discover() refuses another issuer's document, a document that is
   const e = await rejection(discover("http://example.invalid/", { allowInsecureHttp: true, timeoutMs: 2000 }));
   assert.notEqual(e.kind, "config");
 });
+
+test("issue 15: discover() against the demo server's RFC 8414 document: a public client gets clientAuth none", async () => {
+  const { startTokenServer } = await import("../../www/token-server.mjs");
+  const demo = await startTokenServer();
+  try {
+    const m = await discover(demo.url);
+    assert.equal(m.authorizationEndpoint, `${demo.url}/authorize`);
+    assert.equal(m.authorizationResponseIssParameterSupported, true);
+    const client = clientFromMetadata(m, { clientId: "demo-app" });
+    assert.equal(client.clientAuth, "none");
+    assert.equal(client.issuer, demo.url);
+    const slash = await rejection(discover(`${demo.url}/`));
+    assert.equal(slash.kind, "invalid_response", "the issuer is compared exactly: a trailing slash is another issuer");
+  } finally {
+    await demo.close();
+  }
+});
