@@ -157,3 +157,31 @@ test("issue 15: the authorization-code preset runs the whole redirect flow — c
     await context.close();
   }
 });
+
+test("issue 15: the authorization-code preset in Firefox — consent click, callback, exchange", async () => {
+  const { startFirefox } = await import("../support/webdriver.mjs");
+  const firefox = await startFirefox();
+  const poll = async (what, script) => {
+    for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+      const value = await firefox.execute(script).catch(() => null);
+      if (value) return value;
+    }
+    assert.fail(`Firefox: ${what}`);
+  };
+  try {
+    await firefox.navigate(`${demo.url}#preset=app-code&storage=local`);
+    await poll("the page is ready", "return document.body.dataset.ready === 'true';");
+    await firefox.execute("document.getElementById('send').click();");
+    const go = await poll("the authorization URL", "return document.getElementById('go')?.href ?? null;");
+    await firefox.navigate(go);
+    const allow = await poll("the consent page", "return document.getElementById('allow')?.href ?? null;");
+    await firefox.navigate(allow);
+    const result = await poll("the exchange", "const r = document.getElementById('result'); return r?.className === 'ok' ? r.textContent : null;");
+    assert.match(result, /TokenSet: Bearer token/);
+    assert.match(result, /iss=http:\/\/127\.0\.0\.1:\d+/);
+    const stored = await firefox.execute("return document.getElementById('stored-token').textContent;");
+    assert.notEqual(stored, "—");
+  } finally {
+    await firefox.close();
+  }
+});
