@@ -145,7 +145,7 @@ export function cpuCases(adapters) {
   for (const [step, status, body] of [["stub200", 200, OK_BODY], ["stub400", 400, ERROR_BODY]]) {
     const fetch = async () => new Response(body, { status, headers: json });
     const request = async () => ({ status, body }); // client-oauth2's hook takes no Response
-    for (const lib of ["baseline", "ours", "oauth4webapi", "badgateway", "client-oauth2"]) {
+    for (const lib of ["baseline", "baseline-timeout", "ours", "oauth4webapi", "badgateway", "client-oauth2"]) {
       const a = adapters[lib].create({ ...cfg, fetch, request });
       add(step, lib, status === 200 ? () => a.token() : () => a.error(), true);
     }

@@ -2,6 +2,8 @@
 // client's alone. Loopback only, keep-alive.
 //   POST /token  → 200, a fixed client_credentials answer
 //   POST /error  → 400 invalid_client (an RFC 6749 §5.2 error body)
+//   GET  /api    → 200 a small JSON body, if the request carries "Authorization: Bearer …"
+//                  (the resource an app calls with its token: manager.fetch's row)
 //   GET  other   → the repository's files (the Chromium pages, js/, pkg/web/, bench/.out/), so
 //                  the pages and their token endpoint share one origin and need no CORS.
 // Started with fork(); sends { port } once listening; answers "stats" with the request counts
@@ -12,7 +14,8 @@ import { serveStatic } from "../www/static.mjs";
 
 const TOKEN = JSON.stringify({ access_token: "b".repeat(40), token_type: "Bearer", expires_in: 3600, scope: "read" });
 const ERROR = JSON.stringify({ error: "invalid_client", error_description: "Client authentication failed" });
-const counts = { token: 0, error: 0, other: 0 };
+const counts = { token: 0, error: 0, api: 0, other: 0 };
+const API = JSON.stringify({ items: [1, 2, 3] });
 const files = serveStatic(fileURLToPath(new URL("..", import.meta.url)));
 
 function answer(res, status, body) {
@@ -34,6 +37,10 @@ const server = createServer((req, res) => {
       }
     });
     return;
+  }
+  if (req.method === "GET" && path === "/api") {
+    counts.api++;
+    return answer(res, /^Bearer \S+$/.test(req.headers.authorization ?? "") ? 200 : 401, API);
   }
   counts.other++;
   files(req, res);
