@@ -445,14 +445,11 @@ if (SECTIONS.has("cpu")) {
   };
   for (const [step, what] of Object.entries(STEPS)) {
     const libsHere = [...new Set(cases.filter((c) => c.step === step).map((c) => c.lib))];
-    const peers = libsHere.filter((id) => PEER_PKGS[id]);
     for (const id of libsHere) {
       const n = [];
-      if (id === "ours" && ["build", "parse200", "parse400"].includes(step)) {
-        const rr = ratio(`cpu.${step}`, "ours");
-        const pr = peers.map((pid) => [pid, ratio(`cpu.${step}`, pid)]);
-        n.push(`target ≥ 0.5× and ≥ ${pr.map(([pid, v]) => `${pid} ${v.toFixed(2)}×`).join(", ")}: ${ok(rr >= 0.5 && pr.every(([, v]) => rr >= v))}`);
-      }
+      // Issue 14: pure build/parse figures are reported, not targeted (a wasm crossing has
+      // a floor; the whole call below is what users pay).
+      if (id === "ours" && ["build", "parse200", "parse400"].includes(step)) n.push("reported, not targeted (issue 14)");
       if (step === "build" && PEER_PKGS[id]) n.push("its async token call, until it calls its fetch hook");
       if (step.startsWith("parse") && id === "oauth4webapi") n.push("parses a Response: includes new Response()");
       if (step.startsWith("stub") && id === "client-oauth2") n.push("its transport hook takes {status, body}, no Response");
