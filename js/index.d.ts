@@ -11,6 +11,8 @@ export interface ClientConfig {
   authorizationEndpoint?: string;
   /** The server's issuer identifier (RFC 8414), which a callback's `iss` must equal (RFC 9207). */
   issuer?: string;
+  /** Refuse a callback without `iss`: the server always sends it (RFC 9207 §2.4). clientFromMetadata sets it from the metadata. */
+  requireIss?: boolean;
   /** The RFC 7009 revocation endpoint, for revokeToken and buildRevocationRequest; checked like tokenEndpoint. */
   revocationEndpoint?: string;
   /** The RFC 7662 introspection endpoint, for introspectToken and buildIntrospectionRequest. */
@@ -228,6 +230,8 @@ export interface AuthorizationResponseChecks {
   issuer?: string;
   /** When given, the callback must arrive at this URL (origin and path). */
   redirectUri?: string;
+  /** Refuse a callback without `iss` (RFC 9207 §2.4). */
+  requireIss?: boolean;
 }
 
 /** A successful callback. */

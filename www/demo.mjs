@@ -58,7 +58,7 @@ const PRESETS = {
   },
   "app-code": {
     note: "A browser app signing a user in: authorization code with PKCE. Send takes you to the demo server's consent page; it sends you back here with a code (and iss), which the manager exchanges with its verifier.",
-    client: { tokenEndpoint: `${here}/token`, authorizationEndpoint: `${here}/authorize`, issuer: here, clientId: "demo-app" },
+    client: { tokenEndpoint: `${here}/token`, authorizationEndpoint: `${here}/authorize`, issuer: here, requireIss: true, clientId: "demo-app" },
     grant: { redirectUri: `${here}${location.pathname}`, scope: "read write" },
     code: true,
   },

@@ -202,6 +202,8 @@ pub struct CallbackCheck {
     pub issuer: Option<String>,
     /// When given, the callback must arrive at this URL (origin and path).
     pub redirect_uri: Option<String>,
+    /// A callback without `iss` is refused (RFC 9207 §2.4: the server always sends it).
+    pub require_iss: bool,
 }
 
 impl CallbackCheck {
@@ -216,6 +218,7 @@ impl CallbackCheck {
             state: required(v, "state")?,
             issuer: opt_string(v, "issuer")?,
             redirect_uri: opt_string(v, "redirectUri")?,
+            require_iss: matches!(v.field("requireIss"), Some(Value::Bool(true))),
         })
     }
 }
@@ -293,6 +296,11 @@ pub fn parse_authorization_response_with(
                 " (RFC 9207: the response may come from another server)",
             ])));
         }
+    }
+    if check.require_iss && iss.is_none() {
+        return Err(invalid(
+            "the callback has no iss, which this server always sends (RFC 9207): it may come from another server",
+        ));
     }
     match state.as_deref() {
         None => return Err(invalid("the callback has no state: it does not answer this app's request")),
@@ -474,6 +482,7 @@ pub fn callback_grant_with(
         state: transaction.state,
         issuer: client.issuer.clone(),
         redirect_uri: Some(transaction.redirect_uri.clone()),
+        require_iss: client.require_iss,
     };
     let response = parse_authorization_response_with(callback, &check, urls)?;
     Ok(super::grant::Grant::AuthorizationCode {

@@ -149,6 +149,10 @@ pub struct ClientConfig {
     /// must equal (RFC 9207).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub issuer: Option<String>,
+    /// The server always sends `iss` in its authorization responses (its metadata says
+    /// `authorization_response_iss_parameter_supported`): a callback without one is refused
+    /// (RFC 9207 §2.4). Set by [`crate::discovery::ServerMetadata::client`].
+    pub require_iss: bool,
     /// The revocation endpoint (RFC 7009), for [`crate::request::build_revocation_request_with`]:
     /// an absolute URL, checked like `token_endpoint`.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
@@ -233,6 +237,7 @@ impl ClientConfig {
         let mut c = ClientConfig::new(opt_string(v, "tokenEndpoint")?.unwrap_or_default());
         c.authorization_endpoint = opt_string(v, "authorizationEndpoint")?;
         c.issuer = opt_string(v, "issuer")?;
+        c.require_iss = opt_bool(v, "requireIss")?;
         c.revocation_endpoint = opt_string(v, "revocationEndpoint")?;
         c.introspection_endpoint = opt_string(v, "introspectionEndpoint")?;
         c.client_id =
@@ -294,6 +299,7 @@ impl core::fmt::Debug for ClientConfig {
             .field("token_endpoint", &self.token_endpoint)
             .field("authorization_endpoint", &self.authorization_endpoint)
             .field("issuer", &self.issuer)
+            .field("require_iss", &self.require_iss)
             .field("revocation_endpoint", &self.revocation_endpoint)
             .field("introspection_endpoint", &self.introspection_endpoint)
             .field("client_id", &self.client_id)
@@ -380,6 +386,12 @@ impl ClientConfigBuilder {
     /// The issuer identifier (RFC 8414), checked against a callback's `iss` (RFC 9207).
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.0.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Refuse a callback without `iss` (RFC 9207 §2.4: the server says it always sends one).
+    pub fn require_iss(mut self, require: bool) -> Self {
+        self.0.require_iss = require;
         self
     }
 

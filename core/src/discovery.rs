@@ -139,6 +139,7 @@ impl ServerMetadata {
         if base.client_auth.is_none() {
             base.client_auth = self.client_auth(base.secret().is_some());
         }
+        base.require_iss |= self.authorization_response_iss_parameter_supported == Some(true);
         base
     }
 }

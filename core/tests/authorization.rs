@@ -113,9 +113,19 @@ fn a_good_callback_gives_the_code() {
     )
     .unwrap();
     assert_eq!((r.code.expose(), r.state.as_str(), r.iss.as_deref()), ("a+b c", "st-1", Some("https://as.example")));
-    // No iss: accepted (the server may not support RFC 9207).
+    // No iss: accepted (the server may not support RFC 9207)…
     let r = parse_authorization_response("https://app.example/callback?state=st-1&code=c", &check()).unwrap();
     assert_eq!(r.iss, None);
+    // …unless the server says it always sends one (RFC 9207 §2.4).
+    let mut strict = check();
+    strict.require_iss = true;
+    let e = parse_authorization_response("https://app.example/callback?state=st-1&code=c", &strict).unwrap_err();
+    assert!(e.kind == ErrorKind::InvalidResponse && e.message.contains("no iss"), "{}", e.message);
+    assert!(parse_authorization_response(
+        "https://app.example/callback?state=st-1&code=c&iss=https%3A%2F%2Fas.example",
+        &strict
+    )
+    .is_ok());
     assert!(!format!("{r:?}").contains("code: \"c\""), "the code is not printed: {r:?}");
 }
 

@@ -73,6 +73,8 @@ fn the_client_gets_the_endpoints_and_the_client_auth_the_server_lists() {
     assert_eq!(c.revocation_endpoint.as_deref(), Some("https://as.example/revoke"));
     assert_eq!(c.issuer.as_deref(), Some(issuer));
     assert_eq!(c.client_auth, Some(ClientAuth::Basic), "no list: client_secret_basic");
+    assert!(!c.require_iss, "the server does not say it sends iss");
+    assert!(meta(r#","authorization_response_iss_parameter_supported":true"#).client(base.clone()).require_iss);
     let post = meta(r#","token_endpoint_auth_methods_supported":["client_secret_post","private_key_jwt"]"#);
     assert_eq!(post.client(base.clone()).client_auth, Some(ClientAuth::Body));
     let mut public = base.clone();

@@ -75,5 +75,8 @@ pub fn client_from_metadata(metadata: &JsValue, options: &JsValue) -> Result<JsV
         .maybe_string("introspectionEndpoint", client.introspection_endpoint.as_deref())
         .maybe_string("issuer", client.issuer.as_deref())
         .maybe_string("clientAuth", client.client_auth.map(ClientAuth::as_str));
+    if client.require_iss {
+        out.json("requireIss", "true");
+    }
     Ok(json::from_text(&out.finish()))
 }

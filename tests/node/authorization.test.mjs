@@ -93,6 +93,9 @@ test("issue 15: parseAuthorizationResponse — the code, or the forged, stale an
   const ok = parseAuthorizationResponse("https://app.example/cb?code=c%2B1&state=s1&iss=https%3A%2F%2Fas.example", checks);
   assert.deepEqual(ok, { code: "c+1", state: "s1", iss: "https://as.example" });
   assert.deepEqual(parseAuthorizationResponse(new URL("https://app.example/cb?state=s1&code=c2"), checks), { code: "c2", state: "s1" });
+  const noIss = thrown(() => parseAuthorizationResponse("https://app.example/cb?state=s1&code=c2", { ...checks, requireIss: true }));
+  assert.equal(noIss.kind, "invalid_response");
+  assert.match(noIss.message, /no iss/);
   for (const [url, word] of [
     ["https://app.example/cb?code=c", "state"],
     ["https://app.example/cb?code=c&state=s2", "state"],

@@ -46,6 +46,7 @@ test("issue 15: discover() against oidc-provider — RFC 8414's URL answers 404,
   const client = clientFromMetadata(m, { clientId: oidc.clientId, clientSecret: oidc.clientSecret });
   assert.equal(client.clientAuth, "basic");
   assert.equal(client.issuer, oidc.issuer);
+  assert.equal(client.requireIss, true, "oidc-provider says it always sends iss (RFC 9207): callbacks without it are refused");
   const tokens = await requestToken(client, { grantType: "client_credentials" });
   assert.ok(tokens.accessToken);
   const spa = clientFromMetadata(m, { clientId: oidc.spaClientId, timeoutMs: 5000 });
