@@ -276,3 +276,19 @@ async fn issue13_the_https_rule_cannot_be_bypassed_with_a_backslash() {
         oauth2_wasm::build_token_request(&client(endpoint.into(), "c", "s"), &CC).expect(endpoint);
     }
 }
+
+#[wasm_bindgen_test]
+async fn oidc_provider_discovery_falls_back_to_openid_configuration_and_gives_a_working_client() {
+    let issuer = url(&["oidc", "issuer"]);
+    let m = oauth2_wasm::discover(&issuer, false, &RequestOptions::default()).await.unwrap();
+    assert_eq!(m.token_endpoint, url(&["oidc", "tokenEndpoint"]));
+    assert_eq!(m.revocation_endpoint.as_deref(), Some(url(&["oidc", "revocationEndpoint"]).as_str()));
+    assert_eq!(m.authorization_response_iss_parameter_supported, Some(true));
+    let c = m.client(client(String::new(), &url(&["oidc", "clientId"]), &url(&["oidc", "clientSecret"])));
+    assert_eq!((c.client_auth, c.require_iss), (Some(ClientAuth::Basic), true));
+    let t = request_token(&c, &CC, &RequestOptions::default()).await.unwrap();
+    assert_eq!(t.token_type, "Bearer");
+    // Neither document under another path: kind http, 404.
+    let e = oauth2_wasm::discover(&(issuer + "/nowhere"), false, &RequestOptions::default()).await.unwrap_err();
+    assert_eq!((e.kind, e.status), (ErrorKind::Http, Some(404)));
+}
