@@ -37,5 +37,5 @@ node --input-type=module -e '
     console.error("rust-driver: oauth2-wasm resolved to the JavaScript driver"); process.exit(1);
   }'
 node --test \
-  conformance.test.mjs fault-matrix.test.mjs hygiene.test.mjs load.test.mjs manager.test.mjs regressions.test.mjs \
-  request.test.mjs revocation.test.mjs shared-store.test.mjs soak.test.mjs
+  authorization.test.mjs conformance.test.mjs discovery.test.mjs fault-matrix.test.mjs hygiene.test.mjs load.test.mjs \
+  manager.test.mjs regressions.test.mjs request.test.mjs revocation.test.mjs shared-store.test.mjs soak.test.mjs

@@ -11,6 +11,7 @@ use oauth2_wasm::web::convert;
 use oauth2_wasm::web::fetch;
 use oauth2_wasm::web::manager::TokenManager;
 use oauth2_wasm::web::{get, promise};
+use oauth2_wasm_core::authorization::AuthorizeOptions;
 use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::grant::Grant;
 use wasm_bindgen::prelude::*;
@@ -99,6 +100,30 @@ impl JsTokenManager {
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
         let manager = self.manager.clone();
         promise(async move { manager.fetch(&input, &init).await.map_err(to_js) })
+    }
+
+    /// `authorize(options)`: the authorization URL; the transaction kept in the tab.
+    pub fn authorize(&self, options: JsValue) -> Promise {
+        let manager = self.manager.clone();
+        promise(async move {
+            let options = AuthorizeOptions::from_value(&arg(&options, "options")?).map_err(to_js)?;
+            Ok(JsValue::from_str(&manager.authorize(&options).map_err(to_js)?))
+        })
+    }
+
+    /// `handleCallback(url = location.href)`: the new session's `TokenSet`.
+    #[wasm_bindgen(js_name = handleCallback)]
+    pub fn handle_callback(&self, url: JsValue) -> Promise {
+        let manager = self.manager.clone();
+        promise(async move {
+            let given = if url.is_undefined() { get(&get(&js_sys::global(), "location"), "href") } else { url };
+            let url = given
+                .as_string()
+                .or_else(|| get(&given, "href").as_string())
+                .ok_or_else(|| config_error("url", "must be the callback URL: a string or a URL"))?;
+            let tokens = manager.handle_callback(&url).await.map_err(to_js)?;
+            Ok(convert::token_set(&tokens))
+        })
     }
 
     /// Calls `listener(tokens | null, { reason, error? })` on every change; returns a
