@@ -30,3 +30,8 @@ const record = (extra) => JSON.stringify({ v: 1, kind: "oauth2-wasm/token", endp
   // Found by the fuzzer: a late notice of a sibling's logout, older than this tab's login.
   [6, 0, 0, 0, 2, 2, 0, 7, 1, 15, 2, 5, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 0, 0, 0, 8, 2, 1, 10, 1, 6, 2, 197, 0, 1, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 0, 0, 0, 8, 2, 1, 10, 1, 6, 2, 1, 0, 0, 0]]
   .forEach((bytes, i) => write("session", i, Buffer.from(bytes)));
+// Callbacks, a stored transaction and metadata, separated by \u001f.
+const tx = JSON.stringify({ kind: "oauth2-wasm/authorization", state: "st-1", verifier: "v".repeat(43), redirectUri: "https://app.example/cb", startedAt: 1700000000000 });
+[`https://app.example/cb?code=c1&state=st-1&iss=https%3A%2F%2Fas.example\u001f${tx}\u001f${JSON.stringify({ issuer: "https://as.example", token_endpoint: "https://as.example/token" })}`,
+  "https://app.example/cb?error=access_denied&state=st-1\u001f{}\u001f{}",
+  "https://app.example/other?code=c&code=d&state=x"].forEach((s, i) => write("authorization", i, s));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the pure core with cargo-fuzz (libFuzzer, nightly): the response parser, the
 # request builder, the stored-record decoder (each seeded from the conformance vectors) and
-# the session machine (whole core::machine managers) among simulated tabs or processes, storage, a lock and a rotating server.
+# the session machine (whole core::machine managers) among simulated tabs or processes, storage, a lock and a rotating server,
+# and the authorization-code flow's parsers (callbacks, stored transactions, metadata documents).
 #   bash scripts/fuzz.sh                  a smoke run, 10 s per target (what npm test runs)
 #   FUZZ_SECONDS=3600 bash scripts/fuzz.sh   a long run; crashes land in fuzz/artifacts/
 #   SESSION_TRACE=1 cargo +nightly fuzz run session fuzz/artifacts/session/<input>
@@ -14,7 +15,7 @@ corpus=target/fuzz-corpus
 node scripts/fuzz-seeds.mjs "$corpus"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for target in parse_response build_request decode_record session; do
+for target in parse_response build_request decode_record session authorization; do
   echo "fuzz: $target for ${seconds} s" >&2
   if ! cargo +nightly fuzz run "$target" "$corpus/$target" -- \
     -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
@@ -24,4 +25,4 @@ for target in parse_response build_request decode_record session; do
   fi
   grep -E "^stat::(number_of_executed_units|new_units_added)" "$log" >&2 || true
 done
-echo "fuzz: 4 targets, no crash" >&2
+echo "fuzz: 5 targets, no crash" >&2
