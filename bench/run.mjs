@@ -471,7 +471,9 @@ if (SECTIONS.has("hot")) {
   for (const [m, where] of [["hot.node", "Node"], ...(BROWSER ? [["hot.chromium", "Chromium"]] : [])]) {
     for (const id of ["ours", "badgateway", "plain"]) {
       const n = [HOT[id]];
-      if (id === "ours" && m === "hot.node" && med(m, id) !== undefined) n.push(`target ≥ 1,000,000 ops/s: ${ok(med(m, id) >= 1_000_000)}`);
+      // Issue 14's targets: 2.5 M calls/s in Node, 1.5 M in Chromium.
+      const target = m === "hot.node" ? 2_500_000 : 1_500_000;
+      if (id === "ours" && med(m, id) !== undefined) n.push(`target ≥ ${target.toLocaleString("en-US")} ops/s: ${ok(med(m, id) >= target)}`);
       row(m, id, `${where}: ${LABEL[id]}`, "ops/s", { base: "plain", noteText: n });
     }
   }

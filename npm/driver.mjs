@@ -129,6 +129,9 @@ export function makeApi(wasm) {
     #freed = false;
     /** The authorization under way, where the tab has no sessionStorage. */
     #transaction;
+    /** The fresh token and until when (ms), as the machine last said: the hot path. */
+    #fresh;
+    #freshUntil = 0;
 
     constructor(options) {
       const m = (this.#m = new wasm.Machine(options));
@@ -168,12 +171,27 @@ export function makeApi(wasm) {
         text = session?.getItem(key) ?? text;
         session?.removeItem(key);
       } catch {}
+      this.#changed();
       return this.#drive(this.#m.startCallback(text, url, this.#time()));
     }
 
     getAccessToken() {
-      const token = this.#m.freshToken(this.#time());
-      return token === undefined ? this.#run(GET) : Promise.resolve(token);
+      // The hot path: the token the machine last called fresh, until the instant it named,
+      // unless the session changed since (#changed() forgets it).
+      const now = this.#time();
+      if (this.#fresh !== undefined && now < this.#freshUntil) return Promise.resolve(this.#fresh);
+      const fresh = this.#m.freshToken(now);
+      if (fresh === undefined) {
+        this.#fresh = undefined;
+        return this.#run(GET);
+      }
+      [this.#fresh, this.#freshUntil] = fresh;
+      return Promise.resolve(this.#fresh);
+    }
+
+    /** Anything that may change the session: the kept fresh token is asked for again. */
+    #changed() {
+      this.#fresh = undefined;
     }
 
     getTokens() {
@@ -209,6 +227,7 @@ export function makeApi(wasm) {
       } catch {}
       const response = await this.#authorized(input, init, token);
       if (response?.status !== 401 || !replayable(init)) return response;
+      this.#changed();
       const decision = m.afterRejection(token, this.#time());
       if (decision === false) return response;
       let renewed = decision;
@@ -236,6 +255,7 @@ export function makeApi(wasm) {
         this.#channel?.close();
       } catch {}
       this.#listeners.clear();
+      this.#changed();
       this.#freed = true;
       // Calls under way finish first (their answers are dropped by no one: each caller gets
       // its own); the wasm is let go with the last of them.
@@ -254,6 +274,7 @@ export function makeApi(wasm) {
 
     /** Starts `call` and drives it to its answer. */
     async #run(call, grant) {
+      this.#changed();
       return this.#drive(this.#m.start(call, grant));
     }
 
@@ -271,6 +292,7 @@ export function makeApi(wasm) {
       let input = GO, value, extra, release;
       try {
         for (let i = 0; i < MAX_STEPS; i++) {
+          this.#changed();
           const a = this.#m.step(id, input, value, extra, this.#time());
           if (a[3]) this.#effects(a[3]);
           value = extra = undefined;
@@ -484,6 +506,7 @@ export function makeApi(wasm) {
           stored = this.#web.getItem(this.#key);
         } catch {}
       }
+      this.#changed();
       this.#effects(this.#m.sibling(text, stored));
     }
 

@@ -285,6 +285,15 @@ impl Machine {
         self.session.fresh_token(now, self.settings.skew_secs)
     }
 
+    /// [`Machine::fresh_token`] with the instant it stops being handed out as it is
+    /// ([`session::fresh_until`]): a driver may keep both and skip the machine until then,
+    /// as long as it asks again after anything that changes the session (a step, a
+    /// sibling's change, a 401).
+    pub fn fresh_token_until(&self, now: u64) -> Option<(&TokenRecord, Option<u64>)> {
+        let record = self.fresh_token(now)?;
+        Some((record, session::fresh_until(record, self.settings.skew_secs)))
+    }
+
     /// The tokens held: the last answer while its access token is current (with the
     /// refresh token and scope the record kept from before), else the record's.
     pub fn tokens(&self) -> Option<TokenSet> {

@@ -213,13 +213,23 @@ pub fn effective_skew_ms(record: &TokenRecord, skew_secs: Option<u64>) -> u64 {
 pub fn next(record: Option<&TokenRecord>, now: u64, skew_secs: Option<u64>, can_reacquire: bool) -> Next {
     match record {
         None => renewal(None, can_reacquire),
-        Some(r) => match r.expires_at {
-            None => Next::Use,
-            Some(at) if now.saturating_add(effective_skew_ms(r, skew_secs)) < at => Next::Use,
-            Some(_) if now < r.obtained_at.saturating_add(MIN_RENEW_INTERVAL_MS) => Next::Use,
-            Some(_) => renewal(Some(r), can_reacquire),
+        Some(r) => match fresh_until(r, skew_secs) {
+            Some(until) if now >= until => renewal(Some(r), can_reacquire),
+            _ => Next::Use,
         },
     }
+}
+
+/// Until when (ms, exclusive) the record's access token is handed out as it is — the
+/// refresh skew before expiry, but at least [`MIN_RENEW_INTERVAL_MS`] after it was
+/// obtained; `None`: no known lifetime, handed out until a 401 says otherwise. A driver may
+/// keep the token and this instant, and hand the token out while its clock is before it.
+pub fn fresh_until(record: &TokenRecord, skew_secs: Option<u64>) -> Option<u64> {
+    let at = record.expires_at?;
+    Some(
+        at.saturating_sub(effective_skew_ms(record, skew_secs))
+            .max(record.obtained_at.saturating_add(MIN_RENEW_INTERVAL_MS)),
+    )
 }
 
 /// Whether a record another tab or process wrote should replace `current`. Storage events

@@ -405,10 +405,20 @@ impl JsMachine {
         oauth2_wasm::parse_token_response(response.status, &response.body, &cx).map_err(|e| refine(&self.client, e))
     }
 
-    /// The access token when it can be handed out with no I/O at `now`, else `undefined`.
+    /// The access token when it can be handed out with no I/O at `now`, and until when
+    /// (`[token, until]`, `until` in ms, `Infinity` when the token has no known lifetime),
+    /// else `undefined`. The driver may hand the token out without asking again while its
+    /// clock is before `until` and nothing changed the session (no step, sibling, 401).
     #[wasm_bindgen(js_name = freshToken)]
-    pub fn fresh_token(&self, now: f64) -> Option<String> {
-        self.m.fresh_token(now.max(0.0) as u64).map(|r| r.access_token.expose().to_owned())
+    pub fn fresh_token(&self, now: f64) -> JsValue {
+        match self.m.fresh_token_until(now.max(0.0) as u64) {
+            None => JsValue::UNDEFINED,
+            Some((r, until)) => array(&[
+                JsValue::from_str(r.access_token.expose()),
+                JsValue::from(until.map_or(f64::INFINITY, |u| u as f64)),
+            ])
+            .into(),
+        }
     }
 
     /// The tokens held, or `null`.
