@@ -5,7 +5,7 @@
 import { TokenManager } from "oauth2-wasm";
 import { redisStorage } from "oauth2-wasm/redis-store";
 import { connect, command, startRedis } from "../tests/support/redis.mjs";
-import { PASSWORD, fleetClient, startMachine, tokenServer } from "../tests/support/fleet.mjs";
+import { PASSWORD, expiryGapMs, fleetClient, startMachine, tokenServer } from "../tests/support/fleet.mjs";
 
 const LIFETIME_S = 2;
 const PROCESSES = 8;
@@ -38,7 +38,7 @@ export async function fleetRound(bench, { seconds }) {
     let expiries = 0;
     let last = -Infinity;
     for (const e of requests) {
-      if (e.at - last >= LIFETIME_S * 1000 * 0.9 - 400) expiries++;
+      if (e.at - last >= expiryGapMs(LIFETIME_S)) expiries++;
       last = e.at;
     }
     const failed = results.reduce((n, r) => n + Object.values(r.errors ?? {}).reduce((a, b) => a + b, 0), 0);

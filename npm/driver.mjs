@@ -171,7 +171,6 @@ export function makeApi(wasm) {
         text = session?.getItem(key) ?? text;
         session?.removeItem(key);
       } catch {}
-      this.#changed();
       return this.#drive(this.#m.startCallback(text, url, this.#time()));
     }
 
@@ -181,15 +180,13 @@ export function makeApi(wasm) {
       const now = this.#time();
       if (this.#fresh !== undefined && now < this.#freshUntil) return Promise.resolve(this.#fresh);
       const fresh = this.#m.freshToken(now);
-      if (fresh === undefined) {
-        this.#fresh = undefined;
-        return this.#run(GET);
-      }
+      if (fresh === undefined) return this.#run(GET);
       [this.#fresh, this.#freshUntil] = fresh;
       return Promise.resolve(this.#fresh);
     }
 
-    /** Anything that may change the session: the kept fresh token is asked for again. */
+    /** Before anything that may change the session (a task's step, a sibling's change, a
+     * 401): the kept fresh token is asked for again. */
     #changed() {
       this.#fresh = undefined;
     }
@@ -274,7 +271,6 @@ export function makeApi(wasm) {
 
     /** Starts `call` and drives it to its answer. */
     async #run(call, grant) {
-      this.#changed();
       return this.#drive(this.#m.start(call, grant));
     }
 

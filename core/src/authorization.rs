@@ -9,6 +9,7 @@ use super::encode::{base64url, push_form};
 use super::endpoint::{self, UrlParser};
 use super::error::{ErrorKind, OAuthError};
 use super::json::Value;
+use super::response::one_line;
 use super::text::cat;
 use crate::prelude::*;
 use sha2::{Digest, Sha256};
@@ -66,15 +67,10 @@ impl AuthorizationRequest {
     /// Reads the JavaScript API's options (`{ redirectUri, scope?, state, codeChallenge,
     /// codeChallengeMethod?, nonce?, extraParams? }`); type errors name the field.
     pub fn from_value(v: &Value) -> Result<Self, OAuthError> {
-        Ok(AuthorizationRequest {
-            redirect_uri: required(v, "redirectUri")?,
-            scope: opt_string(v, "scope")?,
-            state: required(v, "state")?,
-            code_challenge: required(v, "codeChallenge")?,
-            code_challenge_method: opt_string(v, "codeChallengeMethod")?,
-            nonce: opt_string(v, "nonce")?,
-            extra_params: string_map(v, "extraParams")?,
-        })
+        let mut request =
+            AuthorizeOptions::from_value(v)?.request(required(v, "state")?, required(v, "codeChallenge")?);
+        request.code_challenge_method = opt_string(v, "codeChallengeMethod")?;
+        Ok(request)
     }
 }
 
@@ -106,12 +102,11 @@ pub fn build_authorization_url_with(
     request: &AuthorizationRequest,
     urls: &dyn UrlParser,
 ) -> Result<String, OAuthError> {
-    let Some(endpoint_url) = client.authorization_endpoint.as_deref() else {
-        return Err(OAuthError::config(
-            "authorizationEndpoint",
-            "is required to build an authorization URL: the server's authorization endpoint",
-        ));
-    };
+    let endpoint_url = endpoint::required(
+        "authorizationEndpoint",
+        client.authorization_endpoint.as_deref(),
+        "to build an authorization URL: the server's authorization endpoint",
+    )?;
     endpoint::check("authorizationEndpoint", endpoint_url, urls, client.allow_insecure_http)?;
     // The redirect URI may be a loopback or custom scheme (RFC 8252); it must parse, and
     // carry no fragment (RFC 6749 §3.1.2).
@@ -282,7 +277,7 @@ pub fn parse_authorization_response_with(
         };
         // RFC 6749 §3.1: a parameter must not be repeated.
         if slot.is_some() {
-            return Err(invalid(&cat(&["the callback repeats the parameter ", &name])));
+            return Err(invalid(&cat(&["the callback repeats the parameter ", &one_line(&name)])));
         }
         *slot = Some(value.into_owned());
     }
@@ -290,7 +285,7 @@ pub fn parse_authorization_response_with(
         if expected != got {
             return Err(invalid(&cat(&[
                 "the callback's iss (",
-                got,
+                &one_line(got),
                 ") is not the expected issuer ",
                 expected,
                 " (RFC 9207: the response may come from another server)",
@@ -316,9 +311,9 @@ pub fn parse_authorization_response_with(
             ErrorKind::OAuth,
             cat(&[
                 "the authorization server answered ",
-                &code,
+                &one_line(&code),
                 description.as_deref().map_or("", |_| ": "),
-                description.as_deref().unwrap_or(""),
+                &description.as_deref().map(one_line).unwrap_or_default(),
             ]),
         );
         e.error = Some(code);
@@ -359,6 +354,20 @@ impl AuthorizeOptions {
     /// Options for `redirect_uri`.
     pub fn new(redirect_uri: impl Into<String>) -> Self {
         AuthorizeOptions { redirect_uri: redirect_uri.into(), ..Self::default() }
+    }
+
+    /// The authorization request for these options, with `state` and `code_challenge`
+    /// (S256).
+    pub fn request(self, state: String, code_challenge: String) -> AuthorizationRequest {
+        AuthorizationRequest {
+            redirect_uri: self.redirect_uri,
+            scope: self.scope,
+            state,
+            code_challenge,
+            code_challenge_method: None,
+            nonce: self.nonce,
+            extra_params: self.extra_params,
+        }
     }
 
     /// Reads the JavaScript API's options (`{ redirectUri, scope?, nonce?, extraParams? }`).
@@ -454,15 +463,8 @@ pub fn authorize_with(
         redirect_uri: options.redirect_uri.clone(),
         started_at: now,
     };
-    let request = AuthorizationRequest {
-        redirect_uri: options.redirect_uri.clone(),
-        scope: options.scope.clone(),
-        state: transaction.state.clone(),
-        code_challenge: code_challenge_s256(transaction.verifier.expose())?,
-        code_challenge_method: None,
-        nonce: options.nonce.clone(),
-        extra_params: options.extra_params.clone(),
-    };
+    let challenge = code_challenge_s256(transaction.verifier.expose())?;
+    let request = options.clone().request(transaction.state.clone(), challenge);
     let url = build_authorization_url_with(client, &request, urls)?;
     Ok((transaction, url))
 }

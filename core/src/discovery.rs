@@ -234,7 +234,7 @@ impl Discovery {
             other => {
                 return Err(invalid(&cat(&[
                     "the server metadata's issuer (",
-                    other.as_deref().unwrap_or("none"),
+                    &other.as_deref().map_or_else(|| "none".to_owned(), super::response::one_line),
                     ") is not ",
                     &self.issuer,
                     ": refused (RFC 8414 §3.3: metadata for another server)",

@@ -64,6 +64,12 @@ impl UrlParser for WhatwgUrl {
     }
 }
 
+/// The endpoint the option `field` names, or the `config` error saying it is required
+/// `purpose` ("to revoke a token: the server's RFC 7009 endpoint").
+pub fn required<'a>(field: &str, url: Option<&'a str>, purpose: &str) -> Result<&'a str, OAuthError> {
+    url.ok_or_else(|| OAuthError::config(field, &crate::text::cat(&["is required ", purpose])))
+}
+
 /// Checks that `input` (the option `field`) is an absolute `https` URL — or `http` to a
 /// loopback host ([`is_loopback`]), or any `http` when `allow_insecure_http` — with a host,
 /// no user information and no fragment, as `urls` parses it. A query is kept as it is.

@@ -90,12 +90,11 @@ pub fn build_revocation_request_with(
     token_type_hint: Option<&str>,
     urls: &dyn endpoint::UrlParser,
 ) -> Result<TokenRequest, OAuthError> {
-    let Some(url) = client.revocation_endpoint.as_deref() else {
-        return Err(OAuthError::config(
-            "revocationEndpoint",
-            "is required to revoke a token: the server's RFC 7009 endpoint",
-        ));
-    };
+    let url = endpoint::required(
+        "revocationEndpoint",
+        client.revocation_endpoint.as_deref(),
+        "to revoke a token: the server's RFC 7009 endpoint",
+    )?;
     about_token(client, "revocationEndpoint", url, token, token_type_hint, urls)
 }
 
@@ -117,12 +116,11 @@ pub fn build_introspection_request_with(
     token_type_hint: Option<&str>,
     urls: &dyn endpoint::UrlParser,
 ) -> Result<TokenRequest, OAuthError> {
-    let Some(url) = client.introspection_endpoint.as_deref() else {
-        return Err(OAuthError::config(
-            "introspectionEndpoint",
-            "is required to introspect a token: the server's RFC 7662 endpoint",
-        ));
-    };
+    let url = endpoint::required(
+        "introspectionEndpoint",
+        client.introspection_endpoint.as_deref(),
+        "to introspect a token: the server's RFC 7662 endpoint",
+    )?;
     about_token(client, "introspectionEndpoint", url, token, token_type_hint, urls)
 }
 

@@ -43,11 +43,7 @@ pub fn build_authorization_url_js(client: &JsValue, options: &JsValue) -> Result
 /// `{ state, issuer?, redirectUri? }`.
 #[wasm_bindgen(js_name = parseAuthorizationResponse, skip_typescript)]
 pub fn parse_authorization_response_js(url: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
-    // A string, or a `URL` or `Location` (their `href`).
-    let url = url
-        .as_string()
-        .or_else(|| oauth2_wasm::web::get(url, "href").as_string())
-        .ok_or_else(|| to_js(OAuthError::config("url", "must be the callback URL: a string or a URL")))?;
+    let url = crate::callback_url(url)?;
     let check = CallbackCheck::from_value(&arg(options, "options")?).map_err(to_js)?;
     let response = web::parse_authorization_response(&url, &check).map_err(to_js)?;
     let mut out = JsonObject::new();

@@ -29,9 +29,7 @@ pub fn discovery(issuer: &JsValue, options: &JsValue) -> Result<JsDiscovery, JsV
         .ok_or_else(|| to_js(OAuthError::config("issuer", "must be a string: the server's issuer URL")))?;
     let insecure = get(options, "allowInsecureHttp").as_bool() == Some(true);
     let request = request_options(options)?;
-    if request.fetch.is_none() && !get(&js_sys::global(), "fetch").is_function() {
-        return Err(to_js(oauth2_wasm::web::fetch::fetch_missing()));
-    }
+    crate::machine::fetch_ready(request.fetch.is_some()).map_err(to_js)?;
     let discovery = Discovery::new(&issuer, insecure, &oauth2_wasm::web::url::RuntimeUrl).map_err(to_js)?;
     let timeout_ms = transport::timer_ms(request.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS));
     Ok(JsDiscovery { discovery, timeout_ms })
@@ -42,9 +40,7 @@ impl JsDiscovery {
     /// `{ url, method, headers, body, timeoutMs }` of the next request.
     #[wasm_bindgen(getter)]
     pub fn request(&self) -> JsValue {
-        let out = json::from_text(&oauth2_wasm::web::convert::request_json(&self.discovery.request()));
-        oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(self.timeout_ms));
-        out
+        crate::machine::request_object(&self.discovery.request(), self.timeout_ms)
     }
 
     /// The metadata, or `null` when the next request is to be sent; throws the `OAuthError`.

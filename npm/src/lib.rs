@@ -65,6 +65,13 @@ fn to_js(e: OAuthError) -> JsValue {
     convert::error(&e)
 }
 
+/// A callback URL from JavaScript: a string, or a `URL` or `Location` (their `href`).
+pub(crate) fn callback_url(url: &JsValue) -> Result<String, JsValue> {
+    url.as_string()
+        .or_else(|| get(url, "href").as_string())
+        .ok_or_else(|| to_js(OAuthError::config("url", "must be the callback URL: a string or a URL")))
+}
+
 /// A JavaScript argument as a [`Value`]; `what` names it in the error.
 fn arg(js: &JsValue, what: &str) -> Result<Value, JsValue> {
     json::to_value(js)

@@ -209,10 +209,7 @@ impl JsMachine {
     /// (`stored`, a string or null) and starts the login with its code; the task's id.
     #[wasm_bindgen(js_name = startCallback)]
     pub fn start_callback(&mut self, stored: JsValue, url: JsValue, now: f64) -> Result<u32, JsValue> {
-        let url = url
-            .as_string()
-            .or_else(|| get(&url, "href").as_string())
-            .ok_or_else(|| config_error("url", "must be the callback URL: a string or a URL"))?;
+        let url = crate::callback_url(&url)?;
         let grant = oauth2_wasm::web::authorization::callback_grant(
             &self.client,
             stored.as_string().as_deref(),
@@ -503,14 +500,14 @@ fn request_js(client: &ClientConfig, grant: &Grant, timeout_ms: u32) -> Result<J
 }
 
 /// A request as the driver sends it: `{ url, method, headers, body, timeoutMs }`.
-fn request_object(request: &TokenRequest, timeout_ms: u32) -> JsValue {
+pub(crate) fn request_object(request: &TokenRequest, timeout_ms: u32) -> JsValue {
     let out = oauth2_wasm::web::json::from_text(&convert::request_json(request));
     oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(timeout_ms));
     out
 }
 
 /// Whether a request can be sent: a `fetch` was given (`given`) or the runtime has one.
-fn fetch_ready(given: bool) -> Result<(), OAuthError> {
+pub(crate) fn fetch_ready(given: bool) -> Result<(), OAuthError> {
     match given || get(&js_sys::global(), "fetch").is_function() {
         true => Ok(()),
         false => Err(oauth2_wasm::web::fetch::fetch_missing()),

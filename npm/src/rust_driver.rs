@@ -117,10 +117,7 @@ impl JsTokenManager {
         let manager = self.manager.clone();
         promise(async move {
             let given = if url.is_undefined() { get(&get(&js_sys::global(), "location"), "href") } else { url };
-            let url = given
-                .as_string()
-                .or_else(|| get(&given, "href").as_string())
-                .ok_or_else(|| config_error("url", "must be the callback URL: a string or a URL"))?;
+            let url = crate::callback_url(&given)?;
             let tokens = manager.handle_callback(&url).await.map_err(to_js)?;
             Ok(convert::token_set(&tokens))
         })

@@ -62,10 +62,9 @@ pub fn callback_grant(
     authorization::callback_grant_with(client, stored, callback, now, &RuntimeUrl)
 }
 
-/// The tab's `sessionStorage` for transactions, when it is there and can be used.
+/// The tab's `sessionStorage` for transactions, when it is there and takes writes.
 pub fn session_storage() -> Option<web_sys::Storage> {
-    let storage = super::get(&js_sys::global(), "sessionStorage");
-    (!storage.is_undefined() && !storage.is_null()).then(|| storage.unchecked_into())
+    super::storage::probe("sessionStorage").ok()
 }
 
 /// The URL to send the browser to ([`authorization::build_authorization_url_with`]), the

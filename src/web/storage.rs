@@ -266,8 +266,9 @@ pub fn adapter_value(v: &JsValue) -> Option<String> {
     }
 }
 
-/// Checks that `window[name]` can be read, is not null, and takes a write.
-fn probe(name: &str) -> Result<web_sys::Storage, String> {
+/// The global's `localStorage` or `sessionStorage` (`name`), if it is there and takes a
+/// write; else why not.
+pub fn probe(name: &str) -> Result<web_sys::Storage, String> {
     let global = js_sys::global();
     let storage = Reflect::get(&global, &JsValue::from_str(name))
         .map_err(|e| cat(&[name, " is not accessible (", &js_error_message(&e), "); using memory"]))?;

@@ -8,16 +8,14 @@ import assert from "node:assert/strict";
 import { TokenManager } from "oauth2-wasm";
 import { redisStorage } from "oauth2-wasm/redis-store";
 import { command, connect, startRedis } from "../support/redis.mjs";
-import { CLIENT_SECRET, PASSWORD, fleetClient, startMachine, tokenServer } from "../support/fleet.mjs";
+import { CLIENT_SECRET, PASSWORD, expiryGapMs, fleetClient, startMachine, tokenServer } from "../support/fleet.mjs";
 
 const KINDS = ["redis", "ioredis"];
 const LIB = import.meta.resolve("oauth2-wasm");
 const STORE = import.meta.resolve("oauth2-wasm/redis-store");
 const LIFETIME_S = 2;
-// A token is renewed a tenth of its lifetime before expiry, counted from when it was
-// requested; a request arriving much earlier than that after the one before is a second
-// renewal for one expiry (the margin absorbs a loaded machine's delays).
-const MIN_GAP_MS = LIFETIME_S * 1000 * 0.9 - 400;
+// Two requests closer than this are two renewals for one expiry.
+const MIN_GAP_MS = expiryGapMs(LIFETIME_S);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const record = (obtainedAt, extra = {}) => JSON.stringify({ v: 1, kind: "oauth2-wasm/token", obtainedAt, ...extra });
 
@@ -199,7 +197,7 @@ for (const kind of KINDS) {
     // Down from shortly before an expiry until after it: the token must be renewed while
     // Redis is away.
     await until("a refresh", () => f.as.granted("refresh_token").length >= 1);
-    await sleep(LIFETIME_S * 1000 * 0.9 - 400);
+    await sleep(MIN_GAP_MS);
     await redis.stop();
     await sleep(1_500);
     await redis.start();
