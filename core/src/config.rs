@@ -93,6 +93,13 @@ pub enum ClientAuth {
     Body,
     /// No client authentication; `client_id`, when given, goes in the body (public clients).
     None,
+    /// A JWT signed with the client's private key (RFC 7523 §2.2, OpenID Connect Core §9):
+    /// `client_assertion_type`, `client_assertion` and `client_id` in the body.
+    #[cfg_attr(feature = "serde", serde(rename = "private_key_jwt"))]
+    PrivateKeyJwt,
+    /// A JWT signed HS256 with the client secret, sent as with [`ClientAuth::PrivateKeyJwt`].
+    #[cfg_attr(feature = "serde", serde(rename = "client_secret_jwt"))]
+    ClientSecretJwt,
 }
 
 impl ClientAuth {
@@ -102,6 +109,8 @@ impl ClientAuth {
             ClientAuth::Basic => "basic",
             ClientAuth::Body => "body",
             ClientAuth::None => "none",
+            ClientAuth::PrivateKeyJwt => "private_key_jwt",
+            ClientAuth::ClientSecretJwt => "client_secret_jwt",
         }
     }
 }
@@ -170,6 +179,25 @@ pub struct ClientConfig {
     /// Client authentication; by default Basic with a secret, none without.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub client_auth: Option<ClientAuth>,
+    /// What the driver tells of the private key of `private_key_jwt` (its type, never its
+    /// material: the key stays the platform's, and signs there).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub private_key: Option<crate::jose::KeyFacts>,
+    /// `kid` in a client assertion's header.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub key_id: Option<String>,
+    /// The client assertion's algorithm (`RS256`, `PS256`, `ES256`, `EdDSA`; `HS256` for
+    /// `client_secret_jwt`); by default the key's ([`crate::jose::signing_alg`]).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub signing_alg: Option<String>,
+    /// A client assertion's `aud`; by default the URL of the endpoint it is sent to.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub assertion_audience: Option<String>,
+    /// A ready client assertion (a signed JWT) for `private_key_jwt` or
+    /// `client_secret_jwt`: what a request built synchronously sends. The drivers sign one
+    /// per request themselves ([`crate::jose::client_assertion`]).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub client_assertion: Option<Secret>,
     /// How Basic credentials are encoded.
     pub basic_encoding: BasicEncoding,
     /// How the body is encoded.
@@ -255,8 +283,20 @@ impl ClientConfig {
             Some("basic") => Some(ClientAuth::Basic),
             Some("body") => Some(ClientAuth::Body),
             Some("none") => Some(ClientAuth::None),
-            Some(_) => return Err(OAuthError::config("clientAuth", "must be \"basic\", \"body\" or \"none\"")),
+            Some("private_key_jwt") => Some(ClientAuth::PrivateKeyJwt),
+            Some("client_secret_jwt") => Some(ClientAuth::ClientSecretJwt),
+            Some(_) => {
+                return Err(OAuthError::config(
+                    "clientAuth",
+                    "must be \"basic\", \"body\", \"none\", \"private_key_jwt\" or \"client_secret_jwt\"",
+                ))
+            }
         };
+        c.private_key = v.field("privateKey").map(crate::jose::KeyFacts::from_value).transpose()?;
+        c.key_id = opt_string(v, "keyId")?;
+        c.signing_alg = opt_string(v, "signingAlg")?;
+        c.assertion_audience = opt_string(v, "assertionAudience")?;
+        c.client_assertion = opt_string(v, "clientAssertion")?.map(Secret);
         c.basic_encoding = match opt_string(v, "basicEncoding")?.as_deref() {
             None | Some("form") => BasicEncoding::Form,
             Some("raw") => BasicEncoding::Raw,
@@ -305,6 +345,11 @@ impl core::fmt::Debug for ClientConfig {
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("client_auth", &self.client_auth)
+            .field("private_key", &self.private_key)
+            .field("key_id", &self.key_id)
+            .field("signing_alg", &self.signing_alg)
+            .field("assertion_audience", &self.assertion_audience)
+            .field("client_assertion", &self.client_assertion)
             .field("basic_encoding", &self.basic_encoding)
             .field("body_encoding", &self.body_encoding)
             .field("headers", &header_names)
@@ -422,6 +467,36 @@ impl ClientConfigBuilder {
         self.0.client_auth = Some(auth);
         self
     }
+    /// Sets [`ClientConfig::private_key`] (`private_key_jwt`).
+    pub fn private_key(mut self, key: crate::jose::KeyFacts) -> Self {
+        self.0.private_key = Some(key);
+        self
+    }
+
+    /// Sets [`ClientConfig::key_id`].
+    pub fn key_id(mut self, kid: impl Into<String>) -> Self {
+        self.0.key_id = Some(kid.into());
+        self
+    }
+
+    /// Sets [`ClientConfig::signing_alg`].
+    pub fn signing_alg(mut self, alg: impl Into<String>) -> Self {
+        self.0.signing_alg = Some(alg.into());
+        self
+    }
+
+    /// Sets [`ClientConfig::assertion_audience`].
+    pub fn assertion_audience(mut self, aud: impl Into<String>) -> Self {
+        self.0.assertion_audience = Some(aud.into());
+        self
+    }
+
+    /// Sets [`ClientConfig::client_assertion`].
+    pub fn client_assertion(mut self, jwt: impl Into<Secret>) -> Self {
+        self.0.client_assertion = Some(jwt.into());
+        self
+    }
+
     /// How Basic credentials are encoded.
     pub fn basic_encoding(mut self, encoding: BasicEncoding) -> Self {
         self.0.basic_encoding = encoding;

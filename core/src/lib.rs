@@ -39,6 +39,7 @@ pub mod endpoint;
 pub mod error;
 pub mod grant;
 pub mod introspection;
+pub mod jose;
 pub mod json;
 pub mod lock;
 pub mod machine;

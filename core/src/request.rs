@@ -21,6 +21,14 @@ pub struct TokenRequest {
     pub body: String,
 }
 
+impl TokenRequest {
+    /// Adds the `DPoP` header with `proof` (RFC 9449 §4.1), a signed proof for this
+    /// request ([`crate::jose::dpop_proof`]).
+    pub fn add_dpop(&mut self, proof: String) {
+        self.headers.push(("DPoP".into(), proof));
+    }
+}
+
 /// `Debug` shows header names and the body's length: both carry credentials.
 impl core::fmt::Debug for TokenRequest {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -35,10 +43,10 @@ impl core::fmt::Debug for TokenRequest {
 }
 
 /// Parameters the library sets itself; neither `extraParams` nor `params` may repeat them.
-const MANAGED: &[&str] = &["grant_type", "client_id", "client_secret"];
+const MANAGED: &[&str] = &["grant_type", "client_id", "client_secret", "client_assertion_type", "client_assertion"];
 
 /// Headers the library sets itself (compared case-insensitively).
-const MANAGED_HEADERS: &[&str] = &["authorization", "content-type", "content-length", "accept", "host"];
+const MANAGED_HEADERS: &[&str] = &["authorization", "content-type", "content-length", "accept", "host", "dpop"];
 
 /// One body parameter; `number` marks a numeric `client_id` (a JSON number in JSON bodies).
 struct Param<'a> {
@@ -198,8 +206,31 @@ fn authenticated<'a>(
         ClientAuth::Basic if secret.is_none() => {
             return Err(OAuthError::config("clientSecret", "is required when clientAuth is \"basic\""))
         }
+        ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt if client_id.is_none() => {
+            return Err(OAuthError::config(
+                "clientId",
+                &cat(&["is required when clientAuth is \"", auth.as_str(), "\""]),
+            ))
+        }
         _ => {}
     }
+    let assertion = match auth {
+        ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt => {
+            let jwt = client.client_assertion.as_ref().map(|a| a.expose()).ok_or_else(|| {
+                OAuthError::config(
+                    "clientAssertion",
+                    &cat(&[
+                        "is required to build a request with clientAuth \"",
+                        auth.as_str(),
+                        "\" (requestToken, revokeToken and introspectToken sign one themselves)",
+                    ]),
+                )
+            })?;
+            check_line("clientAssertion", jwt)?;
+            Some(jwt)
+        }
+        _ => None,
+    };
 
     // Shorter-lived than `first`'s: the numeric id's digits live here.
     let mut params: Vec<Param> = first;
@@ -212,12 +243,16 @@ fn authenticated<'a>(
                 params.push(Param { name: "client_secret", value: s, number: false });
             }
         }
-        ClientAuth::None => {
+        ClientAuth::None | ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt => {
             if let Some((id, number)) = client_id {
                 params.push(Param { name: "client_id", value: id, number });
             }
         }
         ClientAuth::Basic => {}
+    }
+    if let Some(jwt) = assertion {
+        params.push(Param { name: "client_assertion_type", value: crate::jose::ASSERTION_TYPE, number: false });
+        params.push(Param { name: "client_assertion", value: jwt, number: false });
     }
     for (name, value) in &client.extra_params {
         check_param_name("extraParams", name, &params)?;

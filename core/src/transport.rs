@@ -295,6 +295,16 @@ pub fn invalid_client_hint(client: &ClientConfig, error: &OAuthError) -> Option<
                    server may want HTTP Basic (clientAuth \"basic\")",
             about: &[CREDENTIALS, SECRET, ("clientAuth", Some("basic"))],
         },
+        (ClientAuth::PrivateKeyJwt, _) => Hint {
+            text: "the server refused the client assertion: check clientId, that the server has this key's \
+                   public half (keyId, signingAlg) and the audience it expects (assertionAudience)",
+            about: &[CREDENTIALS, ("keyId", None), ("signingAlg", None), ("assertionAudience", None)],
+        },
+        (ClientAuth::ClientSecretJwt, _) => Hint {
+            text: "the server refused the client assertion: check clientId and clientSecret, and the audience \
+                   it expects (assertionAudience)",
+            about: &[CREDENTIALS, SECRET, ("assertionAudience", None)],
+        },
         (ClientAuth::None, _) => Hint {
             text: "the server wants this client to authenticate: set clientSecret (it is sent in HTTP Basic), or \
                    check clientId",
