@@ -7,7 +7,6 @@ import { OAuthError } from "./error.mjs";
 await init();
 wasm.__registerErrorClass(OAuthError);
 
-export const buildTokenRequest = wasm.buildTokenRequest;
 export const parseTokenResponse = wasm.parseTokenResponse;
 export const buildRevocationRequest = wasm.buildRevocationRequest;
 export const buildIntrospectionRequest = wasm.buildIntrospectionRequest;
@@ -16,5 +15,14 @@ export const generateState = wasm.generateState;
 export const codeChallengeS256 = wasm.codeChallengeS256;
 export const buildAuthorizationUrl = wasm.buildAuthorizationUrl;
 export const parseAuthorizationResponse = wasm.parseAuthorizationResponse;
-export const { requestToken, revokeToken, introspectToken, discover, clientFromMetadata, TokenManager } = makeApi(wasm);
+export const {
+  buildTokenRequest,
+  requestToken,
+  revokeToken,
+  introspectToken,
+  discover,
+  clientFromMetadata,
+  generateDPoPKey,
+  TokenManager,
+} = makeApi(wasm);
 export { OAuthError };

@@ -5,10 +5,11 @@ const { OAuthError } = require("../pkg/node/error.cjs");
 const { makeApi } = require("../pkg/node/driver.cjs");
 
 wasm.__registerErrorClass(OAuthError);
-const { requestToken, revokeToken, introspectToken, discover, clientFromMetadata, TokenManager } = makeApi(wasm);
+const { buildTokenRequest, requestToken, revokeToken, introspectToken, discover, clientFromMetadata, generateDPoPKey, TokenManager } =
+  makeApi(wasm);
 
 module.exports = {
-  buildTokenRequest: wasm.buildTokenRequest,
+  buildTokenRequest,
   parseTokenResponse: wasm.parseTokenResponse,
   requestToken,
   TokenManager,
@@ -23,5 +24,6 @@ module.exports = {
   parseAuthorizationResponse: wasm.parseAuthorizationResponse,
   discover,
   clientFromMetadata,
+  generateDPoPKey,
   OAuthError,
 };

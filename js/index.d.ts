@@ -1,7 +1,41 @@
 // Types of the oauth2-wasm npm package.
 
-/** How the client authenticates: HTTP Basic, `client_id`/`client_secret` in the body, or not at all. */
-export type ClientAuth = "basic" | "body" | "none";
+/**
+ * How the client authenticates: HTTP Basic, `client_id`/`client_secret` in the body, not at
+ * all, or with a signed JWT (RFC 7523): "private_key_jwt" with `privateKey`,
+ * "client_secret_jwt" (HS256) with `clientSecret`.
+ */
+export type ClientAuth = "basic" | "body" | "none" | "private_key_jwt" | "client_secret_jwt";
+
+/**
+ * A WebCrypto key (the DOM's CryptoKey, Node's webcrypto.CryptoKey), as far as the package
+ * reads one: structural, so the types work with and without the DOM lib.
+ */
+export interface WebCryptoKey {
+  readonly type: string;
+  readonly extractable: boolean;
+  readonly algorithm: { readonly name: string };
+  readonly usages: readonly string[];
+}
+
+/** A private key as a JWK (RSA, EC P-256 or OKP Ed25519, with its `d`). */
+export interface PrivateJwk {
+  kty: "RSA" | "EC" | "OKP";
+  d: string;
+  crv?: string;
+  alg?: string;
+  kid?: string;
+  [member: string]: unknown;
+}
+
+/** A DPoP key (RFC 9449) from {@link generateDPoPKey}, or any ES256 CryptoKeyPair. */
+export interface DPoPKey {
+  /** Non-extractable: the page can sign with it, nobody can read it out. */
+  readonly privateKey: WebCryptoKey;
+  readonly publicKey: WebCryptoKey;
+  /** The public key as the proofs carry it (generateDPoPKey() fills it; exported on first use otherwise). */
+  readonly publicJwk?: { kty: "EC"; crv: "P-256"; x: string; y: string };
+}
 
 /** Everything about the client that does not change between grants. */
 export interface ClientConfig {
@@ -21,6 +55,19 @@ export interface ClientConfig {
   clientSecret?: string;
   /** Default: "basic" with a secret, "none" without. */
   clientAuth?: ClientAuth;
+  /**
+   * The private key of "private_key_jwt": a CryptoKey (non-extractable is best) or a private
+   * JWK (imported into WebCrypto, never passed into the wasm). Never stored or shown.
+   */
+  privateKey?: WebCryptoKey | PrivateJwk;
+  /** `kid` in the client assertion's header. */
+  keyId?: string;
+  /** The client assertion's algorithm: RS256, PS256, ES256 or EdDSA (by default the key's); HS256 for client_secret_jwt. */
+  signingAlg?: "RS256" | "PS256" | "ES256" | "EdDSA" | "HS256";
+  /** A client assertion's `aud`; default: the URL of the endpoint it is sent to. */
+  assertionAudience?: string;
+  /** A ready client assertion, for requests built synchronously (requestToken and the others sign their own). */
+  clientAssertion?: string;
   /** "form" (default): RFC 6749 §2.3.1, each half form-urlencoded (UTF-8); "raw": UTF-8 as is. */
   basicEncoding?: "form" | "raw";
   /** Default "form" (application/x-www-form-urlencoded). */
@@ -150,8 +197,22 @@ export class OAuthError extends Error {
   toJSON(): Record<string, unknown>;
 }
 
+/** Options of {@link buildTokenRequest}: what a synchronous build cannot sign itself. */
+export interface BuildOptions {
+  /** A ready client assertion (private_key_jwt, client_secret_jwt). */
+  clientAssertion?: string;
+  /** A ready DPoP proof for the `DPoP` header. */
+  dpopProof?: string;
+}
+
 /** Builds a token request. Pure and synchronous; throws OAuthError (kind "config") naming a bad field. */
-export function buildTokenRequest(client: ClientConfig, grant: Grant): TokenRequest;
+export function buildTokenRequest(client: ClientConfig, grant: Grant, options?: BuildOptions): TokenRequest;
+
+/**
+ * A new DPoP key pair (WebCrypto ECDSA P-256, for ES256 proofs): the private key is not
+ * extractable. Pass it as `dpop` to requestToken, revokeToken and introspectToken.
+ */
+export function generateDPoPKey(): Promise<DPoPKey>;
 
 /** Parses a token endpoint response, or throws OAuthError ("oauth", "http", "invalid_response"). */
 export function parseTokenResponse(status: number, bodyText: string, options?: ParseOptions): TokenSet;
@@ -164,6 +225,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Used instead of globalThis.fetch. */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Send a DPoP proof (RFC 9449) made with this key: the tokens are bound to it. A
+   * `use_dpop_nonce` answer is retried once with the server's nonce, which is kept per server.
+   */
+  dpop?: DPoPKey;
 }
 
 /**

@@ -18,5 +18,6 @@ export const {
   parseAuthorizationResponse,
   discover,
   clientFromMetadata,
+  generateDPoPKey,
 } = lib;
 export default lib;

@@ -129,6 +129,7 @@ function exchange(url, method, headers, body, timeoutMs, signal, max, agent) {
         out.retryAfter = h["retry-after"];
         out.date = h.date;
         out.wwwAuthenticate = h["www-authenticate"];
+        out.dpopNonce = h["dpop-nonce"];
       } else {
         out.location = h.location;
         return end(out);

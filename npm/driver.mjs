@@ -67,16 +67,102 @@ function replayable(init) {
   return ArrayBuffer.isView(body);
 }
 
+const subtle = () => {
+  const s = globalThis.crypto?.subtle;
+  if (!s) throw new TypeError("this runtime has no WebCrypto (crypto.subtle): pages need a secure context");
+  return s;
+};
+
+/** WebCrypto's parameters for each algorithm the core signs with: [to import a key, to sign]. */
+const ALGS = {
+  RS256: [{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, { name: "RSASSA-PKCS1-v1_5" }],
+  PS256: [{ name: "RSA-PSS", hash: "SHA-256" }, { name: "RSA-PSS", saltLength: 32 }],
+  ES256: [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }],
+  EdDSA: [{ name: "Ed25519" }, { name: "Ed25519" }],
+  HS256: [{ name: "HMAC", hash: "SHA-256" }, { name: "HMAC" }],
+};
+
+/** A private JWK's CryptoKeys, by algorithm, imported once (non-extractable). */
+const imported = new WeakMap();
+/** The public JWK of a DPoP key pair the app made itself (generateDPoPKey() gives it). */
+const publicJwks = new WeakMap();
+
+function isCryptoKey(k) {
+  return (typeof CryptoKey === "function" && k instanceof CryptoKey) || (typeof prop(k, "type") === "string" && typeof prop(k, "algorithm") === "object");
+}
+
+/**
+ * What the core may know of a private key (the type, never the material): a JWK's kty,
+ * crv and alg, a CryptoKey's algorithm; `private` whether it can sign.
+ */
+function keyFacts(k) {
+  if (isCryptoKey(k)) {
+    const a = k.algorithm;
+    return { name: a?.name, crv: a?.namedCurve, hash: a?.hash?.name, private: k.type === "private" };
+  }
+  if (k === null || typeof k !== "object") return {};
+  const text = (v) => (typeof v === "string" ? v : undefined);
+  return { kty: text(k.kty), crv: text(k.crv), alg: text(k.alg), private: typeof k.d === "string" };
+}
+
+/** `client` as the wasm may see it: a private key replaced by its facts (no key material enters the wasm). */
+function forWasm(client) {
+  const k = prop(client, "privateKey");
+  return k === undefined || k === null ? client : { ...client, privateKey: keyFacts(k) };
+}
+
+/** A DPoP key as the signing needs it: `{ privateKey, jwk }` (the public JWK exported once). */
+async function dpopKey(d) {
+  const privateKey = prop(d, "privateKey");
+  const publicKey = prop(d, "publicKey");
+  let jwk = prop(d, "publicJwk") ?? publicJwks.get(d);
+  if (!jwk && isCryptoKey(publicKey)) {
+    const { kty, crv, x, y } = await subtle().exportKey("jwk", publicKey);
+    publicJwks.set(d, (jwk = { kty, crv, x, y }));
+  }
+  return { privateKey, jwk: jwk ?? {} };
+}
+
+/** A new DPoP key pair (ES256; the private key cannot be exported): `{ privateKey, publicKey, publicJwk }`. */
+async function generateDPoPKey() {
+  const { privateKey, publicKey } = await subtle().generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+  const { kty, crv, x, y } = await subtle().exportKey("jwk", publicKey);
+  return Object.freeze({ privateKey, publicKey, publicJwk: Object.freeze({ kty, crv, x, y }) });
+}
+
 /** The package's requestToken and TokenManager over `wasm` (the glue's exports). */
 export function makeApi(wasm) {
   const exchange = wasm.transport();
   const max = wasm.maxResponseBytes();
 
   async function requestToken(client, grant, options) {
-    return send(wasm.exchange(client, grant, options), options);
+    const dpop = prop(options, "dpop");
+    if (dpop === undefined || dpop === null) return settle(wasm.exchange(forWasm(client), grant, options), client, options);
+    const key = await dpopKey(dpop);
+    return settle(wasm.exchange(forWasm(client), grant, { ...options, dpop: key.jwk }), client, options, key);
   }
 
-  /** Sends the request of `x` (a wasm Exchange) and hands the outcome back to it. */
+  /**
+   * Sends `x` (a wasm Exchange) until it answers — signed first when it asks, and once more
+   * when the server asked for a DPoP nonce (the exchange answers null once at most) — and
+   * lets go of it.
+   */
+  async function settle(x, client, options, dpop) {
+    try {
+      let out = await round(x, client, options, dpop);
+      if (out === null) out = await round(x, client, options, dpop);
+      return out;
+    } finally {
+      x.free();
+    }
+  }
+
+  async function round(x, client, options, dpop) {
+    if (x.request === null) await sign(x, client, dpop);
+    return send(x, options);
+  }
+
+  /** Sends the request of `x` (a wasm Exchange or Discovery) and hands the outcome back to it. */
   async function send(x, options) {
     const r = x.request;
     const fetch = options?.fetch ?? globalThis.fetch;
@@ -85,12 +171,57 @@ export function makeApi(wasm) {
     return x.finish(outcome);
   }
 
+  /** Signs what `x` asks (`toSign`: [key, alg, text], key 0 the client's, 1 the DPoP key's) with WebCrypto. */
+  async function sign(x, client, dpop) {
+    const texts = x.toSign;
+    const signatures = await Promise.all(
+      texts.map(async ([slot, alg, text]) => {
+        try {
+          const key = slot === 1 ? dpop.privateKey : await clientKey(client, alg);
+          return new Uint8Array(await subtle().sign(ALGS[alg][1], key, new TextEncoder().encode(text)));
+        } catch (e) {
+          throw x.signFailed(slot, e);
+        }
+      }),
+    );
+    x.signed(signatures);
+  }
+
+  /** The client's signing key for `alg`: its CryptoKey, its JWK imported once, or its secret for HS256. */
+  async function clientKey(client, alg) {
+    if (alg === "HS256") {
+      return subtle().importKey("raw", new TextEncoder().encode(client.clientSecret), ALGS.HS256[0], false, ["sign"]);
+    }
+    const k = client.privateKey;
+    if (isCryptoKey(k)) return k;
+    let byAlg = imported.get(k);
+    if (!byAlg) imported.set(k, (byAlg = new Map()));
+    if (!byAlg.has(alg)) {
+      const p = subtle().importKey("jwk", k, ALGS[alg][0], false, ["sign"]);
+      byAlg.set(alg, p);
+      p.catch(() => byAlg.delete(alg));
+    }
+    return byAlg.get(alg);
+  }
+
   async function revokeToken(client, token, options) {
-    await send(wasm.revocation(client, token, options), options);
+    await about(wasm.revocation, client, token, options);
   }
 
   async function introspectToken(client, token, options) {
-    return send(wasm.introspection(client, token, options), options);
+    return about(wasm.introspection, client, token, options);
+  }
+
+  /** A revocation or introspection (`make`: the wasm's), with a DPoP proof when `options.dpop`. */
+  async function about(make, client, token, options) {
+    const dpop = prop(options, "dpop");
+    const key = dpop === undefined || dpop === null ? undefined : await dpopKey(dpop);
+    return settle(make(forWasm(client), token, key ? { ...options, dpop: key.jwk } : options), client, options, key);
+  }
+
+  /** A synchronous request, built with a ready `clientAssertion` (and a ready DPoP proof). */
+  function buildTokenRequest(client, grant, options) {
+    return wasm.buildTokenRequest(forWasm(client), grant, options);
   }
 
   /** RFC 8414's document, else OpenID Connect's after a 404: at most two requests. */
@@ -134,7 +265,9 @@ export function makeApi(wasm) {
     #freshUntil = 0;
 
     constructor(options) {
-      const m = (this.#m = new wasm.Machine(options));
+      const client = prop(options, "client");
+      const safe = forWasm(client);
+      const m = (this.#m = new wasm.Machine(safe === client ? options : { ...options, client: safe }));
       [this.#key, this.#store, this.#channel, this.#ms] = m.info();
       if (this.#store === ADAPTER) this.#adapter = options.storage;
       if (this.#store === LOCAL || this.#store === SESSION) {
@@ -534,5 +667,14 @@ export function makeApi(wasm) {
     }
   }
 
-  return { requestToken, revokeToken, introspectToken, discover, clientFromMetadata, TokenManager };
+  return {
+    buildTokenRequest,
+    requestToken,
+    revokeToken,
+    introspectToken,
+    discover,
+    clientFromMetadata,
+    generateDPoPKey,
+    TokenManager,
+  };
 }

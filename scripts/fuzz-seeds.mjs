@@ -18,6 +18,12 @@ vectors.responses.forEach((v, i) => {
   write("parse_response", i, Buffer.concat([Buffer.from([v.status & 255, v.status >> 8, flags]), Buffer.from(v.body)]));
 });
 vectors.requests.forEach((v, i) => write("build_request", i, `${JSON.stringify(v.client)}\u001f${JSON.stringify(v.grant)}`));
+// JWT client authentication (the key's facts, as the driver hands them in) and a DPoP public key.
+const jwtClient = { tokenEndpoint: "https://as.example/token", clientId: "app", clientAuth: "private_key_jwt", keyId: "k1" };
+[[{ ...jwtClient, privateKey: { kty: "RSA", private: true } }, { grantType: "client_credentials" }],
+  [{ ...jwtClient, privateKey: { name: "ECDSA", crv: "P-256", private: true }, signingAlg: "ES256" }, { kty: "EC", crv: "P-256", x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" }],
+  [{ ...jwtClient, clientAuth: "client_secret_jwt", clientSecret: "s", clientAssertion: "a.b.c" }, { grantType: "client_credentials" }]]
+  .forEach(([client, grant], i) => write("build_request", `jwt-${i}`, `${JSON.stringify(client)}\u001f${JSON.stringify(grant)}`));
 const record = (extra) => JSON.stringify({ v: 1, kind: "oauth2-wasm/token", endpoint: "https://www.autovit.ro/api/open/oauth/token",
   clientId: "123", accessToken: "4df20e702bfaeee96ecd6cbbc4ff384c166f5567", tokenType: "bearer", obtainedAt: 1700000000000, ...extra });
 [record({ expiresAt: 1700043200000, refreshToken: "3901415998eb583aedabd027b93578df25ef93c6", scope: "adverts-write read" }),

@@ -85,6 +85,9 @@ pub struct KeyFacts {
     pub name: Option<String>,
     /// The CryptoKey's hash (`SHA-256`), for RSA keys.
     pub hash: Option<String>,
+    /// Whether it is a private key (a JWK with `d`, a CryptoKey of type `private`): a
+    /// public key cannot sign.
+    pub private: bool,
 }
 
 impl KeyFacts {
@@ -95,12 +98,14 @@ impl KeyFacts {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(OAuthError::config("privateKey", "must be a CryptoKey or a private JWK")),
         };
+        let private = matches!(v.field("private"), Some(Value::Bool(true)));
         Ok(KeyFacts {
             kty: text("kty")?,
             crv: text("crv")?,
             alg: text("alg")?,
             name: text("name")?,
             hash: text("hash")?,
+            private,
         })
     }
 
@@ -137,6 +142,12 @@ impl KeyFacts {
 /// Ed25519 → EdDSA; a CryptoKey is bound to its algorithm). A `config` error names what
 /// does not fit.
 pub fn signing_alg(requested: Option<&str>, key: &KeyFacts) -> Result<Alg, OAuthError> {
+    if !key.private {
+        return Err(OAuthError::config(
+            "privateKey",
+            "must be a private key: a JWK with its \"d\", or a CryptoKey of type \"private\"",
+        ));
+    }
     let unsupported =
         |field: &str| OAuthError::config(field, "must be RS256, PS256, ES256 or EdDSA (an RSA, P-256 or Ed25519 key)");
     let alg = match (requested, key.alg.as_deref()) {
@@ -303,32 +314,9 @@ pub fn valid_nonce(nonce: &str) -> bool {
         && nonce.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
 }
 
-/// The DPoP nonces servers gave, per origin (RFC 9449 §8: "the nonce is kept per server"),
-/// the most recent first; at most [`Nonces::MAX`] servers.
-#[derive(Clone, Debug, Default)]
-pub struct Nonces(Vec<(String, String)>);
-
-impl Nonces {
-    /// How many servers' nonces are kept.
-    pub const MAX: usize = 32;
-
-    /// The nonce to send to `origin`.
-    pub fn get(&self, origin: &str) -> Option<&str> {
-        self.0.iter().find(|(o, _)| o == origin).map(|(_, n)| n.as_str())
-    }
-
-    /// Keeps `nonce` for `origin` when it is a valid one (a server's `DPoP-Nonce` header,
-    /// on an error or a success); returns whether it was kept.
-    pub fn keep(&mut self, origin: &str, nonce: &str) -> bool {
-        if !valid_nonce(nonce) {
-            return false;
-        }
-        self.0.retain(|(o, _)| o != origin);
-        self.0.insert(0, (origin.to_owned(), nonce.to_owned()));
-        self.0.truncate(Self::MAX);
-        true
-    }
-}
+/// How many servers' DPoP nonces a driver keeps (RFC 9449 §8: "the nonce is kept per
+/// server"): the most recently given, per origin.
+pub const MAX_NONCES: usize = 32;
 
 /// Whether an error answer asks for the request again with a DPoP nonce (RFC 9449 §8:
 /// `use_dpop_nonce` from the token endpoint, §9 from a resource in `WWW-Authenticate`),

@@ -414,7 +414,7 @@ fn check_param_name(field: &str, name: &str, params: &[Param]) -> Result<(), OAu
 }
 
 /// Values travel in one line: CR, LF and NUL are refused (RFC 6749 Appendix A).
-fn check_line(field: &str, value: &str) -> Result<(), OAuthError> {
+pub fn check_line(field: &str, value: &str) -> Result<(), OAuthError> {
     if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
         return Err(OAuthError::config(field, "must not contain line breaks or NUL"));
     }

@@ -111,6 +111,8 @@ pub struct Outcome {
     pub date: Option<String>,
     /// `WWW-Authenticate`.
     pub www_authenticate: Option<String>,
+    /// `DPoP-Nonce` (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
     /// The body was over [`MAX_RESPONSE_BYTES`] and was not read.
     pub oversized: bool,
     /// The body (absent for redirects, opaque and oversized responses).
@@ -160,12 +162,13 @@ pub fn read_outcome(outcome: &Outcome, timeout_ms: u32, runtime: Runtime) -> Res
     if is_redirect(status) {
         return Err(redirect_error(status, outcome.location.as_deref()));
     }
-    let mut headers = Vec::with_capacity(4);
+    let mut headers = Vec::with_capacity(5);
     for (name, value) in [
         ("content-type", &outcome.content_type),
         ("retry-after", &outcome.retry_after),
         ("date", &outcome.date),
         ("www-authenticate", &outcome.www_authenticate),
+        ("dpop-nonce", &outcome.dpop_nonce),
     ] {
         if let Some(v) = value {
             headers.push((name.to_owned(), v.clone()));

@@ -4,7 +4,7 @@
 //! an independent JOSE library in the Node tests (tests/node/dpop.test.mjs).
 #![cfg(not(target_arch = "wasm32"))]
 
-use oauth2_wasm_core::jose::{self, Alg, KeyFacts, Nonces, PublicJwk};
+use oauth2_wasm_core::jose::{self, Alg, KeyFacts, PublicJwk};
 use oauth2_wasm_core::{build_token_request, ClientAuth, ClientConfig, ErrorKind, Grant, OAuthError, UrlParser};
 
 const NOW: u64 = 1_700_000_000_123;
@@ -47,7 +47,7 @@ fn jwk() -> PublicJwk {
 
 fn facts(kty: Option<&str>, crv: Option<&str>, alg: Option<&str>, name: Option<&str>, hash: Option<&str>) -> KeyFacts {
     let s = |v: Option<&str>| v.map(str::to_owned);
-    KeyFacts { kty: s(kty), crv: s(crv), alg: s(alg), name: s(name), hash: s(hash) }
+    KeyFacts { kty: s(kty), crv: s(crv), alg: s(alg), name: s(name), hash: s(hash), private: true }
 }
 
 fn form(body: &str) -> Vec<(String, String)> {
@@ -122,6 +122,8 @@ fn the_signing_algorithm_follows_the_key_unless_named() {
         (facts(None, None, None, Some("RSASSA-PKCS1-v1_5"), Some("SHA-512")), None, Err("privateKey")),
         (facts(None, None, None, Some("HMAC"), Some("SHA-256")), None, Err("privateKey")),
     ];
+    let public = KeyFacts { private: false, ..facts(Some("EC"), Some("P-256"), None, None, None) };
+    assert_eq!(jose::signing_alg(None, &public).expect_err("public").field.as_deref(), Some("privateKey"));
     for (key, requested, expected) in cases {
         let got = jose::signing_alg(*requested, key).map_err(|e: OAuthError| {
             assert_eq!(e.kind, ErrorKind::Config);
@@ -228,22 +230,12 @@ fn the_request_carries_the_assertion_and_the_proof() {
 }
 
 #[test]
-fn nonces_are_kept_per_server_and_checked() {
-    let mut n = Nonces::default();
-    assert!(n.keep("https://a.example", "n1"));
-    assert!(n.keep("https://b.example", "n2"));
-    assert!(n.keep("https://a.example", "n3"));
-    assert_eq!((n.get("https://a.example"), n.get("https://b.example")), (Some("n3"), Some("n2")));
-    assert!(!n.keep("https://a.example", "has space"));
-    assert!(!n.keep("https://a.example", "quote\""));
-    assert!(!n.keep("https://a.example", ""));
-    assert_eq!(n.get("https://a.example"), Some("n3"));
-    for i in 0..100 {
-        n.keep(&format!("https://{i}.example"), "n");
+fn nonces_are_checked_and_asked_for_by_use_dpop_nonce() {
+    assert!(jose::valid_nonce("eyJ7S_zG.eyJH0-Z.HX4w-7v"));
+    for bad in ["", "has space", "quote\"", "back\\slash", "tab\t", "é"] {
+        assert!(!jose::valid_nonce(bad), "{bad:?}");
     }
-    assert_eq!(n.get("https://a.example"), None, "bounded");
-    assert_eq!(n.get("https://99.example"), Some("n"));
-
+    assert!(!jose::valid_nonce(&"n".repeat(1025)));
     let mut e = OAuthError::new(ErrorKind::OAuth, "x");
     e.error = Some("use_dpop_nonce".into());
     assert_eq!(jose::nonce_asked(&e, Some("n9")), Some("n9"));

@@ -40,6 +40,7 @@ fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
 mod authorization;
 mod discovery;
 mod error;
+mod exchange;
 mod machine;
 #[cfg(feature = "rust-driver")]
 mod rust_driver;
@@ -80,11 +81,29 @@ fn arg(js: &JsValue, what: &str) -> Result<Value, JsValue> {
 
 /// Builds the token request for `grant`: `{ url, method, headers, body }`, ready for
 /// `fetch(req.url, req)`. Throws an `OAuthError` of kind `config` naming the bad field.
+/// Options: `clientAssertion`, a ready client assertion (`private_key_jwt`,
+/// `client_secret_jwt`); `dpopProof`, a ready DPoP proof for the `DPoP` header.
 #[wasm_bindgen(js_name = buildTokenRequest, skip_typescript)]
-pub fn build_token_request_js(client: &JsValue, grant: &JsValue) -> Result<JsValue, JsValue> {
-    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
+pub fn build_token_request_js(client: &JsValue, grant: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
+    let mut client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
     let grant = Grant::from_value(&arg(grant, "grant")?).map_err(to_js)?;
-    let request = build_token_request(&client, &grant).map_err(to_js)?;
+    let text = |name: &str| -> Result<Option<String>, JsValue> {
+        let v = get(options, name);
+        match v.as_string() {
+            _ if v.is_undefined() || v.is_null() => Ok(None),
+            Some(s) => Ok(Some(s)),
+            None => Err(to_js(OAuthError::config(name, "must be a string: a signed JWT"))),
+        }
+    };
+    if let Some(jwt) = text("clientAssertion")? {
+        client.client_assertion = Some(jwt.into());
+    }
+    let proof = text("dpopProof")?;
+    let mut request = build_token_request(&client, &grant).map_err(to_js)?;
+    if let Some(proof) = proof {
+        oauth2_wasm_core::request::check_line("dpopProof", &proof).map_err(to_js)?;
+        request.add_dpop(proof);
+    }
     Ok(json::from_text(&convert::request_json(&request)))
 }
 

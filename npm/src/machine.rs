@@ -9,7 +9,7 @@
 //! `js/driver.mjs`).
 
 use crate::prelude::*;
-use crate::{arg, request_options, to_js};
+use crate::{arg, to_js};
 use js_sys::{Array, Reflect};
 use oauth2_wasm::web::fetch::{read_outcome, refine, runtime, warn_once};
 use oauth2_wasm::web::manager::{open, ManagerOptions};
@@ -63,6 +63,9 @@ pub(crate) fn manager_options(options: &JsValue) -> Result<ManagerOptions, JsVal
     }
     let client = ClientConfig::from_value(&arg(&get(options, "client"), "client")?).map_err(to_js)?;
     let mut opts = ManagerOptions::new(client);
+    if get(options, "dpop").is_truthy() {
+        return Err(config_error("dpop", "is not supported by TokenManager yet: requestToken takes a DPoP key"));
+    }
     let grant = get(options, "grant");
     if !grant.is_undefined() && !grant.is_null() {
         opts.grant = Some(Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?);
@@ -491,7 +494,7 @@ fn text_js(text: Option<String>) -> JsValue {
 
 /// The request for `grant` as the driver sends it, warning once in a browser about
 /// secrets in page code.
-fn request_js(client: &ClientConfig, grant: &Grant, timeout_ms: u32) -> Result<JsValue, OAuthError> {
+pub(crate) fn request_js(client: &ClientConfig, grant: &Grant, timeout_ms: u32) -> Result<JsValue, OAuthError> {
     let request = oauth2_wasm::build_token_request(client, grant)?;
     if runtime() == Runtime::Browser {
         warn_once(transport::browser_secret_warning(client, grant));
@@ -512,151 +515,4 @@ pub(crate) fn fetch_ready(given: bool) -> Result<(), OAuthError> {
         true => Ok(()),
         false => Err(oauth2_wasm::web::fetch::fetch_missing()),
     }
-}
-
-/// One request for `requestToken` or `revokeToken`: made by [`exchange`] or [`revocation`],
-/// sent by the driver, finished (read and parsed) here.
-#[derive(Debug)]
-#[wasm_bindgen(js_name = Exchange, skip_typescript)]
-pub struct JsExchange {
-    client: ClientConfig,
-    timeout_ms: u32,
-    request: JsValue,
-    /// 0 a token request, 1 a revocation (RFC 7009: any 2xx is the answer), 2 an
-    /// introspection (RFC 7662).
-    kind: u8,
-}
-
-/// `exchange(client, grant, options)`: checks everything, builds the request (throws an
-/// `OAuthError` of kind `config` naming a bad field).
-#[wasm_bindgen(js_name = exchange, skip_typescript)]
-pub fn exchange(client: &JsValue, grant: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
-    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
-    let grant = Grant::from_value(&arg(grant, "grant")?).map_err(to_js)?;
-    let options = request_options(options)?;
-    fetch_ready(options.fetch.is_some()).map_err(to_js)?;
-    let timeout_ms = request_timeout(&client, &options);
-    let request = request_js(&client, &grant, timeout_ms).map_err(to_js)?;
-    Ok(JsExchange { client, timeout_ms, request, kind: 0 })
-}
-
-/// The time limit of one request: the call's, else the client's, else the default.
-fn request_timeout(client: &ClientConfig, options: &oauth2_wasm::RequestOptions) -> u32 {
-    transport::timer_ms(options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS))
-}
-
-/// The request revoking (`introspect`: asking about) `token`: options `tokenTypeHint`.
-fn about_token(
-    client: &ClientConfig,
-    token: &JsValue,
-    options: &JsValue,
-    introspect: bool,
-) -> Result<TokenRequest, JsValue> {
-    let token = token.as_string().ok_or_else(|| config_error("token", "must be a string"))?;
-    let hint = get(options, "tokenTypeHint");
-    let hint = match hint.as_string() {
-        _ if hint.is_undefined() || hint.is_null() => None,
-        Some(h) => Some(h),
-        None => return Err(config_error("tokenTypeHint", "must be a string such as \"refresh_token\"")),
-    };
-    let built = if introspect {
-        oauth2_wasm::build_introspection_request(client, &token, hint.as_deref())
-    } else {
-        oauth2_wasm::build_revocation_request(client, &token, hint.as_deref())
-    };
-    built.map_err(to_js)
-}
-
-/// `buildRevocationRequest(client, token, { tokenTypeHint }?)`: the revocation request,
-/// `{ url, method, headers, body }`, ready for `fetch(req.url, req)` (throws an `OAuthError`
-/// of kind `config` naming a bad field).
-#[wasm_bindgen(js_name = buildRevocationRequest, skip_typescript)]
-pub fn build_revocation_request_js(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
-    about_token_js(client, token, options, false)
-}
-
-/// `buildIntrospectionRequest(client, token, { tokenTypeHint }?)`: the introspection
-/// request (RFC 7662), ready for `fetch(req.url, req)`.
-#[wasm_bindgen(js_name = buildIntrospectionRequest, skip_typescript)]
-pub fn build_introspection_request_js(
-    client: &JsValue,
-    token: &JsValue,
-    options: &JsValue,
-) -> Result<JsValue, JsValue> {
-    about_token_js(client, token, options, true)
-}
-
-fn about_token_js(client: &JsValue, token: &JsValue, options: &JsValue, introspect: bool) -> Result<JsValue, JsValue> {
-    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
-    let request = about_token(&client, token, options, introspect)?;
-    Ok(oauth2_wasm::web::json::from_text(&convert::request_json(&request)))
-}
-
-/// `revocation(client, token, options)`: checks everything and builds the revocation
-/// request, for the driver's `revokeToken` (options `tokenTypeHint`, `signal`, `timeoutMs`,
-/// `fetch`).
-#[wasm_bindgen(js_name = revocation, skip_typescript)]
-pub fn revocation(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
-    exchange_about(client, token, options, 1)
-}
-
-/// `introspection(client, token, options)`: as [`revocation`], for the driver's
-/// `introspectToken`.
-#[wasm_bindgen(js_name = introspection, skip_typescript)]
-pub fn introspection(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
-    exchange_about(client, token, options, 2)
-}
-
-fn exchange_about(client: &JsValue, token: &JsValue, options: &JsValue, kind: u8) -> Result<JsExchange, JsValue> {
-    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
-    let request = about_token(&client, token, options, kind == 2)?;
-    let options = request_options(options)?;
-    fetch_ready(options.fetch.is_some()).map_err(to_js)?;
-    let timeout_ms = request_timeout(&client, &options);
-    let request = request_object(&request, timeout_ms);
-    Ok(JsExchange { client, timeout_ms, request, kind })
-}
-
-#[wasm_bindgen(js_class = Exchange)]
-impl JsExchange {
-    /// `{ url, method, headers (JSON text), body, timeoutMs }`.
-    #[wasm_bindgen(getter)]
-    pub fn request(&self) -> JsValue {
-        self.request.clone()
-    }
-
-    /// The answer (`exchange.js`'s outcome): the `TokenSet`, or throws the `OAuthError`.
-    /// Frees the exchange.
-    pub fn finish(self, outcome: JsValue) -> Result<JsValue, JsValue> {
-        let response = transport::read_outcome(&read_outcome(&outcome), self.timeout_ms, runtime()).map_err(to_js)?;
-        let cx = response.context(&self.client);
-        let refined = |e| to_js(refine(&self.client, e));
-        match self.kind {
-            1 => {
-                return oauth2_wasm::parse_revocation_response(response.status, &response.body, &cx)
-                    .map(|()| JsValue::UNDEFINED)
-                    .map_err(refined)
-            }
-            2 => {
-                return oauth2_wasm::parse_introspection_response(response.status, &response.body, &cx)
-                    .map(|i| convert::introspection(&i))
-                    .map_err(refined)
-            }
-            _ => {}
-        }
-        crate::parse_to_js(response.status, &response.body, &cx).map_err(|e| to_js(refine(&self.client, e)))
-    }
-}
-
-/// The transport's `exchange(fetch, url, method, headersJson, body, timeoutMs, signal, max)`
-/// (`exchange.js`), for the driver.
-#[wasm_bindgen(js_name = transport, skip_typescript)]
-pub fn transport_js() -> JsValue {
-    oauth2_wasm::web::fetch::exchange_function()
-}
-
-/// The response bound, in bytes.
-#[wasm_bindgen(js_name = maxResponseBytes, skip_typescript)]
-pub fn max_response_bytes() -> u32 {
-    transport::MAX_RESPONSE_BYTES as u32
 }

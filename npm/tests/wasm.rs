@@ -51,7 +51,7 @@ fn request_vectors_through_the_js_exports() {
     assert!(vectors.len() >= 50);
     for v in vectors {
         let n = name(&v);
-        let result = build_token_request_js(&get(&v, "client"), &get(&v, "grant"));
+        let result = build_token_request_js(&get(&v, "client"), &get(&v, "grant"), &JsValue::UNDEFINED);
         let want = get(&v, "expect");
         if !want.is_undefined() {
             let req = result.unwrap_or_else(|e| panic!("{n}: {}", text(&get(&e, "message"))));
@@ -179,6 +179,6 @@ fn bad_arguments_are_config_errors_not_panics() {
     // A function where a string belongs.
     let client = Object::new();
     let _ = Reflect::set(&client, &"tokenEndpoint".into(), &js_sys::Function::new_no_args("return 1"));
-    let e = build_token_request_js(&client, &JsValue::NULL).unwrap_err();
+    let e = build_token_request_js(&client, &JsValue::NULL, &JsValue::UNDEFINED).unwrap_err();
     assert_eq!(get(&e, "kind").as_string().as_deref(), Some("config"));
 }

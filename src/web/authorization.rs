@@ -23,21 +23,21 @@ pub fn generate_state() -> Result<String, OAuthError> {
 }
 
 fn random_text() -> Result<String, OAuthError> {
-    Ok(authorization::random_text(&random_bytes()?))
+    Ok(authorization::random_text(&random_bytes::<RANDOM_BYTES>()?))
 }
 
-/// 32 bytes from `crypto.getRandomValues`.
-fn random_bytes() -> Result<[u8; RANDOM_BYTES], OAuthError> {
+/// `N` bytes from `crypto.getRandomValues` (verifiers, states, `jti`s).
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], OAuthError> {
     let crypto = super::get(&js_sys::global(), "crypto");
     let fill = super::get(&crypto, "getRandomValues").dyn_into::<js_sys::Function>().map_err(|_| {
         OAuthError::new(
             ErrorKind::Config,
-            "this runtime has no crypto.getRandomValues to make a verifier or a state with",
+            "this runtime has no crypto.getRandomValues to make a verifier, a state or a jti with",
         )
     })?;
-    let array = js_sys::Uint8Array::new_with_length(RANDOM_BYTES as u32);
+    let array = js_sys::Uint8Array::new_with_length(N as u32);
     fill.call1(&crypto, &array).map_err(|e| OAuthError::new(ErrorKind::Config, super::js_error_message(&e)))?;
-    let mut bytes = [0u8; RANDOM_BYTES];
+    let mut bytes = [0u8; N];
     array.copy_to(&mut bytes);
     Ok(bytes)
 }
@@ -49,7 +49,13 @@ pub fn authorize(
     options: &AuthorizeOptions,
     now: u64,
 ) -> Result<(Transaction, String), OAuthError> {
-    authorization::authorize_with(client, options, (&random_bytes()?, &random_bytes()?), now, &RuntimeUrl)
+    authorization::authorize_with(
+        client,
+        options,
+        (&random_bytes::<RANDOM_BYTES>()?, &random_bytes::<RANDOM_BYTES>()?),
+        now,
+        &RuntimeUrl,
+    )
 }
 
 /// `manager.handleCallback()`'s grant ([`authorization::callback_grant_with`]).

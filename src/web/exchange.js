@@ -11,10 +11,14 @@
 //
 // The outcome: { fault: "timeout" | "aborted" | "network" | "notresponse", code, duringBody }
 // or { status, kind, sentAt, location, contentType, retryAfter, date, wwwAuthenticate,
-// body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies.
+// dpopNonce, body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies.
 // Rust reads it member by member (`read_outcome` in fetch.rs), each of its type or absent.
 
 const FAST = Symbol.for("oauth2-wasm.exchange");
+
+// The DPoP nonces servers gave (RFC 9449 §8), origin → nonce, for src/web/jose.rs (which
+// decides what is kept): one per page or process.
+export const dpopNonces = new Map();
 const quiet = () => {};
 
 // Also the OAuthError class (js/error.mjs) the package entry registers through the wasm's
@@ -64,9 +68,9 @@ export async function exchange(fetch, url, method, headersJson, body, timeoutMs,
 // takes each member only when it is of its type (fetch.rs `read_outcome`).
 function outcome(o, max) {
   if (o?.fault) return { fault: o.fault, code: o.code, duringBody: o.duringBody };
-  const { status, sentAt, kind, location, contentType, retryAfter, date, wwwAuthenticate, oversized, body } = o ?? {};
+  const { status, sentAt, kind, location, contentType, retryAfter, date, wwwAuthenticate, dpopNonce, oversized, body } = o ?? {};
   const over = typeof body === "string" && body.length > max;
-  const out = { status, sentAt, kind, location, contentType, retryAfter, date, wwwAuthenticate, oversized, body };
+  const out = { status, sentAt, kind, location, contentType, retryAfter, date, wwwAuthenticate, dpopNonce, oversized, body };
   return over ? { ...out, oversized: true, body: undefined } : out;
 }
 
@@ -114,6 +118,7 @@ async function viaFetch(fetch, url, method, headers, body, timeoutMs, signal, ma
     out.retryAfter = got("retry-after");
     out.date = got("date");
     out.wwwAuthenticate = got("www-authenticate");
+    out.dpopNonce = got("dpop-nonce");
     const declared = /^\s*\+?(\d+)\s*$/.exec(got("content-length") ?? "");
     const length = declared ? Number(declared[1]) : undefined;
     if (length > max) {

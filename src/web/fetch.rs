@@ -204,6 +204,7 @@ pub fn read_outcome(o: &JsValue) -> transport::Outcome {
         retry_after: text("retryAfter"),
         date: text("date"),
         www_authenticate: text("wwwAuthenticate"),
+        dpop_nonce: text("dpopNonce"),
         oversized: flag("oversized"),
         body: text("body"),
     }

@@ -130,6 +130,15 @@ pub fn open(options: ManagerOptions) -> Result<Opened, OAuthError> {
              grant); pass password and authorization_code grants to login()",
         ));
     }
+    if matches!(
+        client.effective_auth(),
+        oauth2_wasm_core::ClientAuth::PrivateKeyJwt | oauth2_wasm_core::ClientAuth::ClientSecretJwt
+    ) {
+        return Err(OAuthError::config(
+            "clientAuth",
+            "\"private_key_jwt\" and \"client_secret_jwt\" are not signed by TokenManager yet: use requestToken",
+        ));
+    }
     oauth2_wasm_core::endpoint::check(
         "tokenEndpoint",
         &client.token_endpoint,

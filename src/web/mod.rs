@@ -3,6 +3,7 @@
 pub mod authorization;
 pub mod convert;
 pub mod fetch;
+pub mod jose;
 pub mod json;
 pub mod manager;
 pub mod storage;

@@ -16,7 +16,7 @@ import {
   TokenManager,
 } from "oauth2-wasm";
 import { startServers } from "../support/servers.mjs";
-import { rejection } from "./helpers.mjs";
+import { browse, rejection } from "./helpers.mjs";
 
 let servers;
 before(async () => {
@@ -113,24 +113,6 @@ test("issue 15: parseAuthorizationResponse — the code, or the forged, stale an
   assert.equal(e.errorDescription, "no thanks");
   assert.equal(e.status, undefined);
 });
-
-/** Follows the server's redirects as a browser would, cookies kept, until `redirectUri`. */
-async function browse(url, redirectUri) {
-  const cookies = new Map();
-  for (let i = 0; i < 12; i++) {
-    if (url.startsWith(redirectUri)) return url;
-    const res = await fetch(url, { redirect: "manual", headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") } });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(";");
-      const at = pair.indexOf("=");
-      cookies.set(pair.slice(0, at), pair.slice(at + 1));
-    }
-    const location = res.headers.get("location");
-    if (!location) assert.fail(`the flow stopped at ${res.status} ${url}: ${(await res.text()).slice(0, 300)}`);
-    url = new URL(location, url).href;
-  }
-  assert.fail("too many redirects");
-}
 
 test("issue 15: the whole authorization-code flow with PKCE against oidc-provider — iss checked, a wrong verifier refused, the session refreshed", async () => {
   const oidc = servers.urls.oidc;

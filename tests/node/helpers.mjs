@@ -29,3 +29,21 @@ export async function rejection(promise) {
 
 /** One macrotask. */
 export const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Follows the server's redirects as a browser would, cookies kept, until `redirectUri`. */
+export async function browse(url, redirectUri) {
+  const cookies = new Map();
+  for (let i = 0; i < 12; i++) {
+    if (url.startsWith(redirectUri)) return url;
+    const res = await fetch(url, { redirect: "manual", headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") } });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const at = pair.indexOf("=");
+      cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    const location = res.headers.get("location");
+    if (!location) assert.fail(`the flow stopped at ${res.status} ${url}: ${(await res.text()).slice(0, 300)}`);
+    url = new URL(location, url).href;
+  }
+  assert.fail("too many redirects");
+}

@@ -20,9 +20,9 @@ const { default: Provider, errors } = await quietly(() => import('oidc-provider'
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'POST, GET, OPTIONS',
-  'access-control-allow-headers': 'Authorization, Content-Type, Accept',
-  // Lets a browser read the invalid_client challenge on 401 responses.
-  'access-control-expose-headers': 'WWW-Authenticate',
+  'access-control-allow-headers': 'Authorization, Content-Type, Accept, DPoP',
+  // Lets a browser read the invalid_client challenge on 401 responses, and DPoP nonces.
+  'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce',
   'access-control-max-age': '600',
 };
 
@@ -58,6 +58,14 @@ function closer(server) {
 }
 
 const SPA_CLIENT_ID = 'oauth2-wasm-spa';
+const JWT_CLIENT_ID = 'oauth2-wasm-private-key-jwt';
+const HS_CLIENT_ID = 'oauth2-wasm-client-secret-jwt';
+
+/** A key pair's private JWK (with `kid`) and public JWK, for a private_key_jwt client. */
+function jwkPair(type, options, kid) {
+  const { privateKey, publicKey } = generateKeyPairSync(type, options);
+  return { private: { ...privateKey.export({ format: 'jwk' }), kid }, public: { ...publicKey.export({ format: 'jwk' }), kid } };
+}
 
 /** The user logs in as `accountId` and consents to every scope asked for, without a form. */
 async function interact(provider, accountId, req, res) {
@@ -89,6 +97,13 @@ export async function startOidcProvider() {
   // falling back to (and warning about) its development defaults.
   const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
     .privateKey.export({ format: 'jwk' });
+  // The private_key_jwt client's keys (issue 17): RSA (RS256, PS256), P-256, Ed25519.
+  const clientKeys = {
+    rsa: jwkPair('rsa', { modulusLength: 2048 }, 'rsa'),
+    ec: jwkPair('ec', { namedCurve: 'P-256' }, 'ec'),
+    ed: jwkPair('ed25519', {}, 'ed'),
+  };
+  const hsSecret = randomBytes(32).toString('hex');
   const provider = await quietly(() => new Provider(issuer, {
     clients: [{
       // A browser app (public client, PKCE) for the authorization-code flow; "native" lets a
@@ -107,6 +122,20 @@ export async function startOidcProvider() {
       grant_types: ['client_credentials', 'refresh_token'],
       response_types: [],
       redirect_uris: [],
+    }, {
+      client_id: JWT_CLIENT_ID,
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: Object.values(clientKeys).map((k) => k.public) },
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+    }, {
+      client_id: HS_CLIENT_ID,
+      client_secret: hsSecret,
+      token_endpoint_auth_method: 'client_secret_jwt',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
     }],
     jwks: { keys: [{ ...signingKey, kid: 'test', use: 'sig', alg: 'RS256' }] },
     // Logins and consents are given at once, for the test account (see the interaction
@@ -115,6 +144,8 @@ export async function startOidcProvider() {
     findAccount: (ctx, sub) => (sub === accountId ? { accountId, claims: () => ({ sub }) } : undefined),
     features: {
       clientCredentials: { enabled: true },
+      // RFC 9449, with server nonces asked for on every DPoP request (use_dpop_nonce).
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
       devInteractions: { enabled: false },
       // RFC 7009, at /token/revocation: a client revokes only its own tokens.
       revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
@@ -151,6 +182,8 @@ export async function startOidcProvider() {
     clientId,
     clientSecret,
     spaClientId: SPA_CLIENT_ID,
+    jwtClient: { clientId: JWT_CLIENT_ID, keys: clientKeys },
+    hsClient: { clientId: HS_CLIENT_ID, clientSecret: hsSecret },
     authorizationEndpoint: `${issuer}/auth`,
     // Stands in for a completed login + consent: a grant for our account and
     // a refresh token bound to it, exactly what the code flow would persist.

@@ -42,6 +42,8 @@ export async function startServers() {
       issuer: oidc.issuer,
       authorizationEndpoint: oidc.authorizationEndpoint,
       spaClientId: oidc.spaClientId,
+      jwtClient: oidc.jwtClient,
+      hsClient: oidc.hsClient,
     },
     mock: { tokenEndpoint: mock.tokenEndpoint },
     control: `http://127.0.0.1:${control.address().port}`,

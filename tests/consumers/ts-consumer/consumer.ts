@@ -3,6 +3,7 @@
 // Lines marked @ts-expect-error must stay errors: the types refuse what the library refuses.
 import {
   buildTokenRequest,
+  generateDPoPKey,
   parseTokenResponse,
   requestToken,
   TokenManager,
@@ -11,6 +12,7 @@ import {
   type ChangeReason,
   type ClientAuth,
   type ClientConfig,
+  type DPoPKey,
   type Grant,
   type OAuthErrorKind,
   type ParseOptions,
@@ -154,6 +156,29 @@ async function getToken(): Promise<string> {
 }
 void getToken();
 void requestToken(olx, { grantType: "partner", partnerCode: "p", partnerSecret: "s" });
+
+// ---- DPoP and JWT client authentication (issue 17).
+async function bound(): Promise<string> {
+  const key: DPoPKey = await generateDPoPKey();
+  const signed: ClientConfig = {
+    tokenEndpoint: "https://as.example/token",
+    clientId: "app",
+    clientAuth: "private_key_jwt",
+    privateKey: key.privateKey,
+    keyId: "k1",
+    signingAlg: "ES256",
+    assertionAudience: "https://as.example",
+  };
+  const jwk: ClientConfig = { ...signed, privateKey: { kty: "EC", crv: "P-256", d: "d", x: "x", y: "y" } };
+  const hs: ClientConfig = { tokenEndpoint: "https://as.example/token", clientId: "app", clientSecret: "s", clientAuth: "client_secret_jwt" };
+  buildTokenRequest(signed, grants[3], { clientAssertion: "h.c.s", dpopProof: "p.r.f" });
+  // @ts-expect-error: not an algorithm the library signs with
+  const bad: ClientConfig = { ...signed, signingAlg: "RS512" };
+  void bad;
+  await requestToken(jwk, grants[3]);
+  return (await requestToken(hs, grants[3], { dpop: key })).tokenType;
+}
+void bound();
 
 // ---- StorageAdapter: sync and async implementations; fileStorage.
 const map = new Map<string, string>();
