@@ -6,7 +6,8 @@
 
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { discover, requestToken, revokeToken, introspectToken, OAuthError } from "../js/index.mjs";
+import { createPrivateKey } from "node:crypto";
+import { discover, generateDPoPKey, requestToken, revokeToken, introspectToken, OAuthError } from "../js/index.mjs";
 
 const NAME = "oauth2-wasm";
 
@@ -79,9 +80,19 @@ Endpoint and client:
   --client-id ID            the client_id
   --client-secret-env VAR   read the client secret from environment variable VAR
   --client-secret-stdin     read the client secret from stdin
-  --auth basic|body|none    client authentication: HTTP Basic (the default with a
-                            secret), client_id/client_secret in the body, or none (the
-                            default without a secret: client_id in the body)
+  --auth basic|body|none|private_key_jwt|client_secret_jwt
+                            client authentication: HTTP Basic (the default with a
+                            secret), client_id/client_secret in the body, none (the
+                            default without a secret: client_id in the body), or a JWT
+                            signed with a private key or HS256 with the secret (RFC 7523)
+  --private-key-file PATH   private_key_jwt's key: a private JWK (JSON) or a PEM
+                            private key (PKCS#8, PKCS#1, SEC1); implies
+                            --auth private_key_jwt
+  --private-key-env VAR     the same, from environment variable VAR
+  --key-id KID              the assertion's kid
+  --signing-alg ALG         RS256, PS256, ES256 or EdDSA (default: the key's)
+  --dpop                    bind the tokens to a new DPoP key (RFC 9449); the key
+                            lives only as long as the command
   --basic-raw               HTTP Basic without form-encoding id and secret first (what
                             curl --user sends), for servers that do not decode them
   --json-body               send the parameters as a JSON body instead of a form
@@ -146,9 +157,10 @@ the command line (at most one of them from stdin).
   --token-env VAR           read the token to revoke from environment variable VAR
   --token-stdin             read the token to revoke from stdin
   --hint TYPE               token_type_hint: refresh_token or access_token
-  --client-id ID, --client-secret-env VAR, --client-secret-stdin, --auth basic|body|none,
-  --basic-raw, --json-body, --header "Name: value", --param name=value, --timeout MS,
-  --allow-insecure-http, --json-errors, -h, --help
+  --client-id ID, --client-secret-env VAR, --client-secret-stdin, --auth AUTH,
+  --private-key-file PATH, --private-key-env VAR, --key-id KID, --signing-alg ALG,
+  --dpop, --basic-raw, --json-body, --header "Name: value", --param name=value,
+  --timeout MS, --allow-insecure-http, --json-errors, -h, --help
                             as for token: the request is authenticated as token
                             requests are
 
@@ -257,6 +269,11 @@ const TOKEN_OPTIONS = {
   field: { type: "string" },
   "access-token-only": { type: "boolean" },
   "json-errors": { type: "boolean" },
+  "private-key-file": { type: "string" },
+  "private-key-env": { type: "string" },
+  "key-id": { type: "string" },
+  "signing-alg": { type: "string" },
+  dpop: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 };
 
@@ -278,6 +295,11 @@ const REVOKE_OPTIONS = {
   timeout: { type: "string" },
   "allow-insecure-http": { type: "boolean" },
   "json-errors": { type: "boolean" },
+  "private-key-file": { type: "string" },
+  "private-key-env": { type: "string" },
+  "key-id": { type: "string" },
+  "signing-alg": { type: "string" },
+  dpop: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 };
 
@@ -467,9 +489,23 @@ function timeoutOf(text) {
 
 /** The client configuration the shared options give, on top of `client` (its endpoint). */
 function clientOf(values, client) {
-  if (values.auth !== undefined && !["basic", "body", "none"].includes(values.auth)) {
-    throw new UsageError("--auth must be basic, body or none");
+  if (values.auth !== undefined && !AUTHS.includes(values.auth)) {
+    throw new UsageError(`--auth must be ${AUTHS.slice(0, -1).join(", ")} or ${AUTHS.at(-1)}`);
   }
+  const keyFrom = ["private-key-file", "private-key-env"].filter((o) => values[o] !== undefined);
+  if (keyFrom.length > 1) throw new UsageError("give the private key once: --private-key-file or --private-key-env");
+  if (keyFrom.length === 1 && values.auth !== undefined && values.auth !== "private_key_jwt") {
+    throw new UsageError(`--${keyFrom[0]} is the key of --auth private_key_jwt, but --auth is ${values.auth}`);
+  }
+  if (keyFrom.length === 1) values.auth ??= "private_key_jwt";
+  if (values.auth === "private_key_jwt" && keyFrom.length === 0) {
+    throw new UsageError("--auth private_key_jwt needs the key: --private-key-file PATH or --private-key-env VAR");
+  }
+  if (values["private-key-env"] !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(values["private-key-env"])) {
+    throw new UsageError("--private-key-env takes the name of an environment variable (letters, digits and _), not the key itself");
+  }
+  if (values["key-id"] !== undefined) client.keyId = values["key-id"];
+  if (values["signing-alg"] !== undefined) client.signingAlg = values["signing-alg"];
   if (values["basic-raw"] && values.auth !== undefined && values.auth !== "basic") {
     throw new UsageError(`--basic-raw applies to HTTP Basic, but --auth is ${values.auth}`);
   }
@@ -486,6 +522,36 @@ function clientOf(values, client) {
   if (timeoutMs !== undefined) client.timeoutMs = timeoutMs;
   if (values["allow-insecure-http"]) client.allowInsecureHttp = true;
   return client;
+}
+
+const AUTHS = ["basic", "body", "none", "private_key_jwt", "client_secret_jwt"];
+
+/**
+ * private_key_jwt's key from --private-key-file or --private-key-env, as a private JWK (the
+ * package imports it into WebCrypto, non-extractable). Its text is never shown.
+ */
+function readPrivateKey(values) {
+  const file = values["private-key-file"];
+  const env = values["private-key-env"];
+  if (file === undefined && env === undefined) return undefined;
+  let text;
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new UsageError(`could not read --private-key-file ${clean(file)}: ${e.code ?? "unreadable"}`);
+    }
+  } else {
+    text = process.env[env];
+    if (text === undefined) throw new UsageError(`--private-key-env: environment variable ${env} is not set`);
+  }
+  const from = file !== undefined ? "--private-key-file" : "--private-key-env";
+  try {
+    const key = text.trimStart().startsWith("{") ? createPrivateKey({ key: JSON.parse(text), format: "jwk" }) : createPrivateKey(text);
+    return key.export({ format: "jwk" });
+  } catch {
+    throw new UsageError(`${from} holds no private key: give a private JWK or a PEM private key`);
+  }
 }
 
 /** `Name: value` / `name=value` options into a record; the values (maybe secret) are never quoted. */
@@ -624,6 +690,9 @@ const CLI_OPTIONS = {
   partnerSecret: () => "--partner-secret-env / --partner-secret-stdin",
   scope: () => "--scope",
   grantType: () => "--grant",
+  privateKey: () => "--private-key-file / --private-key-env",
+  keyId: () => "--key-id",
+  signingAlg: () => "--signing-alg",
 };
 
 function cliOptions(err) {
@@ -729,8 +798,11 @@ async function tokenCommand(args) {
     }
     const { client, grant, sources, field } = plan(values, positionals);
     await readSecrets(sources, client, grant);
+    const privateKey = readPrivateKey(values);
+    if (privateKey) client.privateKey = privateKey;
+    const dpop = values.dpop ? await generateDPoPKey() : undefined;
 
-    const tokens = await interruptible(ctx, (signal) => requestToken(client, grant, { signal }));
+    const tokens = await interruptible(ctx, (signal) => requestToken(client, grant, { signal, dpop }));
 
     if (field === undefined) {
       process.stdout.write(JSON.stringify(tokens, null, 2) + "\n");
@@ -763,8 +835,11 @@ async function aboutTokenCommand(command, args) {
     const { client, sources, hint } = aboutTokenPlan(command, values, positionals);
     const read = {};
     await readSecrets(sources, client, read);
+    const privateKey = readPrivateKey(values);
+    if (privateKey) client.privateKey = privateKey;
+    const dpop = values.dpop ? await generateDPoPKey() : undefined;
     await interruptible(ctx, async (signal) => {
-      const options = { tokenTypeHint: hint, signal };
+      const options = { tokenTypeHint: hint, signal, dpop };
       if (command === "revoke") return revokeToken(client, read.token, options);
       // As token prints a token set: JSON escapes every control character.
       const info = await introspectToken(client, read.token, options);

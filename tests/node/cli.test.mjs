@@ -316,7 +316,7 @@ test("usage errors exit 2, name the option, and send nothing", async () => {
   const cases = [
     [["token", "--client-id", "x"], /missing --endpoint/],
     [autograbArgs(["--grant", "implicit"]), /--grant must be one of client_credentials, password/],
-    [autograbArgs(["--auth", "digest"]), /--auth must be basic, body or none/],
+    [autograbArgs(["--auth", "digest"]), /--auth must be basic, body, none, private_key_jwt or client_secret_jwt/],
     [autograbArgs(["--clientid", "x"]), /unknown option --clientid \(did you mean --client-id\?\)/],
     [autograbArgs(["--username", "bob"]), /--username belongs to --grant password/],
     [olxArgs(["--grant", "password", "--password-env", "P"]), /exactly one of --username NAME and --email/],
@@ -495,4 +495,52 @@ test("issue 15: discover prints the server's metadata; another issuer's document
   assert.equal((await run(["discover", `${base}/good`, "--timeout", "soon"])).code, 2);
   assert.equal((await run(["discover", "http://as.example"])).code, 2, "remote http: a config error");
   assert.match((await run(["help", "discover"])).stdout, /RFC 8414/);
+});
+
+test("issue 17: --private-key-file / --private-key-env (JWK or PEM) sign private_key_jwt assertions; --dpop binds the tokens; the key is never shown", async (t) => {
+  const { startOidcProvider } = await import("../support/independent.mjs");
+  const { createPrivateKey } = await import("node:crypto");
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const oidc = await startOidcProvider();
+  t.after(() => oidc.close());
+  const dir = mkdtempSync(join(tmpdir(), "oauth2-wasm-cli-"));
+  const jwkFile = join(dir, "ec.jwk.json");
+  writeFileSync(jwkFile, JSON.stringify(oidc.jwtClient.keys.ec.private));
+  const pem = createPrivateKey({ key: oidc.jwtClient.keys.rsa.private, format: "jwk" }).export({ type: "pkcs8", format: "pem" });
+  const base = ["--endpoint", oidc.tokenEndpoint, "--client-id", oidc.jwtClient.clientId];
+  const fromFile = await run(["token", ...base, "--private-key-file", jwkFile, "--key-id", "ec"]);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  const tokens = JSON.parse(fromFile.stdout);
+  assert.equal(tokens.tokenType, "Bearer");
+  const bound = await run(["token", ...base, "--private-key-env", "CLIENT_KEY", "--key-id", "rsa", "--dpop"], { env: { CLIENT_KEY: pem } });
+  assert.equal(bound.code, 0, bound.stderr);
+  assert.equal(JSON.parse(bound.stdout).tokenType, "DPoP");
+  const revoked = await run(
+    ["revoke", "--endpoint", oidc.revocationEndpoint, "--client-id", oidc.jwtClient.clientId, "--private-key-file", jwkFile, "--token-env", "TOK"],
+    { env: { TOK: tokens.accessToken } },
+  );
+  assert.equal(revoked.code, 0, revoked.stderr);
+  // Usage errors (exit 2), sending nothing; the key's text never shown.
+  const garbage = join(dir, "garbage.pem");
+  writeFileSync(garbage, "-----BEGIN PRIVATE KEY-----\nnot-a-key-s3cret\n-----END PRIVATE KEY-----\n");
+  for (const [args, pattern] of [
+    [[...base, "--private-key-file", jwkFile, "--auth", "basic"], /--auth private_key_jwt/],
+    [[...base, "--auth", "private_key_jwt"], /--private-key-file/],
+    [[...base, "--private-key-file", garbage], /holds no private key/],
+    [[...base, "--private-key-env", "NOT_SET_ANYWHERE"], /not set/],
+    [[...base, "--private-key-file", jwkFile, "--private-key-env", "CLIENT_KEY"], /once/],
+  ]) {
+    const r = await run(["token", ...args], { env: { CLIENT_KEY: pem } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, pattern);
+    assert.ok(!r.stderr.includes("s3cret") && !r.stderr.includes(oidc.jwtClient.keys.ec.private.d));
+  }
+  // A key the server does not know: its refusal (exit 6), the hint's options named.
+  const stranger = join(dir, "stranger.pem");
+  const { generateKeyPairSync } = await import("node:crypto");
+  writeFileSync(stranger, generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }));
+  const refused = await run(["token", ...base, "--private-key-file", stranger, "--json-errors"]);
+  assert.equal(refused.code, 6, refused.stderr);
+  assert.equal(JSON.parse(refused.stderr).error, "invalid_client");
 });
