@@ -37,6 +37,7 @@ pub mod discovery;
 pub mod encode;
 pub mod endpoint;
 pub mod error;
+pub mod exchange;
 pub mod grant;
 pub mod introspection;
 pub mod jose;

@@ -7,52 +7,31 @@
 //! What is signed and every claim is the core's ([`oauth2_wasm_core::jose`]); the driver
 //! only signs the text with WebCrypto, so no private key enters the wasm.
 
-use crate::machine::{fetch_ready, request_js, request_object};
+use crate::machine::{fetch_ready, request_object};
 use crate::prelude::*;
 use crate::{arg, request_options, to_js};
 use js_sys::{Array, Uint8Array};
-use oauth2_wasm::web::fetch::{read_outcome, refine, runtime};
+use oauth2_wasm::web::fetch::{read_outcome, runtime, warn_once};
 use oauth2_wasm::web::url::RuntimeUrl;
 use oauth2_wasm::web::{convert, get, jose as web_jose};
 use oauth2_wasm_core::config::{ClientConfig, Secret};
-use oauth2_wasm_core::endpoint::{UrlParser, UrlParts};
 use oauth2_wasm_core::error::OAuthError;
+use oauth2_wasm_core::exchange::{Answer, Exchange, Purpose, Signer};
 use oauth2_wasm_core::grant::Grant;
-use oauth2_wasm_core::jose::{self, PublicJwk, Unsigned};
-use oauth2_wasm_core::request::TokenRequest;
-use oauth2_wasm_core::transport;
+use oauth2_wasm_core::jose::PublicJwk;
+use oauth2_wasm_core::transport::{self, Runtime};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// What an exchange asks for.
-#[derive(Debug)]
-enum What {
-    /// A token (`requestToken`).
-    Token(Grant),
-    /// A revocation (`introspect` false) or an introspection of `token`.
-    About { token: Secret, hint: Option<String>, introspect: bool },
-}
-
-/// One request: made by [`exchange`], [`revocation`] or [`introspection`], signed and sent
-/// by the driver, finished (read and parsed) here.
+/// One request: made by [`exchange`], [`revocation`] or [`introspection`] over the core's
+/// [`Exchange`], signed and sent by the driver, finished (read and parsed) here.
 #[derive(Debug)]
 #[wasm_bindgen(js_name = Exchange, skip_typescript)]
 pub struct JsExchange {
-    client: ClientConfig,
-    what: What,
+    x: Exchange,
     timeout_ms: u32,
-    /// The request to send; `null` while signatures are missing.
+    /// The request as the driver sends it; `null` while signatures are missing.
     request: JsValue,
-    /// The public half of the DPoP key, when the request carries a proof.
-    dpop: Option<PublicJwk>,
-    /// The endpoint (an assertion's default `aud`) and its WHATWG parse (a proof's `htu`,
-    /// the nonce's origin).
-    endpoint: String,
-    url: Option<UrlParts>,
-    /// What the driver signs before the request can go: the client assertion, the proof.
-    unsigned: (Option<Unsigned>, Option<Unsigned>),
-    /// Whether the request was already made again with a nonce the server asked for.
-    retried: bool,
 }
 
 /// `exchange(client, grant, options)`: checks everything, builds the request (throws an
@@ -62,7 +41,11 @@ pub struct JsExchange {
 pub fn exchange(client: &JsValue, grant: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
     let grant = Grant::from_value(&arg(grant, "grant")?).map_err(to_js)?;
-    JsExchange::new(client, What::Token(grant), options)
+    if runtime() == Runtime::Browser {
+        // The once-per-page warning about secrets in page code.
+        warn_once(transport::browser_secret_warning(&client, &grant));
+    }
+    JsExchange::new(client, Purpose::Token(grant), options)
 }
 
 /// `revocation(client, token, options)`: checks everything and builds the revocation
@@ -88,7 +71,14 @@ fn exchange_about(
 ) -> Result<JsExchange, JsValue> {
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
     let (token, hint) = about_token(token, options)?;
-    JsExchange::new(client, What::About { token: Secret::new(token), hint, introspect }, options)
+    JsExchange::new(client, about(token, hint, introspect), options)
+}
+
+fn about(token: String, hint: Option<String>, introspect: bool) -> Purpose {
+    match introspect {
+        true => Purpose::Introspect(Secret::new(token), hint),
+        false => Purpose::Revoke(Secret::new(token), hint),
+    }
 }
 
 /// The token and `tokenTypeHint` of a revocation or introspection.
@@ -125,28 +115,20 @@ pub fn build_introspection_request_js(
 fn about_token_js(client: &JsValue, token: &JsValue, options: &JsValue, introspect: bool) -> Result<JsValue, JsValue> {
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
     let (token, hint) = about_token(token, options)?;
-    let what = What::About { token: Secret::new(token), hint, introspect };
-    let request = what.build(&client).map_err(to_js)?;
-    Ok(oauth2_wasm::web::json::from_text(&convert::request_json(&request)))
+    let x = Exchange::new(client, about(token, hint, introspect), None, &RuntimeUrl).map_err(to_js)?;
+    let request = x.request().ok_or_else(|| to_js(assertion_missing(x.client())))?;
+    Ok(oauth2_wasm::web::json::from_text(&convert::request_json(request)))
 }
 
-impl What {
-    /// The request for `client` (its `client_assertion` set when it signs one).
-    fn build(&self, client: &ClientConfig) -> Result<TokenRequest, OAuthError> {
-        match self {
-            What::Token(grant) => oauth2_wasm::build_token_request(client, grant),
-            What::About { token, hint, introspect: true } => {
-                oauth2_wasm::build_introspection_request(client, token.expose(), hint.as_deref())
-            }
-            What::About { token, hint, introspect: false } => {
-                oauth2_wasm::build_revocation_request(client, token.expose(), hint.as_deref())
-            }
-        }
-    }
+/// Building synchronously with a client that signs its own assertion: what is missing.
+fn assertion_missing(client: &ClientConfig) -> OAuthError {
+    oauth2_wasm_core::request::build_token_request_with(client, &Grant::ClientCredentials { scope: None }, &RuntimeUrl)
+        .err()
+        .unwrap_or_else(|| OAuthError::config("clientAssertion", "is required"))
 }
 
 impl JsExchange {
-    fn new(client: ClientConfig, what: What, options: &JsValue) -> Result<JsExchange, JsValue> {
+    fn new(client: ClientConfig, purpose: Purpose, options: &JsValue) -> Result<JsExchange, JsValue> {
         let dpop = get(options, "dpop");
         let dpop = match dpop.is_undefined() || dpop.is_null() {
             true => None,
@@ -157,67 +139,21 @@ impl JsExchange {
         let timeout_ms = transport::timer_ms(
             request_options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS),
         );
-        let mut x = JsExchange {
-            client,
-            what,
-            timeout_ms,
-            request: JsValue::NULL,
-            dpop,
-            endpoint: String::new(),
-            url: None,
-            unsigned: (None, None),
-            retried: false,
-        };
-        let signs = x.dpop.is_some() || x.client.client_assertion.is_none() && x.assertion_needed();
-        if !signs {
-            x.request = match &x.what {
-                // The browser's warning about secrets in page code.
-                What::Token(grant) => request_js(&x.client, grant, timeout_ms).map_err(to_js)?,
-                _ => request_object(&x.what.build(&x.client).map_err(to_js)?, timeout_ms),
-            };
-            return Ok(x);
+        let x = Exchange::new(client, purpose, dpop, &RuntimeUrl).map_err(to_js)?;
+        let mut out = JsExchange { x, timeout_ms, request: JsValue::NULL };
+        match out.x.request() {
+            Some(r) => out.request = request_object(r, timeout_ms),
+            None => out.prepare().map_err(to_js)?,
         }
-        // Everything but the signatures is checked now, on a request built with a stand-in
-        // assertion; the endpoint's parse is the one the proof names.
-        let mut check = x.client.clone();
-        if x.assertion_needed() {
-            check.client_assertion = Some(Secret::new("-"));
-        }
-        let built = match &x.what {
-            What::Token(grant) => {
-                request_js(&check, grant, timeout_ms).map_err(to_js)?;
-                x.what.build(&check)
-            }
-            _ => x.what.build(&check),
-        }
-        .map_err(to_js)?;
-        x.url = RuntimeUrl.parse_url(&built.url);
-        x.endpoint = built.url;
-        x.prepare().map_err(to_js)?;
-        Ok(x)
+        Ok(out)
     }
 
-    /// Whether the client authenticates with a JWT it signs.
-    fn assertion_needed(&self) -> bool {
-        matches!(
-            self.client.effective_auth(),
-            oauth2_wasm_core::ClientAuth::PrivateKeyJwt | oauth2_wasm_core::ClientAuth::ClientSecretJwt
-        )
-    }
-
-    /// Writes what is to be signed: a fresh assertion and proof.
+    /// What is to be signed: a fresh assertion and proof.
     fn prepare(&mut self) -> Result<(), OAuthError> {
-        let assertion = match self.client.client_assertion.is_some() {
-            true => None,
-            false => web_jose::client_assertion(&self.client, &self.endpoint)?,
-        };
-        let proof = match (&self.dpop, &self.url) {
-            (Some(jwk), Some(url)) => Some(web_jose::dpop_proof(jwk, "POST", url, None)?),
-            _ => None,
-        };
-        self.unsigned = (assertion, proof);
         self.request = JsValue::NULL;
-        Ok(())
+        let nonce = self.x.nonce_origin().and_then(web_jose::nonce);
+        let random = [web_jose::random_jti()?, web_jose::random_jti()?];
+        self.x.prepare(js_sys::Date::now() as u64, &random, nonce.as_deref())
     }
 }
 
@@ -230,67 +166,24 @@ impl JsExchange {
     }
 
     /// What the driver signs before the request can go: `[[key, alg, text], …]` — key 0
-    /// the client's (`privateKey`, or `clientSecret` for HS256), 1 the DPoP key — or `null`.
+    /// the client's (`privateKey`, or `clientSecret` for HS256), 1 the DPoP key.
     #[wasm_bindgen(getter, js_name = toSign)]
-    pub fn to_sign(&self) -> JsValue {
-        let (a, p) = &self.unsigned;
-        if a.is_none() && p.is_none() {
-            return JsValue::NULL;
-        }
-        let out = Array::new();
-        for (key, u) in [(0u8, a), (1, p)] {
-            if let Some(u) = u {
-                out.push(&Array::of3(&key.into(), &u.alg.as_str().into(), &u.input.as_str().into()));
-            }
-        }
-        out.into()
+    pub fn to_sign(&self) -> Array {
+        to_sign_js(&self.x)
     }
 
     /// The signatures of [`Self::to_sign`]'s texts, in order (each the bytes WebCrypto's
     /// `sign` gave): builds the request.
     pub fn signed(&mut self, signatures: Array) -> Result<(), JsValue> {
-        let mut next = signatures.iter().map(|s| s.dyn_into::<Uint8Array>().ok().map(|b| b.to_vec()));
-        let mut compact = |u: &Option<Unsigned>, field: &str| -> Result<Option<String>, JsValue> {
-            match u {
-                None => Ok(None),
-                Some(u) => next
-                    .next()
-                    .flatten()
-                    .map(|sig| Some(u.compact(&sig)))
-                    .ok_or_else(|| to_js(OAuthError::config(field, "could not sign: WebCrypto gave no signature"))),
-            }
-        };
-        let assertion = compact(&self.unsigned.0, "privateKey")?;
-        let proof = compact(&self.unsigned.1, "dpop")?;
-        let mut client;
-        let client = match assertion {
-            None => &self.client,
-            Some(jwt) => {
-                client = self.client.clone();
-                client.client_assertion = Some(Secret::new(jwt));
-                &client
-            }
-        };
-        let mut request = self.what.build(client).map_err(to_js)?;
-        if let Some(proof) = proof {
-            request.add_dpop(proof);
-        }
-        self.unsigned = (None, None);
-        self.request = request_object(&request, self.timeout_ms);
+        let request = self.x.signed(&signatures_of(&signatures), &RuntimeUrl).map_err(to_js)?;
+        self.request = request_object(request, self.timeout_ms);
         Ok(())
     }
 
-    /// The error for a signature WebCrypto refused (`key` as in [`Self::to_sign`]): kind
-    /// `config` about `privateKey` (or `clientSecret`) or `dpop`, with the platform's reason.
+    /// The error for a signature WebCrypto refused (`key` as in [`Self::to_sign`]).
     #[wasm_bindgen(js_name = signFailed)]
     pub fn sign_failed(&self, key: u8, e: JsValue) -> JsValue {
-        let field = match (key, self.unsigned.0.as_ref().map(|u| u.alg)) {
-            (0, Some(jose::Alg::Hs256)) => "clientSecret",
-            (0, _) => "privateKey",
-            _ => "dpop",
-        };
-        let reason = oauth2_wasm::web::js_error_message(&e);
-        to_js(OAuthError::config(field, &oauth2_wasm_core::text::cat(&["could not sign: ", &reason])))
+        sign_failed(&self.x, key, &e)
     }
 
     /// The answer (`exchange.js`'s outcome): the `TokenSet` (the introspection, `undefined`
@@ -298,32 +191,53 @@ impl JsExchange {
     /// DPoP nonce the server asked for, or throws the `OAuthError`.
     pub fn finish(&mut self, outcome: JsValue) -> Result<JsValue, JsValue> {
         let response = transport::read_outcome(&read_outcome(&outcome), self.timeout_ms, runtime()).map_err(to_js)?;
-        let cx = response.context(&self.client);
-        let nonce = cx.header("dpop-nonce");
-        if let (Some(_), Some(url), Some(n)) = (&self.dpop, &self.url, nonce) {
-            web_jose::keep_nonce(&url.origin, n);
+        if let (Some(origin), Some(n)) = (self.x.nonce_origin(), self.x.nonce_to_keep(&response)) {
+            web_jose::keep_nonce(origin, n);
         }
-        let answer = match &self.what {
-            What::About { introspect: false, .. } => {
-                oauth2_wasm::parse_revocation_response(response.status, &response.body, &cx)
-                    .map(|()| JsValue::UNDEFINED)
-            }
-            What::About { introspect: true, .. } => {
-                oauth2_wasm::parse_introspection_response(response.status, &response.body, &cx)
-                    .map(|i| convert::introspection(&i))
-            }
-            What::Token(_) => crate::parse_to_js(response.status, &response.body, &cx),
-        };
-        match answer {
-            Ok(v) => Ok(v),
-            Err(e) if self.dpop.is_some() && !self.retried && jose::nonce_asked(&e, nonce).is_some() => {
-                self.retried = true;
+        match self.x.answer(&response, response.sent_at_ms).map_err(to_js)? {
+            None => {
                 self.prepare().map_err(to_js)?;
                 Ok(JsValue::NULL)
             }
-            Err(e) => Err(to_js(refine(&self.client, e))),
+            Some(Answer::Revoked) => Ok(JsValue::UNDEFINED),
+            Some(Answer::Introspection(i)) => Ok(convert::introspection(&i)),
+            Some(Answer::Tokens(tokens)) => {
+                let raw = response.body.strip_prefix('\u{feff}').unwrap_or(&response.body);
+                Ok(oauth2_wasm::web::json::from_text(&convert::token_set_json(&tokens, Some(raw))))
+            }
         }
     }
+}
+
+/// An exchange's texts to sign, for a driver: `[[key, alg, text], …]` (key 0 the client's,
+/// 1 the DPoP key).
+pub(crate) fn to_sign_js(x: &Exchange) -> Array {
+    x.to_sign()
+        .into_iter()
+        .map(|(signer, u)| {
+            let key = JsValue::from(u8::from(signer == Signer::Dpop));
+            Array::of3(&key, &u.alg.as_str().into(), &u.input.as_str().into())
+        })
+        .collect()
+}
+
+/// The driver's signatures (`Uint8Array`s) as bytes; anything else counts as missing.
+pub(crate) fn signatures_of(signatures: &Array) -> Vec<Vec<u8>> {
+    signatures.iter().map_while(|s| s.dyn_into::<Uint8Array>().ok().map(|b| b.to_vec())).collect()
+}
+
+/// The error for a signature WebCrypto refused: kind `config` about `privateKey` (or
+/// `clientSecret` for HS256) or `dpop`, with the platform's reason.
+pub(crate) fn sign_failed(x: &Exchange, key: u8, e: &JsValue) -> JsValue {
+    let hs =
+        x.to_sign().first().is_some_and(|(s, u)| *s == Signer::Client && u.alg == oauth2_wasm_core::jose::Alg::Hs256);
+    let field = match key {
+        0 if hs => "clientSecret",
+        0 => "privateKey",
+        _ => "dpop",
+    };
+    let reason = oauth2_wasm::web::js_error_message(e);
+    to_js(OAuthError::config(field, &oauth2_wasm_core::text::cat(&["could not sign: ", &reason])))
 }
 
 /// The transport's `exchange(fetch, url, method, headersJson, body, timeoutMs, signal, max)`

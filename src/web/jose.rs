@@ -4,7 +4,7 @@
 
 use crate::prelude::*;
 use oauth2_wasm_core::jose::{self, PublicJwk, Unsigned, JTI_BYTES, MAX_NONCES};
-use oauth2_wasm_core::{ClientConfig, OAuthError};
+use oauth2_wasm_core::OAuthError;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
@@ -51,21 +51,14 @@ pub fn dpop_proof(
     url: &oauth2_wasm_core::UrlParts,
     access_token: Option<&str>,
 ) -> Result<Unsigned, OAuthError> {
-    let random = super::authorization::random_bytes::<JTI_BYTES>()?;
+    let random = random_jti()?;
     let nonce = nonce(&url.origin);
     Ok(jose::dpop_proof(jwk, htm, &jose::htu(url), now(), &random, nonce.as_deref(), access_token))
 }
 
-/// The client assertion `client` signs for a request to `endpoint`, if it signs one.
-pub fn client_assertion(client: &ClientConfig, endpoint: &str) -> Result<Option<Unsigned>, OAuthError> {
-    if !matches!(
-        client.effective_auth(),
-        oauth2_wasm_core::ClientAuth::PrivateKeyJwt | oauth2_wasm_core::ClientAuth::ClientSecretJwt
-    ) {
-        return Ok(None);
-    }
-    let random = super::authorization::random_bytes::<JTI_BYTES>()?;
-    jose::client_assertion(client, endpoint, now(), &random)
+/// Random bytes for a `jti`, from `crypto.getRandomValues`.
+pub fn random_jti() -> Result<[u8; JTI_BYTES], OAuthError> {
+    super::authorization::random_bytes::<JTI_BYTES>()
 }
 
 fn now() -> u64 {
