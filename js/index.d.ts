@@ -416,6 +416,11 @@ export interface StorageAdapter {
    * using the store, and return its result. With it, processes refresh once between them.
    */
   lock?<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Optional: the DPoP key pair of the session under `storageKey`, for managers with
+   * `dpop: true` on a store processes share (they must all sign with one key).
+   */
+  dpopKey?(storageKey: string): Promise<{ privateKey: WebCryptoKey; publicKey: WebCryptoKey }>;
 }
 
 /** Options of {@link TokenManager}. */
@@ -438,6 +443,12 @@ export interface TokenManagerOptions {
    * ["https://api.example.com"]. Default: any https origin, and loopback hosts over http.
    */
   resourceOrigins?: string[];
+  /**
+   * Bind the sessions to a DPoP key (RFC 9449): token requests carry proofs, manager.fetch
+   * sends `Authorization: DPoP` with a proof. The key is kept in IndexedDB in browsers (tabs
+   * share it), in memory in Node, or by the storage adapter (`dpopKey`); logout() forgets it.
+   */
+  dpop?: boolean;
 }
 
 /** Why the tokens changed. */

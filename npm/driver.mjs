@@ -11,10 +11,10 @@
 // pkg/node/driver.cjs; the package entries (js/) hand it the wasm's exports.
 
 // What the machine asks for: [code, a, b, effects?] (npm/src/machine.rs).
-const READ = 0, WRITE = 1, LOCK = 2, UNLOCK = 3, SLEEP = 4, SEND = 5, RENEW = 6, DONE = 7, REVOKE = 8;
+const READ = 0, WRITE = 1, LOCK = 2, UNLOCK = 3, SLEEP = 4, SEND = 5, RENEW = 6, DONE = 7, REVOKE = 8, SIGN = 9;
 // What follows, fed back: a code with up to two values.
 const GO = 0, READ_OK = 1, READ_FAILED = 2, READ_LATE = 3, WRITTEN = 4, WRITE_FAILED = 5, WRITE_LATE = 6;
-const LOCKED = 7, WOKE = 8, ANSWERED = 9, RENEWED = 10, REVOKED = 11;
+const LOCKED = 7, WOKE = 8, ANSWERED = 9, RENEWED = 10, REVOKED = 11, SIGNED = 12, SIGN_FAILED = 13;
 // How a lock ended.
 const GRANTED = 0, NOT_GRANTED = 1, LOCK_FAILED = 2, LOCK_LATE = 3;
 // The store.
@@ -51,6 +51,15 @@ function tabStorage() {
     const s = globalThis.sessionStorage;
     s?.getItem("");
     return s ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A response header's value, or undefined. */
+function header(response, name) {
+  try {
+    return response?.headers?.get(name) ?? undefined;
   } catch {
     return undefined;
   }
@@ -116,18 +125,135 @@ async function dpopKey(d) {
   const privateKey = prop(d, "privateKey");
   const publicKey = prop(d, "publicKey");
   let jwk = prop(d, "publicJwk") ?? publicJwks.get(d);
-  if (!jwk && isCryptoKey(publicKey)) {
-    const { kty, crv, x, y } = await subtle().exportKey("jwk", publicKey);
-    publicJwks.set(d, (jwk = { kty, crv, x, y }));
-  }
+  if (!jwk && isCryptoKey(publicKey)) publicJwks.set(d, (jwk = await publicJwkOf({ publicKey })));
   return { privateKey, jwk: jwk ?? {} };
+}
+
+/** A signature WebCrypto refused: which key (0 the client's, 1 the DPoP key) and why. */
+class SignFailure {
+  constructor(slot, error) {
+    this.slot = slot;
+    this.error = error;
+  }
+}
+
+/**
+ * Signs `texts` ([key, alg, text]: key 0 the client's, 1 the DPoP key's) with WebCrypto: the
+ * signatures' bytes, in order; a refusal throws a SignFailure.
+ */
+function signTexts(texts, client, dpopPrivateKey) {
+  return Promise.all(
+    texts.map(async ([slot, alg, text]) => {
+      try {
+        const key = slot === 1 ? dpopPrivateKey : await clientKey(client, alg);
+        return new Uint8Array(await subtle().sign(ALGS[alg][1], key, new TextEncoder().encode(text)));
+      } catch (e) {
+        throw new SignFailure(slot, e);
+      }
+    }),
+  );
+}
+
+/** The client's signing key for `alg`: its CryptoKey, its JWK imported once, or its secret for HS256. */
+async function clientKey(client, alg) {
+  if (alg === "HS256") {
+    return subtle().importKey("raw", new TextEncoder().encode(client.clientSecret), ALGS.HS256[0], false, ["sign"]);
+  }
+  const k = client.privateKey;
+  if (isCryptoKey(k)) return k;
+  let byAlg = imported.get(k);
+  if (!byAlg) imported.set(k, (byAlg = new Map()));
+  if (!byAlg.has(alg)) {
+    const p = subtle().importKey("jwk", k, ALGS[alg][0], false, ["sign"]);
+    byAlg.set(alg, p);
+    p.catch(() => byAlg.delete(alg));
+  }
+  return byAlg.get(alg);
+}
+
+/** The public JWK of a key pair, `{ kty, crv, x, y }`. */
+async function publicJwkOf(pair) {
+  const { kty, crv, x, y } = await subtle().exportKey("jwk", pair.publicKey);
+  return { kty, crv, x, y };
+}
+
+function newDpopPair() {
+  return subtle().generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+}
+
+/** DPoP key pairs of managers without a shared key store (Node, a page without IndexedDB), by storage key. */
+const memoryKeys = new Map();
+
+/**
+ * A manager's DPoP key pair (DESIGN §2e): the storage adapter's when it keeps keys
+ * (`dpopKey(storageKey)`), else the one in IndexedDB under the storage key (tabs share it; the
+ * first tab to store one wins), else this process's. A store that does not answer within
+ * `ms` is passed over.
+ */
+async function keepDpopKey(name, adapter, ms) {
+  if (typeof prop(adapter, "dpopKey") === "function") return adapter.dpopKey(name);
+  if (globalThis.indexedDB) {
+    const pair = await within(
+      idbKey(name).catch(() => undefined),
+      ms,
+    );
+    if (pair && pair !== LATE) return pair;
+  }
+  if (!memoryKeys.has(name)) memoryKeys.set(name, newDpopPair());
+  return memoryKeys.get(name);
+}
+
+/** Forgets a manager's DPoP key (logout): a new session gets a new key. */
+async function forgetDpopKey(name, adapter, ms) {
+  memoryKeys.delete(name);
+  if (typeof prop(adapter, "dpopKey") === "function") return;
+  if (globalThis.indexedDB) await within(idb("readwrite", (s) => s.delete(name)).catch(quiet), ms);
+}
+
+const IDB_NAME = "oauth2-wasm", IDB_STORE = "dpop-keys";
+
+/** One request on the key store, in its own transaction: its result once committed. */
+function idb(mode, request) {
+  return new Promise((resolve, reject) => {
+    const open = globalThis.indexedDB.open(IDB_NAME, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(IDB_STORE);
+    open.onerror = () => reject(open.error);
+    open.onblocked = () => reject(new Error("the key store is blocked"));
+    open.onsuccess = () => {
+      const db = open.result;
+      try {
+        const tx = db.transaction(IDB_STORE, mode);
+        const r = request(tx.objectStore(IDB_STORE));
+        tx.oncomplete = () => (db.close(), resolve(r.result));
+        tx.onabort = tx.onerror = () => (db.close(), reject(tx.error ?? r.error));
+      } catch (e) {
+        db.close();
+        reject(e);
+      }
+    };
+  });
+}
+
+/** The key pair stored under `name`, or a new one stored there unless another tab was first. */
+async function idbKey(name) {
+  const found = await idb("readonly", (s) => s.get(name));
+  if (found?.privateKey) return found;
+  const pair = await newDpopPair();
+  try {
+    await idb("readwrite", (s) => s.add({ privateKey: pair.privateKey, publicKey: pair.publicKey }, name));
+    return pair;
+  } catch {
+    const first = await idb("readonly", (s) => s.get(name)); // another tab stored its key first
+    if (first?.privateKey) return first;
+    throw new Error("no key could be stored");
+  }
 }
 
 /** A new DPoP key pair (ES256; the private key cannot be exported): `{ privateKey, publicKey, publicJwk }`. */
 async function generateDPoPKey() {
-  const { privateKey, publicKey } = await subtle().generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
-  const { kty, crv, x, y } = await subtle().exportKey("jwk", publicKey);
-  return Object.freeze({ privateKey, publicKey, publicJwk: Object.freeze({ kty, crv, x, y }) });
+  const pair = await newDpopPair();
+  const publicJwk = Object.freeze(await publicJwkOf(pair));
+  return Object.freeze({ privateKey: pair.privateKey, publicKey: pair.publicKey, publicJwk });
 }
 
 /** The package's requestToken and TokenManager over `wasm` (the glue's exports). */
@@ -171,37 +297,13 @@ export function makeApi(wasm) {
     return x.finish(outcome);
   }
 
-  /** Signs what `x` asks (`toSign`: [key, alg, text], key 0 the client's, 1 the DPoP key's) with WebCrypto. */
+  /** Signs what `x` asks with WebCrypto, and hands it the signatures. */
   async function sign(x, client, dpop) {
-    const texts = x.toSign;
-    const signatures = await Promise.all(
-      texts.map(async ([slot, alg, text]) => {
-        try {
-          const key = slot === 1 ? dpop.privateKey : await clientKey(client, alg);
-          return new Uint8Array(await subtle().sign(ALGS[alg][1], key, new TextEncoder().encode(text)));
-        } catch (e) {
-          throw x.signFailed(slot, e);
-        }
-      }),
-    );
-    x.signed(signatures);
-  }
-
-  /** The client's signing key for `alg`: its CryptoKey, its JWK imported once, or its secret for HS256. */
-  async function clientKey(client, alg) {
-    if (alg === "HS256") {
-      return subtle().importKey("raw", new TextEncoder().encode(client.clientSecret), ALGS.HS256[0], false, ["sign"]);
+    try {
+      x.signed(await signTexts(x.toSign, client, dpop?.privateKey));
+    } catch (e) {
+      throw e instanceof SignFailure ? x.signFailed(e.slot, e.error) : e;
     }
-    const k = client.privateKey;
-    if (isCryptoKey(k)) return k;
-    let byAlg = imported.get(k);
-    if (!byAlg) imported.set(k, (byAlg = new Map()));
-    if (!byAlg.has(alg)) {
-      const p = subtle().importKey("jwk", k, ALGS[alg][0], false, ["sign"]);
-      byAlg.set(alg, p);
-      p.catch(() => byAlg.delete(alg));
-    }
-    return byAlg.get(alg);
   }
 
   async function revokeToken(client, token, options) {
@@ -263,9 +365,14 @@ export function makeApi(wasm) {
     /** The fresh token and until when (ms), as the machine last said: the hot path. */
     #fresh;
     #freshUntil = 0;
+    /** The client as given (its private key signs here, never in the wasm). */
+    #client;
+    /** The DPoP key, `{ privateKey }` (a promise), once loaded; forgotten at logout and a sibling's change. */
+    #dpop;
 
     constructor(options) {
       const client = prop(options, "client");
+      this.#client = client;
       const safe = forWasm(client);
       const m = (this.#m = new wasm.Machine(safe === client ? options : { ...options, client: safe }));
       [this.#key, this.#store, this.#channel, this.#ms] = m.info();
@@ -334,38 +441,55 @@ export function makeApi(wasm) {
 
     /** `{ revoke: true }`: then revokes the tokens at the revocationEndpoint, and rejects with the first failure. */
     async logout(options) {
-      if (options?.revoke === true) {
-        await this.#run(LOGOUT_REVOKING);
-        return;
-      }
       try {
-        await this.#run(LOGOUT);
-      } catch {
-        // a logout is never undone: the machine has cleared what it holds
+        if (options?.revoke === true) {
+          await this.#run(LOGOUT_REVOKING);
+          return;
+        }
+        try {
+          await this.#run(LOGOUT);
+        } catch {
+          // a logout is never undone: the machine has cleared what it holds
+        }
+      } finally {
+        // The session's DPoP key goes with it: the next session is bound to a new key.
+        if (this.#m.dpop) {
+          this.#dpop = undefined;
+          await forgetDpopKey(this.#key, this.#adapter, this.#ms);
+        }
       }
     }
 
     async fetch(input, init) {
       const m = this.#m;
       const text = (v) => (typeof v === "string" ? v : undefined);
-      m.checkResource(text(input) ?? text(prop(input, "url")) ?? text(prop(input, "href")) ?? "");
+      const url = text(input) ?? text(prop(input, "url")) ?? text(prop(input, "href")) ?? "";
+      m.checkResource(url);
       const token = await this.getAccessToken();
-      m.checkBearer(token);
-      let spare;
+      m.scheme(token);
+      // A Request's body can be read once: copies for the sends that may follow (a DPoP
+      // nonce, a renewed token).
+      const spares = [];
       try {
-        spare = typeof prop(input, "clone") === "function" ? input.clone() : undefined;
+        if (typeof prop(input, "clone") === "function") spares.push(input.clone(), input.clone());
       } catch {}
-      const response = await this.#authorized(input, init, token);
+      const again = () => spares.shift() ?? input;
+      let response = await this.#authorized(input, init, token, url);
       if (response?.status !== 401 || !replayable(init)) return response;
+      if (m.dpop && m.resourceNonce(url, 401, header(response, "www-authenticate"), header(response, "dpop-nonce"))) {
+        // The resource wants a DPoP nonce: once more, with it.
+        response = await this.#authorized(again(), init, token, url);
+        if (response?.status !== 401) return response;
+      }
       this.#changed();
       const decision = m.afterRejection(token, this.#time());
       if (decision === false) return response;
       let renewed = decision;
       if (decision === true) {
         renewed = (await this.refresh()).accessToken;
-        m.checkBearer(renewed);
+        m.scheme(renewed);
       }
-      return this.#authorized(spare ?? input, init, renewed);
+      return this.#authorized(again(), init, renewed, url);
     }
 
     onChange(listener) {
@@ -390,6 +514,21 @@ export function makeApi(wasm) {
       // Calls under way finish first (their answers are dropped by no one: each caller gets
       // its own); the wasm is let go with the last of them.
       if (this.#running === 0) this.#m.free();
+    }
+
+    /** The DPoP key (`dpop: true`), loaded once and its public half handed to the wasm. */
+    #dpopKey() {
+      if (!this.#m.dpop) return Promise.resolve(undefined);
+      return (this.#dpop ??= keepDpopKey(this.#key, this.#adapter, this.#ms).then(
+        async (pair) => {
+          this.#m.setDpopKey(await publicJwkOf(pair));
+          return { privateKey: pair.privateKey };
+        },
+        (e) => {
+          this.#dpop = undefined;
+          throw this.#m.signFailed(e);
+        },
+      ));
     }
 
     #time() {
@@ -420,6 +559,8 @@ export function makeApi(wasm) {
     async #steps(id) {
       let input = GO, value, extra, release;
       try {
+        // Proofs are written with the key's public half: known to the wasm before any step.
+        if (this.#m.dpop) await this.#dpopKey();
         for (let i = 0; i < MAX_STEPS; i++) {
           this.#changed();
           const a = this.#m.step(id, input, value, extra, this.#time());
@@ -458,6 +599,15 @@ export function makeApi(wasm) {
               input = a[0] === SEND ? ANSWERED : REVOKED;
               break;
             }
+            case SIGN:
+              try {
+                value = await signTexts(a[1], this.#client, (await this.#dpopKey())?.privateKey);
+                input = SIGNED;
+              } catch (e) {
+                input = SIGN_FAILED;
+                [value, extra] = e instanceof SignFailure ? [e.error, e.slot] : [e, 0];
+              }
+              break;
             case RENEW: {
               // The one renewal: started here (a[2]) or joined; its answer stays in the wasm.
               const flight = a[1];
@@ -636,20 +786,37 @@ export function makeApi(wasm) {
         } catch {}
       }
       this.#changed();
+      // A sibling's logout may have replaced the session's key: read it again when needed.
+      if (text === null) this.#dpop = undefined;
       this.#effects(this.#m.sibling(text, stored));
     }
 
     /** fetch with `Authorization: Bearer <token>`. */
-    async #authorized(input, init, token) {
+    async #authorized(input, init, token, url) {
       const m = this.#m;
+      const scheme = m.scheme(token);
       let headers, copy = {};
       try {
         const own = prop(init, "headers");
         const base = own !== undefined ? own : prop(input, "headers");
         headers = base === undefined || base === null ? new Headers() : new Headers(base);
-        headers.set("Authorization", `Bearer ${token}`);
+        headers.set("Authorization", `${scheme} ${token}`);
       } catch (e) {
         throw m.fault(0, e);
+      }
+      if (scheme === "DPoP") {
+        // The proof for this request: the wasm writes it (htm, htu, ath, the resource's
+        // nonce), the DPoP key signs it.
+        const method = prop(init, "method") ?? prop(input, "method") ?? "GET";
+        const { privateKey } = await this.#dpopKey(); // first: the wasm writes the proof with its public half
+        const proof = m.resourceProof(String(method), url, token);
+        let signature;
+        try {
+          [signature] = await signTexts([[1, "ES256", proof]], undefined, privateKey);
+        } catch (e) {
+          throw m.signFailed(e instanceof SignFailure ? e.error : e);
+        }
+        headers.set("DPoP", m.compactProof(proof, signature));
       }
       if (init !== null && typeof init === "object") {
         try {

@@ -14,7 +14,7 @@ use super::encode::{base64url, JsonObject};
 use super::endpoint::UrlParts;
 use super::error::OAuthError;
 use super::json::Value;
-use super::text::cat;
+use super::text::{cat, find};
 use crate::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -181,7 +181,22 @@ impl Unsigned {
 
     /// The compact JWS with `signature` (the raw bytes WebCrypto's `sign` gives).
     pub fn compact(&self, signature: &[u8]) -> String {
-        cat(&[&self.input, ".", &base64url(signature)])
+        compact(&self.input, signature)
+    }
+}
+
+/// The compact JWS of a signing `input` ([`Unsigned::input`]) and its `signature`.
+pub fn compact(input: &str, signature: &[u8]) -> String {
+    cat(&[input, ".", &base64url(signature)])
+}
+
+/// `htm` for a request `method` as fetch sends it: DELETE, GET, HEAD, OPTIONS, POST and
+/// PUT in any case are upper-cased (fetch normalizes them), any other method is as given.
+pub fn htm(method: &str) -> String {
+    let upper = method.to_ascii_uppercase();
+    match ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"].contains(&upper.as_str()) {
+        true => upper,
+        false => method.to_owned(),
     }
 }
 
@@ -317,6 +332,24 @@ pub fn valid_nonce(nonce: &str) -> bool {
 /// How many servers' DPoP nonces a driver keeps (RFC 9449 §8: "the nonce is kept per
 /// server"): the most recently given, per origin.
 pub const MAX_NONCES: usize = 32;
+
+/// Whether a resource's answer asks for the request again with a DPoP nonce (RFC 9449 §9:
+/// a 401 whose `WWW-Authenticate` has a `DPoP` challenge with `error="use_dpop_nonce"`),
+/// given its `DPoP-Nonce` header: the nonce to use, when it is valid. (No crate of the
+/// stack parses RFC 9110 challenges; this looks for the scheme and the error code only, and
+/// a wrong reading costs at most one extra request, never a token.)
+pub fn resource_nonce_asked<'a>(
+    status: u16,
+    www_authenticate: Option<&str>,
+    dpop_nonce: Option<&'a str>,
+) -> Option<&'a str> {
+    let challenge = www_authenticate.unwrap_or_default();
+    let lower = challenge.to_ascii_lowercase();
+    let dpop =
+        lower.trim_start().starts_with("dpop") || find(&lower, ", dpop ").is_some() || find(&lower, ",dpop ").is_some();
+    let asked = status == 401 && dpop && find(challenge, "use_dpop_nonce").is_some();
+    dpop_nonce.filter(|n| asked && valid_nonce(n))
+}
 
 /// Whether an error answer asks for the request again with a DPoP nonce (RFC 9449 §8:
 /// `use_dpop_nonce` from the token endpoint, §9 from a resource in `WWW-Authenticate`),

@@ -356,9 +356,16 @@ impl Machine {
 
     /// Refuses to send `token` as a Bearer token when the record says it is not one.
     pub fn check_bearer(&self, token: &str) -> Result<(), OAuthError> {
+        self.scheme(token, false).map(|_| ())
+    }
+
+    /// The scheme `token` is sent to a resource with ([`session::scheme`]; `dpop`: the
+    /// manager holds a DPoP key). A token that is no longer the record's goes as the
+    /// manager sends tokens: DPoP with a key, else Bearer.
+    pub fn scheme(&self, token: &str, dpop: bool) -> Result<&'static str, OAuthError> {
         match self.session.record().filter(|r| r.access_token.expose() == token) {
-            Some(r) => session::bearer_only(r),
-            None => Ok(()),
+            Some(r) => session::scheme(r, dpop),
+            None => Ok(if dpop { "DPoP" } else { "Bearer" }),
         }
     }
 

@@ -269,13 +269,30 @@ pub fn stale_after_logout(now: Option<&str>, cleared_at: u64, client: &ClientCon
 /// Refuses a token of a type other than Bearer where a Bearer token is sent (RFC 6749
 /// §7.1; RFC 9700 §4.10: a DPoP token must never be downgraded).
 pub fn bearer_only(record: &TokenRecord) -> Result<(), OAuthError> {
-    if record.token_type.trim().eq_ignore_ascii_case("bearer") {
-        return Ok(());
+    scheme(record, false).map(|_| ())
+}
+
+/// The scheme `record`'s access token is sent to a resource with (`dpop`: the manager
+/// holds a DPoP key): `Bearer`, or `DPoP` with a proof (RFC 9449 §7.1). A DPoP token is
+/// never downgraded to Bearer (RFC 9700 §4.10); a Bearer token the server issued although
+/// proofs were sent is not bound, and goes as Bearer. Any other type is refused.
+pub fn scheme(record: &TokenRecord, dpop: bool) -> Result<&'static str, OAuthError> {
+    let kind = record.token_type.trim();
+    if kind.eq_ignore_ascii_case("bearer") {
+        return Ok("Bearer");
+    }
+    if dpop && kind.eq_ignore_ascii_case("dpop") {
+        return Ok("DPoP");
     }
     let message = cat(&[
         "the server issued a token of type \"",
         &super::response::excerpt(&record.token_type),
-        "\"; manager.fetch only sends Bearer tokens: use getAccessToken() and build the request yourself",
+        if dpop {
+            "\"; manager.fetch sends Bearer and DPoP tokens only: use getAccessToken() and build the request yourself"
+        } else {
+            "\"; without a DPoP key manager.fetch only sends Bearer tokens: use dpop: true for DPoP tokens, or \
+             getAccessToken() and build the request yourself"
+        },
     ]);
     Err(OAuthError::new(ErrorKind::InvalidResponse, message))
 }

@@ -183,7 +183,7 @@ impl JsExchange {
     /// The error for a signature WebCrypto refused (`key` as in [`Self::to_sign`]).
     #[wasm_bindgen(js_name = signFailed)]
     pub fn sign_failed(&self, key: u8, e: JsValue) -> JsValue {
-        sign_failed(&self.x, key, &e)
+        to_js(sign_error(&self.x, key, &e))
     }
 
     /// The answer (`exchange.js`'s outcome): the `TokenSet` (the introspection, `undefined`
@@ -228,7 +228,7 @@ pub(crate) fn signatures_of(signatures: &Array) -> Vec<Vec<u8>> {
 
 /// The error for a signature WebCrypto refused: kind `config` about `privateKey` (or
 /// `clientSecret` for HS256) or `dpop`, with the platform's reason.
-pub(crate) fn sign_failed(x: &Exchange, key: u8, e: &JsValue) -> JsValue {
+pub(crate) fn sign_error(x: &Exchange, key: u8, e: &JsValue) -> OAuthError {
     let hs =
         x.to_sign().first().is_some_and(|(s, u)| *s == Signer::Client && u.alg == oauth2_wasm_core::jose::Alg::Hs256);
     let field = match key {
@@ -237,7 +237,7 @@ pub(crate) fn sign_failed(x: &Exchange, key: u8, e: &JsValue) -> JsValue {
         _ => "dpop",
     };
     let reason = oauth2_wasm::web::js_error_message(e);
-    to_js(OAuthError::config(field, &oauth2_wasm_core::text::cat(&["could not sign: ", &reason])))
+    OAuthError::config(field, &oauth2_wasm_core::text::cat(&["could not sign: ", &reason]))
 }
 
 /// The transport's `exchange(fetch, url, method, headersJson, body, timeoutMs, signal, max)`

@@ -11,7 +11,7 @@
 use crate::prelude::*;
 use crate::{arg, to_js};
 use js_sys::{Array, Reflect};
-use oauth2_wasm::web::fetch::{read_outcome, refine, runtime, warn_once};
+use oauth2_wasm::web::fetch::{read_outcome, runtime, warn_once};
 use oauth2_wasm::web::manager::{open, ManagerOptions};
 use oauth2_wasm::web::storage::{self, StorageChoice, Store};
 use oauth2_wasm::web::url::RuntimeUrl;
@@ -19,10 +19,11 @@ use oauth2_wasm::web::{convert, get, js_error_message};
 use oauth2_wasm_core::authorization::{transaction_key, AuthorizeOptions};
 use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::error::OAuthError;
+use oauth2_wasm_core::exchange::{Answer, Exchange, Purpose};
 use oauth2_wasm_core::grant::Grant;
+use oauth2_wasm_core::jose::PublicJwk;
 use oauth2_wasm_core::lock::LockStep;
 use oauth2_wasm_core::machine::{unsettled, Action, Call, Effect, Input, LockOutcome, Machine, Reply, Task};
-use oauth2_wasm_core::request::TokenRequest;
 use oauth2_wasm_core::session::{self, TokenRecord};
 use oauth2_wasm_core::sync::AfterRejection;
 use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
@@ -50,6 +51,34 @@ pub struct JsMachine {
     /// The bound on a request, and on an adapter's calls.
     timeout_ms: u32,
     has_fetch: bool,
+    /// Whether requests carry DPoP proofs (`dpop: true`), and the key's public half, which
+    /// the driver sets before a task runs ([`JsMachine::set_dpop_key`]).
+    dpop: bool,
+    dpop_key: Option<PublicJwk>,
+    /// The token request or revocation each task has under way (signed, sent, answered).
+    exchanges: Vec<(u32, Exchange)>,
+}
+
+/// Where an exchange goes after an input.
+enum Next {
+    /// The driver's next action (send, or sign again).
+    Action(Array),
+    /// Over: the answer.
+    Over(Option<Answer>),
+}
+
+/// What an input about an exchange leads to.
+enum Fed {
+    /// The machine's input: the exchange is over.
+    Machine(Input),
+    /// The driver's next action for the exchange.
+    Driver(Array),
+}
+
+/// The error for a signature WebCrypto refused (`slot` 0 the client's key, 1 the DPoP key).
+fn sign_error(x: &Exchange, slot: &JsValue, e: &JsValue) -> OAuthError {
+    let key = slot.as_f64().unwrap_or(0.0) as u8;
+    crate::exchange::sign_error(x, key, e)
 }
 
 fn config_error(field: &str, problem: &str) -> JsValue {
@@ -63,9 +92,6 @@ pub(crate) fn manager_options(options: &JsValue) -> Result<ManagerOptions, JsVal
     }
     let client = ClientConfig::from_value(&arg(&get(options, "client"), "client")?).map_err(to_js)?;
     let mut opts = ManagerOptions::new(client);
-    if get(options, "dpop").is_truthy() {
-        return Err(config_error("dpop", "is not supported by TokenManager yet: requestToken takes a DPoP key"));
-    }
     let grant = get(options, "grant");
     if !grant.is_undefined() && !grant.is_null() {
         opts.grant = Some(Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?);
@@ -130,7 +156,21 @@ impl JsMachine {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsMachine, JsValue> {
         let has_fetch = get(&options, "fetch").is_function();
+        let dpop = match get(&options, "dpop") {
+            v if v.is_undefined() || v.is_null() => false,
+            v => v.as_bool().ok_or_else(|| config_error("dpop", "must be true or false"))?,
+        };
         let opened = open(manager_options(&options)?).map_err(to_js)?;
+        if dpop && matches!(opened.store, Store::Adapter(..)) && runtime() != Runtime::Browser {
+            let storage = get(&options, "storage");
+            if !get(&storage, "dpopKey").is_function() {
+                return Err(config_error(
+                    "dpop",
+                    "needs the storage adapter to keep the key (a dpopKey(storageKey) method): processes sharing \
+                     the store would each bind the tokens to a key of their own",
+                ));
+            }
+        }
         let store = match &opened.store {
             Store::Adapter(..) => 3,
             Store::Web { shared: true, .. } => 1,
@@ -150,7 +190,23 @@ impl JsMachine {
             channel: opened.channel.unwrap_or(JsValue::UNDEFINED),
             timeout_ms: opened.timeout_ms,
             has_fetch,
+            dpop,
+            dpop_key: None,
+            exchanges: Vec::new(),
         })
+    }
+
+    /// The DPoP key's public JWK (`{ kty, crv, x, y }`), before tasks run (`dpop: true`).
+    #[wasm_bindgen(js_name = setDpopKey)]
+    pub fn set_dpop_key(&mut self, jwk: JsValue) -> Result<(), JsValue> {
+        self.dpop_key = Some(PublicJwk::from_value(&arg(&jwk, "dpop")?).map_err(to_js)?);
+        Ok(())
+    }
+
+    /// Whether requests carry DPoP proofs.
+    #[wasm_bindgen(getter)]
+    pub fn dpop(&self) -> bool {
+        self.dpop
     }
 
     /// `[storage key, store (0 memory, 1 localStorage, 2 sessionStorage, 3 adapter),
@@ -247,7 +303,11 @@ impl JsMachine {
     /// `extra`), at `now`: the next action, as `[code, a, b, effects?]`.
     pub fn step(&mut self, id: u32, input: u8, value: JsValue, extra: JsValue, now: f64) -> Array {
         let now = now.max(0.0) as u64;
-        let mut input = self.input(input, &value, &extra);
+        let mut input = match self.exchange_input(id, input, &value, &extra) {
+            Some(Fed::Driver(action)) => return action,
+            Some(Fed::Machine(input)) => input,
+            None => self.input(input, &value, &extra),
+        };
         let Some(at) = self.tasks.iter().position(|(i, _)| *i == id) else {
             return self.done(id, Err(unsettled()));
         };
@@ -269,16 +329,16 @@ impl JsMachine {
                 }
                 Action::Unlock => array(&[JsValue::from(3)]),
                 Action::Sleep(ms) => array(&[JsValue::from(4), JsValue::from(ms)]),
-                Action::Send(grant) => match self.request(&grant) {
-                    Ok(request) => array(&[JsValue::from(5), request]),
+                Action::Send(grant) => match self.begin(id, Purpose::Token(grant)) {
+                    Ok(action) => action,
                     // Not sent: the task hears why at once.
                     Err(e) => {
                         input = Input::Answered { sent_at: now, result: Err(e) };
                         continue;
                     }
                 },
-                Action::Revoke(token, hint) => match self.revocation(token.expose(), hint) {
-                    Ok(request) => array(&[JsValue::from(8), request]),
+                Action::Revoke(token, hint) => match self.begin(id, Purpose::Revoke(token, Some(hint.to_owned()))) {
+                    Ok(action) => action,
                     Err(e) => {
                         input = Input::Revoked(Err(e));
                         continue;
@@ -363,11 +423,6 @@ impl JsMachine {
                 _ => LockOutcome::TimedOut,
             }),
             8 => Input::Woke,
-            9 => {
-                let sent_at = extra.as_f64().unwrap_or(0.0).max(0.0) as u64;
-                Input::Answered { sent_at, result: self.answer(value, sent_at) }
-            }
-            11 => Input::Revoked(self.revoked(value)),
             10 => {
                 let id = value.as_f64().unwrap_or(0.0) as u32;
                 let found = self.renewed.iter().find(|(i, _)| *i == id).map(|(_, r)| r.clone());
@@ -377,32 +432,100 @@ impl JsMachine {
         }
     }
 
-    /// The request for `grant`: `{ url, method, headers (JSON text), body, timeoutMs }`.
-    fn request(&self, grant: &Grant) -> Result<JsValue, OAuthError> {
+    /// Starts task `id`'s exchange for `purpose`: the request to send (`[5, request]` for a
+    /// token, `[8, request]` for a revocation), or first what to sign (`[9, texts]`).
+    fn begin(&mut self, id: u32, purpose: Purpose) -> Result<Array, OAuthError> {
         fetch_ready(self.has_fetch)?;
-        request_js(&self.client, grant, self.timeout_ms)
+        if let Purpose::Token(grant) = &purpose {
+            if runtime() == Runtime::Browser {
+                warn_once(transport::browser_secret_warning(&self.client, grant));
+            }
+        }
+        let dpop = match self.dpop {
+            true => Some(self.dpop_key.clone().ok_or_else(unsettled)?),
+            false => None,
+        };
+        let x = Exchange::new(self.client.clone(), purpose, dpop, &RuntimeUrl)?;
+        self.exchanges.retain(|(i, _)| *i != id);
+        self.exchanges.push((id, x));
+        self.next_for(id)
     }
 
-    /// The request revoking `token` (RFC 7009), as [`JsMachine::request`] gives a token request.
-    fn revocation(&self, token: &str, hint: &str) -> Result<JsValue, OAuthError> {
-        fetch_ready(self.has_fetch)?;
-        let request = oauth2_wasm::build_revocation_request(&self.client, token, Some(hint))?;
-        Ok(request_object(&request, self.timeout_ms))
+    /// What task `id`'s exchange needs next: signatures, or sending.
+    fn next_for(&mut self, id: u32) -> Result<Array, OAuthError> {
+        let timeout_ms = self.timeout_ms;
+        let x = self.exchange(id)?;
+        if let Some(request) = x.request() {
+            let code = if matches!(x.purpose(), Purpose::Revoke(..)) { 8 } else { 5 };
+            return Ok(array(&[JsValue::from(code), request_object(request, timeout_ms)]));
+        }
+        let nonce = x.nonce_origin().and_then(oauth2_wasm::web::jose::nonce);
+        let random = [oauth2_wasm::web::jose::random_jti()?, oauth2_wasm::web::jose::random_jti()?];
+        x.prepare(js_sys::Date::now() as u64, &random, nonce.as_deref())?;
+        Ok(array(&[JsValue::from(9), crate::exchange::to_sign_js(x).into()]))
     }
 
-    /// The revocation endpoint's answer (`exchange.js`'s outcome).
-    fn revoked(&self, outcome: &JsValue) -> Result<(), OAuthError> {
-        let response = transport::read_outcome(&read_outcome(outcome), self.timeout_ms, runtime())?;
-        oauth2_wasm::parse_revocation_response(response.status, &response.body, &response.context(&self.client))
-            .map_err(|e| refine(&self.client, e))
+    fn exchange(&mut self, id: u32) -> Result<&mut Exchange, OAuthError> {
+        self.exchanges.iter_mut().find(|(i, _)| *i == id).map(|(_, x)| x).ok_or_else(unsettled)
     }
 
-    /// The token endpoint's answer (`exchange.js`'s outcome) to a request sent at `sent_at`.
-    fn answer(&self, outcome: &JsValue, sent_at: u64) -> Result<oauth2_wasm_core::TokenSet, OAuthError> {
-        let response = transport::read_outcome(&read_outcome(outcome), self.timeout_ms, runtime())?;
-        let mut cx = response.context(&self.client);
-        cx.now_ms = sent_at;
-        oauth2_wasm::parse_token_response(response.status, &response.body, &cx).map_err(|e| refine(&self.client, e))
+    /// What the driver fed back about task `id`'s exchange (signatures, a signature refused,
+    /// the answer): the machine's input once the exchange is over, else the driver's next
+    /// action. `None` for every other input.
+    fn exchange_input(&mut self, id: u32, code: u8, value: &JsValue, extra: &JsValue) -> Option<Fed> {
+        if !matches!(code, 9 | 11 | 12 | 13) {
+            return None;
+        }
+        let revoking = self.exchange(id).is_ok_and(|x| matches!(x.purpose(), Purpose::Revoke(..)));
+        let sent_at = extra.as_f64().unwrap_or(0.0).max(0.0) as u64;
+        let over = |result: Result<Option<Answer>, OAuthError>| match (revoking, result) {
+            (true, r) => Input::Revoked(r.map(|_| ())),
+            (false, Ok(Some(Answer::Tokens(t)))) => Input::Answered { sent_at, result: Ok(t) },
+            (false, Ok(_)) => Input::Answered { sent_at, result: Err(unsettled()) },
+            (false, Err(e)) => Input::Answered { sent_at, result: Err(e) },
+        };
+        let next = match code {
+            12 => self.signed(id, value).map(Next::Action),
+            13 => Err(self.exchange(id).map_or_else(|e| e, |x| sign_error(x, extra, value))),
+            _ => self.answered(id, value, sent_at),
+        };
+        match next {
+            Ok(Next::Action(action)) => {
+                self.with_effects(&action);
+                Some(Fed::Driver(action))
+            }
+            Ok(Next::Over(result)) => {
+                self.exchanges.retain(|(i, _)| *i != id);
+                Some(Fed::Machine(over(Ok(result))))
+            }
+            Err(e) => {
+                self.exchanges.retain(|(i, _)| *i != id);
+                Some(Fed::Machine(over(Err(e))))
+            }
+        }
+    }
+
+    /// The signatures came: the request to send.
+    fn signed(&mut self, id: u32, signatures: &JsValue) -> Result<Array, OAuthError> {
+        let signatures = crate::exchange::signatures_of(signatures.unchecked_ref());
+        self.exchange(id)?.signed(&signatures, &RuntimeUrl)?;
+        self.next_for(id)
+    }
+
+    /// The answer came (`exchange.js`'s outcome): the answer, or what to sign again (with
+    /// the nonce the server asked for).
+    fn answered(&mut self, id: u32, outcome: &JsValue, sent_at: u64) -> Result<Next, OAuthError> {
+        let timeout_ms = self.timeout_ms;
+        let response = transport::read_outcome(&read_outcome(outcome), timeout_ms, runtime())?;
+        let x = self.exchange(id)?;
+        if let (Some(origin), Some(n)) = (x.nonce_origin(), x.nonce_to_keep(&response)) {
+            oauth2_wasm::web::jose::keep_nonce(origin, n);
+        }
+        let answered_at = if matches!(x.purpose(), Purpose::Revoke(..)) { response.sent_at_ms } else { sent_at };
+        match x.answer(&response, answered_at)? {
+            None => self.next_for(id).map(Next::Action),
+            Some(answer) => Ok(Next::Over(Some(answer))),
+        }
     }
 
     /// The access token when it can be handed out with no I/O at `now`, and until when
@@ -439,7 +562,7 @@ impl JsMachine {
     pub fn after_rejection(&mut self, token: &str, now: f64) -> Result<JsValue, JsValue> {
         Ok(match self.m.after_rejection(token, now.max(0.0) as u64) {
             AfterRejection::Retry(r) => {
-                session::bearer_only(&r).map_err(to_js)?;
+                session::scheme(&r, self.dpop).map_err(to_js)?;
                 JsValue::from_str(r.access_token.expose())
             }
             AfterRejection::Renew => JsValue::TRUE,
@@ -447,10 +570,54 @@ impl JsMachine {
         })
     }
 
-    /// Throws unless `token` may be sent as a Bearer token.
-    #[wasm_bindgen(js_name = checkBearer)]
-    pub fn check_bearer(&self, token: &str) -> Result<(), JsValue> {
-        self.m.check_bearer(token).map_err(to_js)
+    /// The scheme `token` is sent with (`"Bearer"`, or `"DPoP"` with a proof), or throws
+    /// when it may not be sent.
+    pub fn scheme(&self, token: &str) -> Result<String, JsValue> {
+        self.m.scheme(token, self.dpop).map(str::to_owned).map_err(to_js)
+    }
+
+    /// The text of a DPoP proof for `method` `url` (resolved against the page) carrying
+    /// `token` (`ath`) and the nonce kept for the resource's origin; the driver signs it with
+    /// the DPoP key and hands it to [`Self::compact_proof`].
+    #[wasm_bindgen(js_name = resourceProof)]
+    pub fn resource_proof(&self, method: &str, url: &str, token: &str) -> Result<String, JsValue> {
+        let jwk = self.dpop_key.as_ref().ok_or_else(|| to_js(unsettled()))?;
+        let parsed = RuntimeUrl::parse_against_page(url)
+            .ok_or_else(|| config_error("url", "must be a URL the runtime can parse"))?;
+        let htm = oauth2_wasm_core::jose::htm(method);
+        let proof = oauth2_wasm::web::jose::dpop_proof(jwk, &htm, &parsed, Some(token)).map_err(to_js)?;
+        Ok(proof.input)
+    }
+
+    /// The error when the DPoP key could not be had or could not sign (`e`: why).
+    #[wasm_bindgen(js_name = signFailed)]
+    pub fn sign_failed(&self, e: JsValue) -> JsValue {
+        let reason = js_error_message(&e);
+        to_js(OAuthError::config("dpop", &oauth2_wasm_core::text::cat(&["could not sign a DPoP proof: ", &reason])))
+    }
+
+    /// The proof: `text` and its signature (the bytes WebCrypto gave).
+    #[wasm_bindgen(js_name = compactProof)]
+    pub fn compact_proof(&self, text: &str, signature: &[u8]) -> String {
+        oauth2_wasm_core::jose::compact(text, signature)
+    }
+
+    /// A resource at `url` answered `status` with these `WWW-Authenticate` and `DPoP-Nonce`
+    /// headers: keeps a new nonce for its origin; whether to send the request once more, with
+    /// a proof carrying it (RFC 9449 §9).
+    #[wasm_bindgen(js_name = resourceNonce)]
+    pub fn resource_nonce(
+        &self,
+        url: &str,
+        status: u16,
+        www_authenticate: Option<String>,
+        nonce: Option<String>,
+    ) -> bool {
+        let (Some(parsed), Some(nonce)) = (RuntimeUrl::parse_against_page(url), nonce.as_deref()) else {
+            return false;
+        };
+        oauth2_wasm::web::jose::keep_nonce(&parsed.origin, nonce);
+        oauth2_wasm_core::jose::resource_nonce_asked(status, www_authenticate.as_deref(), Some(nonce)).is_some()
     }
 
     /// Throws unless the access token may go to `url` (resolved against the page).
@@ -492,18 +659,8 @@ fn text_js(text: Option<String>) -> JsValue {
     text.map(|t| JsValue::from_str(&t)).unwrap_or(JsValue::NULL)
 }
 
-/// The request for `grant` as the driver sends it, warning once in a browser about
-/// secrets in page code.
-pub(crate) fn request_js(client: &ClientConfig, grant: &Grant, timeout_ms: u32) -> Result<JsValue, OAuthError> {
-    let request = oauth2_wasm::build_token_request(client, grant)?;
-    if runtime() == Runtime::Browser {
-        warn_once(transport::browser_secret_warning(client, grant));
-    }
-    Ok(request_object(&request, timeout_ms))
-}
-
 /// A request as the driver sends it: `{ url, method, headers, body, timeoutMs }`.
-pub(crate) fn request_object(request: &TokenRequest, timeout_ms: u32) -> JsValue {
+pub(crate) fn request_object(request: &oauth2_wasm_core::request::TokenRequest, timeout_ms: u32) -> JsValue {
     let out = oauth2_wasm::web::json::from_text(&convert::request_json(request));
     oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(timeout_ms));
     out

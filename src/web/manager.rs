@@ -130,15 +130,6 @@ pub fn open(options: ManagerOptions) -> Result<Opened, OAuthError> {
              grant); pass password and authorization_code grants to login()",
         ));
     }
-    if matches!(
-        client.effective_auth(),
-        oauth2_wasm_core::ClientAuth::PrivateKeyJwt | oauth2_wasm_core::ClientAuth::ClientSecretJwt
-    ) {
-        return Err(OAuthError::config(
-            "clientAuth",
-            "\"private_key_jwt\" and \"client_secret_jwt\" are not signed by TokenManager yet: use requestToken",
-        ));
-    }
     oauth2_wasm_core::endpoint::check(
         "tokenEndpoint",
         &client.token_endpoint,
@@ -267,6 +258,15 @@ impl TokenManager {
     pub fn new(options: ManagerOptions) -> Result<TokenManager, OAuthError> {
         let clock = options.clock.clone().or_else(|| options.now.clone().map(js_clock));
         let fetch = options.fetch.clone();
+        if matches!(
+            options.client.effective_auth(),
+            oauth2_wasm_core::ClientAuth::PrivateKeyJwt | oauth2_wasm_core::ClientAuth::ClientSecretJwt
+        ) {
+            return Err(OAuthError::config(
+                "clientAuth",
+                "\"private_key_jwt\" and \"client_secret_jwt\" are not signed by the Rust API's TokenManager yet",
+            ));
+        }
         let Opened { client, machine, store, key, resource_origins, channel, .. } = open(options)?;
         let inner = Rc::new(Inner {
             client,

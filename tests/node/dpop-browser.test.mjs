@@ -9,19 +9,32 @@ import * as jose from "jose";
 import { launchChromium } from "../support/chromium.mjs";
 import { startServers } from "../support/servers.mjs";
 import { startStaticServer } from "../support/static.mjs";
-import { firefoxEvaluate } from "../support/webdriver.mjs";
+import { firefoxEvaluate, startFirefox } from "../support/webdriver.mjs";
+import { startResource } from "../support/dpop-resource.mjs";
+import { introspectToken } from "oauth2-wasm";
 
 const root = fileURLToPath(new URL("../browser", import.meta.url));
 let servers;
 let site;
+let resource;
 before(async () => {
   servers = await startServers();
   site = await startStaticServer(root);
+  const oidc = servers.urls.oidc;
+  resource = await startResource(
+    { tokenEndpoint: oidc.tokenEndpoint, introspectionEndpoint: oidc.introspectionEndpoint, clientId: oidc.clientId, clientSecret: oidc.clientSecret },
+    introspectToken,
+  );
 });
 after(async () => {
+  await resource?.close();
   await servers?.close();
   await site?.close();
 });
+
+const managerPage = () => `${site.url}/dpop-manager.html?servers=${encodeURIComponent(JSON.stringify(servers.urls))}`;
+/** The thumbprint of the key the resource last saw a request bound to (after its nonce round). */
+const lastJkt = () => resource.seen.at(-1).jkt;
 
 const page = () => `${site.url}/dpop.html?servers=${encodeURIComponent(JSON.stringify(servers.urls))}`;
 
@@ -77,4 +90,92 @@ test("Chromium: DPoP proofs and client assertions signed by the browser's WebCry
 
 test("Firefox: DPoP proofs and client assertions signed by the browser's WebCrypto, accepted by oidc-provider", async () => {
   await check(await firefoxEvaluate(page(), "window.__result || null"), "Firefox");
+});
+
+test("Chromium: TokenManager({ dpop: true }) in two tabs — one key in IndexedDB (not extractable), one token request after expiry, proofs the resource accepts; the key survives a reload; logout replaces it", async () => {
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext();
+    const open = async () => {
+      const tab = await context.newPage();
+      tab.on("pageerror", (e) => assert.fail(`page error: ${e}`));
+      await tab.goto(managerPage());
+      await tab.waitForFunction(() => window.tab);
+      await tab.evaluate(() => window.tab.create());
+      return tab;
+    };
+    const [a, b] = [await open(), await open()];
+    const call = (tab, f, ...args) => tab.evaluate(([f, args]) => window.tab[f](...args), [f, args]);
+    const first = await call(a, "token");
+    assert.equal(first.error, undefined, first.message);
+    assert.equal((await call(b, "token")).value, first.value, "the second tab has the session");
+    const key = await call(a, "keyInfo");
+    assert.ok(key, "the key is in IndexedDB");
+    assert.equal(key.extractable, false);
+    assert.equal(key.exported, false, "its private half cannot be read out");
+    const fetched = await call(a, "fetch", `${resource.url}/api`);
+    assert.equal(fetched.value, 200, `${JSON.stringify(fetched)} ${JSON.stringify(resource.seen.at(-1))}`);
+    const jkt = lastJkt();
+    const fromB = await call(b, "fetch", `${resource.url}/api/b`);
+    assert.equal(fromB.value, 200, JSON.stringify(fromB));
+    assert.equal(lastJkt(), jkt, "both tabs sign with the one key");
+    // Past expiry in both tabs at once: one token request, bound to the same key.
+    const before = (await call(a, "tokenRequests")) + (await call(b, "tokenRequests"));
+    await Promise.all([call(a, "advance", 700), call(b, "advance", 700)]);
+    const [ta, tb] = await Promise.all([call(a, "token"), call(b, "token")]);
+    assert.equal(ta.value, tb.value);
+    assert.notEqual(ta.value, first.value);
+    const after = (await call(a, "tokenRequests")) + (await call(b, "tokenRequests"));
+    assert.equal(after - before, 1, "one token request for both tabs");
+    assert.equal((await call(b, "fetch", `${resource.url}/api`)).value, 200);
+    assert.equal(lastJkt(), jkt);
+    // A reload keeps the key.
+    await a.reload();
+    await a.waitForFunction(() => window.tab);
+    await call(a, "create");
+    assert.deepEqual(await call(a, "keyInfo"), key);
+    assert.equal((await call(a, "fetch", `${resource.url}/api`)).value, 200);
+    assert.equal(lastJkt(), jkt);
+    // Logout forgets it; the next session, in the other tab, is bound to a new one.
+    await call(a, "logout");
+    assert.equal(await call(a, "keyInfo"), null);
+    const next = await call(b, "fetch", `${resource.url}/api`);
+    assert.equal(next.value, 200, JSON.stringify(next));
+    assert.notEqual(lastJkt(), jkt, "a new key");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("Firefox: TokenManager({ dpop: true }) — two managers share the IndexedDB key (not extractable), proofs the resource accepts, the key survives a reload", async () => {
+  const firefox = await startFirefox();
+  try {
+    // WebDriver waits for a promise the script returns.
+    const call = (f, ...args) =>
+      firefox.execute(`return Promise.resolve(window.tab[arguments[0]](...arguments[1])).catch((e) => ({ thrown: String(e) }));`, [f, args]);
+    const load = async () => {
+      await firefox.navigate(managerPage());
+      for (let i = 0; i < 100 && !(await firefox.execute("return Boolean(window.tab);")); i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    await load();
+    await call("create");
+    await call("create");
+    const [t0, t1] = await Promise.all([call("token", 0), call("token", 1)]);
+    assert.equal(t0.error, undefined, t0.message);
+    assert.equal(t1.value, t0.value);
+    const key = await call("keyInfo");
+    assert.equal(key.extractable, false);
+    assert.equal(key.exported, false);
+    assert.equal((await call("fetch", `${resource.url}/api`, 0)).value, 200, JSON.stringify(resource.seen.at(-1)));
+    const jkt = lastJkt();
+    assert.equal((await call("fetch", `${resource.url}/api`, 1)).value, 200);
+    assert.equal(lastJkt(), jkt);
+    await load();
+    await call("create");
+    assert.deepEqual(await call("keyInfo"), key, "the key survives a reload");
+    assert.equal((await call("fetch", `${resource.url}/api`, 0)).value, 200);
+    assert.equal(lastJkt(), jkt);
+  } finally {
+    await firefox.close();
+  }
 });

@@ -23,6 +23,7 @@ import {
 } from "oauth2-wasm";
 import { startServers } from "../support/servers.mjs";
 import { browse, rejection } from "./helpers.mjs";
+import { startResource } from "../support/dpop-resource.mjs";
 
 let servers;
 before(async () => {
@@ -232,7 +233,104 @@ test("issue 17: bad keys and options are named; no key material crosses into err
   assert.equal(form(r.body).client_assertion, "h.c.s");
   assert.equal(r.headers.DPoP, "p.r.f");
   assert.throws(() => buildTokenRequest(base, grant), (e) => e instanceof OAuthError && e.field === "clientAssertion");
-  // The manager does not sign yet: it says so instead of sending unsigned requests.
-  assert.throws(() => new TokenManager({ client: { ...base, privateKey: p384 }, storage: "memory" }), (e) => e.field === "clientAuth");
-  assert.throws(() => new TokenManager({ client: { tokenEndpoint: oidc.tokenEndpoint }, storage: "memory", dpop: true }), (e) => e.field === "dpop");
+  // A manager on a store shared by processes must have the key kept by the store.
+  const shared = { get: () => null, set() {}, remove() {} };
+  assert.throws(() => new TokenManager({ client: { tokenEndpoint: oidc.tokenEndpoint }, storage: shared, dpop: true }), (e) => e.field === "dpop");
+  assert.throws(() => new TokenManager({ client: { tokenEndpoint: oidc.tokenEndpoint }, dpop: "yes" }), (e) => e.field === "dpop");
+  // A manager's bad key is named at the first request, and its material never shown.
+  const manager = new TokenManager({ client: { ...base, privateKey: p384 }, storage: "memory", grant });
+  const e = await rejection(manager.getAccessToken());
+  assert.equal(e.field, "privateKey");
+  assert.ok(!JSON.stringify(e).includes(p384.d));
+  manager.free();
+});
+
+test("issue 17: TokenManager({ dpop: true }) — tokens bound to its key, manager.fetch with proofs (ath, the resource's nonce), a refresh with the same key, logout forgets the key", async () => {
+  const oidc = servers.urls.oidc;
+  const client = { tokenEndpoint: oidc.tokenEndpoint, introspectionEndpoint: oidc.introspectionEndpoint, revocationEndpoint: oidc.revocationEndpoint, clientId: oidc.clientId, clientSecret: oidc.clientSecret };
+  const resource = await startResource({ ...client }, introspectToken);
+  try {
+    const manager = new TokenManager({ client, grant: { grantType: "client_credentials" }, storage: "memory", dpop: true });
+    const token = await manager.getAccessToken();
+    assert.equal(manager.getTokens().tokenType, "DPoP");
+    const first = await manager.fetch(`${resource.url}/api/items?page=1`);
+    assert.equal(first.status, 200, JSON.stringify(resource.seen));
+    assert.deepEqual(resource.seen.map((s) => s.denied), ["use_dpop_nonce", undefined], "the nonce asked for, then accepted");
+    const jkt = resource.seen[1].jkt;
+    const second = await manager.fetch(`${resource.url}/api/items`, { method: "post", body: "x" });
+    assert.equal(second.status, 200, JSON.stringify(resource.seen.at(-1)));
+    assert.equal(resource.seen.length, 3, "the nonce was kept: one request");
+    assert.equal(jose.decodeJwt(resource.seen[2].proof).htm, "POST");
+    // A refresh (the grant again, for this client) is bound to the same key.
+    const renewed = (await manager.refresh()).accessToken;
+    assert.notEqual(renewed, token);
+    assert.equal((await manager.fetch(`${resource.url}/api`)).status, 200);
+    assert.equal(resource.seen.at(-1).jkt, jkt);
+    // Logout forgets the key: the next session is bound to another.
+    await manager.logout();
+    await manager.getAccessToken();
+    assert.equal((await manager.fetch(`${resource.url}/api`)).status, 200);
+    assert.notEqual(resource.seen.at(-1).jkt, jkt, "a new key after logout");
+    manager.free();
+  } finally {
+    await resource.close();
+  }
+});
+
+test("issue 17: TokenManager with private_key_jwt signs a fresh assertion for each token request; with a store shared by processes the adapter keeps the DPoP key", async () => {
+  const oidc = servers.urls.oidc;
+  const { clientId, keys } = oidc.jwtClient;
+  const { sent, fetch } = recording();
+  const client = { tokenEndpoint: oidc.tokenEndpoint, clientId, clientAuth: "private_key_jwt", privateKey: keys.ed.private, keyId: "ed" };
+  const manager = new TokenManager({ client, grant: { grantType: "client_credentials" }, storage: "memory", fetch });
+  await manager.getAccessToken();
+  await manager.refresh();
+  assert.equal(sent.length, 2);
+  const jtis = new Set();
+  for (const s of sent) {
+    const payload = await checkAssertion(form(s.body).client_assertion, await jose.importJWK(keys.ed.public, "EdDSA"), {
+      clientId, audience: oidc.tokenEndpoint, alg: "EdDSA", kid: "ed",
+    });
+    jtis.add(payload.jti);
+  }
+  assert.equal(jtis.size, 2);
+  manager.free();
+
+  // Two managers (two processes' worth) on one store: the adapter's dpopKey gives both the key.
+  const pair = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+  const map = new Map();
+  const adapter = {
+    get: (k) => map.get(k) ?? null,
+    set: (k, v) => void map.set(k, v),
+    remove: (k) => void map.delete(k),
+    dpopKey: async () => pair,
+  };
+  const confidential = { tokenEndpoint: oidc.tokenEndpoint, introspectionEndpoint: oidc.introspectionEndpoint, clientId: oidc.clientId, clientSecret: oidc.clientSecret };
+  const a = new TokenManager({ client: confidential, grant: { grantType: "client_credentials" }, storage: adapter, dpop: true });
+  const b = new TokenManager({ client: confidential, grant: { grantType: "client_credentials" }, storage: adapter, dpop: true });
+  const token = await a.getAccessToken();
+  assert.equal(await b.getAccessToken(), token, "the second shares the session");
+  const jkt = (await introspectToken(confidential, token)).raw.cnf.jkt;
+  assert.equal(jkt, await jose.calculateJwkThumbprint(await jose.exportJWK(pair.publicKey)));
+  a.free();
+  b.free();
+});
+
+test("issue 17: the authorization-code flow with a DPoP manager — handleCallback binds the session to the manager's key, refresh rotates with it", async () => {
+  const oidc = servers.urls.oidc;
+  const client = { tokenEndpoint: oidc.tokenEndpoint, authorizationEndpoint: oidc.authorizationEndpoint, issuer: oidc.issuer, clientId: oidc.spaClientId };
+  const redirectUri = "http://127.0.0.1:43127/callback";
+  const { sent, fetch } = recording();
+  const manager = new TokenManager({ client, storage: "memory", dpop: true, fetch });
+  const url = await manager.authorize({ redirectUri, scope: "openid offline_access", extraParams: { prompt: "consent" } });
+  const tokens = await manager.handleCallback(await browse(url, redirectUri));
+  assert.equal(tokens.tokenType, "DPoP");
+  const refreshed = await manager.refresh();
+  assert.notEqual(refreshed.refreshToken, tokens.refreshToken, "rotated");
+  const keys = new Set(sent.map((s) => JSON.stringify(jose.decodeProtectedHeader(s.headers.get("dpop")).jwk)));
+  assert.equal(keys.size, 1, "one key for the login and the refresh");
+  // The refresh token is bound: with another key it is refused.
+  const stolen = await rejection(requestToken(client, { grantType: "refresh_token", refreshToken: refreshed.refreshToken }, { dpop: await generateDPoPKey() }));
+  assert.equal(stolen.kind, "oauth");
+  manager.free();
 });
