@@ -121,6 +121,8 @@ pub use crate::web::authorization::{
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::fetch::{discover, introspect_token, request_token, revoke_token, RequestOptions};
 #[cfg(target_arch = "wasm32")]
+pub use crate::web::jose::DpopKey;
+#[cfg(target_arch = "wasm32")]
 pub use crate::web::manager::{ChangeEvent, ChangeReason, Clock, ManagerOptions, TokenManager};
 #[cfg(target_arch = "wasm32")]
 pub use crate::web::storage::{StorageChoice, TokenStorage};

@@ -340,3 +340,47 @@ async fn authorize_then_handle_callback_exchanges_the_code_once_with_the_verifie
     let forged = m.handle_callback("https://app.example/callback?code=the-code&state=forged").await.unwrap_err();
     assert!(forged.kind == ErrorKind::InvalidResponse && forged.message.contains("state"), "{}", forged.message);
 }
+
+/// `servers.oidc[key]` of the test servers.
+fn oidc(key: &str) -> String {
+    let Some(json) = option_env!("OAUTH2_WASM_TEST_SERVERS") else {
+        panic!("run through `npm test`, which starts the test servers and sets OAUTH2_WASM_TEST_SERVERS")
+    };
+    let servers = JSON::parse(json).unwrap();
+    let oidc = Reflect::get(&servers, &"oidc".into()).unwrap();
+    Reflect::get(&oidc, &key.into()).unwrap().as_string().unwrap()
+}
+
+/// The thumbprint of the key `token` is bound to (RFC 9449 `cnf.jkt`), by introspection.
+async fn jkt(client: &ClientConfig, token: &str) -> Option<String> {
+    let info =
+        oauth2_wasm::introspect_token(client, token, None, &oauth2_wasm::RequestOptions::default()).await.unwrap();
+    info.raw.get("cnf").and_then(|c| c.get("jkt")).and_then(|j| j.as_str()).map(str::to_owned)
+}
+
+/// Issue 17: the Rust manager with `dpop: true` against oidc-provider — its tokens bound to
+/// its key (kept in IndexedDB in pages, in memory in Node and workers), the same key after a
+/// refresh, a new key after logout.
+#[wasm_bindgen_test]
+async fn the_manager_binds_its_session_to_a_dpop_key() {
+    let mut client = ClientConfig::new(oidc("tokenEndpoint"));
+    client.client_id = Some(oidc("clientId").into());
+    client.client_secret = Some(oidc("clientSecret").into());
+    client.introspection_endpoint = Some(oidc("introspectionEndpoint"));
+    client.acknowledge_browser_secrets = true;
+    let mut options = ManagerOptions::new(client.clone());
+    options.grant = Some(Grant::ClientCredentials { scope: None });
+    options.storage = Some(StorageChoice::Memory);
+    options.storage_key = Some(format!("dpop-test-{}", js_sys::Math::random()));
+    options.dpop = true;
+    let manager = TokenManager::new(options).unwrap();
+    let token = manager.get_access_token().await.unwrap();
+    assert_eq!(manager.get_tokens().unwrap().token_type, "DPoP");
+    let first = jkt(&client, &token).await.expect("bound to a key");
+    let renewed = manager.refresh().await.unwrap();
+    assert_eq!(jkt(&client, renewed.access_token.expose()).await.as_deref(), Some(first.as_str()));
+    manager.logout().await;
+    let next = manager.get_access_token().await.unwrap();
+    let second = jkt(&client, &next).await.expect("bound to a key");
+    assert_ne!(second, first, "logout forgot the key");
+}

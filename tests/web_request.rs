@@ -292,3 +292,56 @@ async fn oidc_provider_discovery_falls_back_to_openid_configuration_and_gives_a_
     let e = oauth2_wasm::discover(&(issuer + "/nowhere"), false, &RequestOptions::default()).await.unwrap_err();
     assert_eq!((e.kind, e.status), (ErrorKind::Http, Some(404)));
 }
+
+/// A private JWK of oidc-provider's private_key_jwt client (`rsa`, `ec`, `ed`), imported as
+/// a non-extractable WebCrypto key for `params`.
+async fn client_key(name: &str, params: &str) -> web_sys::CryptoKey {
+    let jwk = ["oidc", "jwtClient", "keys", name, "private"]
+        .iter()
+        .fold(servers(), |v, k| Reflect::get(&v, &(*k).into()).unwrap());
+    let import = Function::new_with_args(
+        "jwk, params",
+        "return crypto.subtle.importKey('jwk', jwk, JSON.parse(params), false, ['sign'])",
+    );
+    let promise: Promise = import.call2(&JsValue::UNDEFINED, &jwk, &params.into()).unwrap().unchecked_into();
+    JsFuture::from(promise).await.unwrap().unchecked_into()
+}
+
+/// Issue 17: private_key_jwt (RSA and P-256 CryptoKeys) and client_secret_jwt, signed by
+/// the platform's WebCrypto, accepted by oidc-provider.
+#[wasm_bindgen_test]
+async fn oidc_provider_accepts_jwt_client_authentication() {
+    let endpoint = url(&["oidc", "tokenEndpoint"]);
+    let mut c = client(endpoint.clone(), &url(&["oidc", "jwtClient", "clientId"]), "");
+    c.client_auth = Some(ClientAuth::PrivateKeyJwt);
+    for (name, params) in [
+        ("rsa", r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#),
+        ("ec", r#"{"name":"ECDSA","namedCurve":"P-256"}"#),
+    ] {
+        let options = RequestOptions { private_key: Some(client_key(name, params).await), ..RequestOptions::default() };
+        let t = request_token(&c, &CC, &options).await.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(!t.access_token.expose().is_empty());
+    }
+    // Without the key: the core says what is missing, nothing is sent.
+    let e = fails(&c, &CC, &RequestOptions::default()).await;
+    assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::Config, Some("privateKey")));
+    let mut hs = client(endpoint, &url(&["oidc", "hsClient", "clientId"]), &url(&["oidc", "hsClient", "clientSecret"]));
+    hs.client_auth = Some(ClientAuth::ClientSecretJwt);
+    request_token(&hs, &CC, &RequestOptions::default()).await.unwrap();
+}
+
+/// Issue 17: DPoP — the nonce oidc-provider asks for, the token bound to the key (cnf.jkt
+/// by introspection, itself sent with a proof).
+#[wasm_bindgen_test]
+async fn oidc_provider_binds_tokens_to_a_dpop_key() {
+    let mut c = client(url(&["oidc", "tokenEndpoint"]), &url(&["oidc", "clientId"]), &url(&["oidc", "clientSecret"]));
+    c.introspection_endpoint = Some(url(&["oidc", "introspectionEndpoint"]));
+    let key = oauth2_wasm::DpopKey::generate().await.unwrap();
+    assert!(!key.private_key().extractable(), "the private key cannot be exported");
+    let options = RequestOptions { dpop: Some(key.clone()), ..RequestOptions::default() };
+    let t = request_token(&c, &CC, &options).await.unwrap();
+    assert_eq!(t.token_type, "DPoP");
+    let info = introspect_token(&c, t.access_token.expose(), None, &options).await.unwrap();
+    let jkt = info.raw.get("cnf").and_then(|cnf| cnf.get("jkt")).and_then(|j| j.as_str()).map(str::to_owned);
+    assert_eq!(jkt, Some(key.public_jwk().thumbprint()));
+}

@@ -10,18 +10,17 @@
 use crate::machine::{fetch_ready, request_object};
 use crate::prelude::*;
 use crate::{arg, request_options, to_js};
-use js_sys::{Array, Uint8Array};
+use js_sys::Array;
 use oauth2_wasm::web::fetch::{read_outcome, runtime, warn_once};
 use oauth2_wasm::web::url::RuntimeUrl;
 use oauth2_wasm::web::{convert, get, jose as web_jose};
 use oauth2_wasm_core::config::{ClientConfig, Secret};
 use oauth2_wasm_core::error::OAuthError;
-use oauth2_wasm_core::exchange::{Answer, Exchange, Purpose, Signer};
+use oauth2_wasm_core::exchange::{Answer, Exchange, Purpose};
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::jose::PublicJwk;
 use oauth2_wasm_core::transport::{self, Runtime};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// One request: made by [`exchange`], [`revocation`] or [`introspection`] over the core's
 /// [`Exchange`], signed and sent by the driver, finished (read and parsed) here.
@@ -151,9 +150,7 @@ impl JsExchange {
     /// What is to be signed: a fresh assertion and proof.
     fn prepare(&mut self) -> Result<(), OAuthError> {
         self.request = JsValue::NULL;
-        let nonce = self.x.nonce_origin().and_then(web_jose::nonce);
-        let random = [web_jose::random_jti()?, web_jose::random_jti()?];
-        self.x.prepare(js_sys::Date::now() as u64, &random, nonce.as_deref())
+        web_jose::prepare(&mut self.x)
     }
 }
 
@@ -169,13 +166,13 @@ impl JsExchange {
     /// the client's (`privateKey`, or `clientSecret` for HS256), 1 the DPoP key.
     #[wasm_bindgen(getter, js_name = toSign)]
     pub fn to_sign(&self) -> Array {
-        to_sign_js(&self.x)
+        web_jose::to_sign_js(&self.x)
     }
 
     /// The signatures of [`Self::to_sign`]'s texts, in order (each the bytes WebCrypto's
     /// `sign` gave): builds the request.
     pub fn signed(&mut self, signatures: Array) -> Result<(), JsValue> {
-        let request = self.x.signed(&signatures_of(&signatures), &RuntimeUrl).map_err(to_js)?;
+        let request = self.x.signed(&web_jose::signatures_of(&signatures), &RuntimeUrl).map_err(to_js)?;
         self.request = request_object(request, self.timeout_ms);
         Ok(())
     }
@@ -183,7 +180,7 @@ impl JsExchange {
     /// The error for a signature WebCrypto refused (`key` as in [`Self::to_sign`]).
     #[wasm_bindgen(js_name = signFailed)]
     pub fn sign_failed(&self, key: u8, e: JsValue) -> JsValue {
-        to_js(sign_error(&self.x, key, &e))
+        to_js(web_jose::sign_error(&self.x, key, &e))
     }
 
     /// The answer (`exchange.js`'s outcome): the `TokenSet` (the introspection, `undefined`
@@ -209,42 +206,17 @@ impl JsExchange {
     }
 }
 
-/// An exchange's texts to sign, for a driver: `[[key, alg, text], …]` (key 0 the client's,
-/// 1 the DPoP key).
-pub(crate) fn to_sign_js(x: &Exchange) -> Array {
-    x.to_sign()
-        .into_iter()
-        .map(|(signer, u)| {
-            let key = JsValue::from(u8::from(signer == Signer::Dpop));
-            Array::of3(&key, &u.alg.as_str().into(), &u.input.as_str().into())
-        })
-        .collect()
-}
-
-/// The driver's signatures (`Uint8Array`s) as bytes; anything else counts as missing.
-pub(crate) fn signatures_of(signatures: &Array) -> Vec<Vec<u8>> {
-    signatures.iter().map_while(|s| s.dyn_into::<Uint8Array>().ok().map(|b| b.to_vec())).collect()
-}
-
-/// The error for a signature WebCrypto refused: kind `config` about `privateKey` (or
-/// `clientSecret` for HS256) or `dpop`, with the platform's reason.
-pub(crate) fn sign_error(x: &Exchange, key: u8, e: &JsValue) -> OAuthError {
-    let hs =
-        x.to_sign().first().is_some_and(|(s, u)| *s == Signer::Client && u.alg == oauth2_wasm_core::jose::Alg::Hs256);
-    let field = match key {
-        0 if hs => "clientSecret",
-        0 => "privateKey",
-        _ => "dpop",
-    };
-    let reason = oauth2_wasm::web::js_error_message(e);
-    OAuthError::config(field, &oauth2_wasm_core::text::cat(&["could not sign: ", &reason]))
-}
-
 /// The transport's `exchange(fetch, url, method, headersJson, body, timeoutMs, signal, max)`
 /// (`exchange.js`), for the driver.
 #[wasm_bindgen(js_name = transport, skip_typescript)]
 pub fn transport_js() -> JsValue {
     oauth2_wasm::web::fetch::exchange_function()
+}
+
+/// The WebCrypto signing and DPoP key keeping of `keys.js`, for the driver.
+#[wasm_bindgen(js_name = keys, skip_typescript)]
+pub fn keys_js() -> JsValue {
+    oauth2_wasm::web::jose::keys_object()
 }
 
 /// The response bound, in bytes.

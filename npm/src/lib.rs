@@ -182,6 +182,7 @@ pub(crate) fn request_options(options: &JsValue) -> Result<RequestOptions, JsVal
             true => None,
             false => Some(fetch.dyn_into::<Function>().map_err(|_| bad("fetch", "must be a function"))?),
         },
+        ..RequestOptions::default()
     })
 }
 

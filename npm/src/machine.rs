@@ -78,7 +78,7 @@ enum Fed {
 /// The error for a signature WebCrypto refused (`slot` 0 the client's key, 1 the DPoP key).
 fn sign_error(x: &Exchange, slot: &JsValue, e: &JsValue) -> OAuthError {
     let key = slot.as_f64().unwrap_or(0.0) as u8;
-    crate::exchange::sign_error(x, key, e)
+    oauth2_wasm::web::jose::sign_error(x, key, e)
 }
 
 fn config_error(field: &str, problem: &str) -> JsValue {
@@ -459,10 +459,8 @@ impl JsMachine {
             let code = if matches!(x.purpose(), Purpose::Revoke(..)) { 8 } else { 5 };
             return Ok(array(&[JsValue::from(code), request_object(request, timeout_ms)]));
         }
-        let nonce = x.nonce_origin().and_then(oauth2_wasm::web::jose::nonce);
-        let random = [oauth2_wasm::web::jose::random_jti()?, oauth2_wasm::web::jose::random_jti()?];
-        x.prepare(js_sys::Date::now() as u64, &random, nonce.as_deref())?;
-        Ok(array(&[JsValue::from(9), crate::exchange::to_sign_js(x).into()]))
+        oauth2_wasm::web::jose::prepare(x)?;
+        Ok(array(&[JsValue::from(9), oauth2_wasm::web::jose::to_sign_js(x).into()]))
     }
 
     fn exchange(&mut self, id: u32) -> Result<&mut Exchange, OAuthError> {
@@ -507,7 +505,7 @@ impl JsMachine {
 
     /// The signatures came: the request to send.
     fn signed(&mut self, id: u32, signatures: &JsValue) -> Result<Array, OAuthError> {
-        let signatures = crate::exchange::signatures_of(signatures.unchecked_ref());
+        let signatures = oauth2_wasm::web::jose::signatures_of(signatures.unchecked_ref());
         self.exchange(id)?.signed(&signatures, &RuntimeUrl)?;
         self.next_for(id)
     }

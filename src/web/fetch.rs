@@ -5,10 +5,12 @@
 
 use super::get;
 use super::url::build_token_request;
+use crate::prelude::*;
 use ::core::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 use js_sys::{Function, Promise, Reflect};
 use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::error::OAuthError;
+use oauth2_wasm_core::exchange::{Answer, Exchange, Purpose};
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::request::TokenRequest;
 use oauth2_wasm_core::response::TokenSet;
@@ -29,6 +31,12 @@ pub struct RequestOptions {
     pub signal: Option<AbortSignal>,
     /// A `fetch` to use instead of `globalThis.fetch`.
     pub fetch: Option<Function>,
+    /// Send DPoP proofs made with this key (RFC 9449): the tokens are bound to it. A
+    /// `use_dpop_nonce` answer is sent once more with the server's nonce.
+    pub dpop: Option<super::jose::DpopKey>,
+    /// The client's private key for `private_key_jwt` (a WebCrypto key: RSA, P-256 or
+    /// Ed25519); its type is read from the key, it never leaves WebCrypto.
+    pub private_key: Option<web_sys::CryptoKey>,
 }
 
 /// Requests a token: builds the request, sends it, parses the answer (RFC 6749 §3.2,
@@ -38,9 +46,46 @@ pub async fn request_token(
     grant: &Grant,
     options: &RequestOptions,
 ) -> Result<TokenSet, OAuthError> {
-    let response = exchange(client, grant, options).await?;
-    crate::parse_token_response(response.status, &response.body, &response.context(client))
-        .map_err(|e| refine(client, e))
+    if runtime() == Runtime::Browser {
+        warn_once(transport::browser_secret_warning(client, grant));
+    }
+    match exchange_with(client, Purpose::Token(grant.clone()), options, None).await? {
+        Answer::Tokens(tokens) => Ok(tokens),
+        _ => Err(oauth2_wasm_core::machine::unsettled()),
+    }
+}
+
+/// One exchange ([`oauth2_wasm_core::exchange`]): checked and built; signed through
+/// WebCrypto when the client signs (`private_key_jwt`, `client_secret_jwt`) or proves a DPoP
+/// key; sent as `options` say; answered — once more with the nonce a server asked for.
+/// `answered_at`: the instant expiry counts from (default: when the request was sent).
+pub async fn exchange_with(
+    client: &ClientConfig,
+    purpose: Purpose,
+    options: &RequestOptions,
+    answered_at: Option<u64>,
+) -> Result<Answer, OAuthError> {
+    let mut client = client.clone();
+    if let Some(key) = &options.private_key {
+        client.private_key = Some(super::jose::key_facts(key)?);
+    }
+    let dpop = options.dpop.as_ref();
+    let mut x = Exchange::new(client, purpose, dpop.map(|k| k.public_jwk().clone()), &super::url::RuntimeUrl)?;
+    for _ in 0..2 {
+        if x.request().is_none() {
+            super::jose::prepare(&mut x)?;
+            super::jose::sign(&mut x, options.private_key.as_ref(), dpop).await?;
+        }
+        let request = x.request().ok_or_else(oauth2_wasm_core::machine::unsettled)?;
+        let response = send_for(x.client(), request, options).await?;
+        if let (Some(origin), Some(nonce)) = (x.nonce_origin(), x.nonce_to_keep(&response)) {
+            super::jose::keep_nonce(origin, nonce);
+        }
+        if let Some(answer) = x.answer(&response, answered_at.unwrap_or(response.sent_at_ms))? {
+            return Ok(answer);
+        }
+    }
+    Err(oauth2_wasm_core::machine::unsettled())
 }
 
 /// Revokes `token` at the client's `revocation_endpoint` (RFC 7009): builds the request
@@ -54,10 +99,8 @@ pub async fn revoke_token(
     token_type_hint: Option<&str>,
     options: &RequestOptions,
 ) -> Result<(), OAuthError> {
-    let request = super::url::build_revocation_request(client, token, token_type_hint)?;
-    let response = send_for(client, &request, options).await?;
-    oauth2_wasm_core::parse_revocation_response(response.status, &response.body, &response.context(client))
-        .map_err(|e| refine(client, e))
+    let purpose = Purpose::Revoke(token.into(), token_type_hint.map(str::to_owned));
+    exchange_with(client, purpose, options, None).await.map(|_| ())
 }
 
 /// Fetches the server's metadata (RFC 8414 at `/.well-known/oauth-authorization-server`,
@@ -89,10 +132,11 @@ pub async fn introspect_token(
     token_type_hint: Option<&str>,
     options: &RequestOptions,
 ) -> Result<oauth2_wasm_core::Introspection, OAuthError> {
-    let request = super::url::build_introspection_request(client, token, token_type_hint)?;
-    let response = send_for(client, &request, options).await?;
-    oauth2_wasm_core::parse_introspection_response(response.status, &response.body, &response.context(client))
-        .map_err(|e| refine(client, e))
+    let purpose = Purpose::Introspect(token.into(), token_type_hint.map(str::to_owned));
+    match exchange_with(client, purpose, options, None).await? {
+        Answer::Introspection(i) => Ok(i),
+        _ => Err(oauth2_wasm_core::machine::unsettled()),
+    }
 }
 
 /// Builds and sends the request for `grant`; the response is not parsed yet.

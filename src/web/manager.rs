@@ -9,7 +9,8 @@
 //! feeds back what happened (`TokenManager::run`).
 
 use super::authorization;
-use super::fetch::{exchange, refine, runtime, RequestOptions};
+use super::fetch::{runtime, RequestOptions};
+use super::jose::DpopKey;
 use super::storage::{self, StorageChoice, Store};
 use super::url::RuntimeUrl;
 use super::{get, js_error_message, set_timeout};
@@ -23,12 +24,13 @@ use js_sys::{Function, Object, Promise, Reflect};
 use oauth2_wasm_core::authorization::{transaction_key, AuthorizeOptions};
 use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::error::OAuthError;
+use oauth2_wasm_core::exchange::{Answer, Purpose};
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::lock::LockStep;
 use oauth2_wasm_core::machine::{
     unsettled, Action, Call, Effect, Input, LockOutcome, Machine, Reply, Settings, StoreKind, Task, MAX_TASK_STEPS,
 };
-use oauth2_wasm_core::response::{ResponseContext, TokenSet};
+use oauth2_wasm_core::response::TokenSet;
 use oauth2_wasm_core::session::{self, TokenRecord};
 use oauth2_wasm_core::sync::AfterRejection;
 use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
@@ -60,6 +62,12 @@ pub struct ManagerOptions {
     /// The origins [`TokenManager::fetch`] may send the access token to (URLs; their paths
     /// are ignored). Default: any https origin, and loopback over http.
     pub resource_origins: Option<Vec<String>>,
+    /// Bind the sessions to a DPoP key (RFC 9449): kept in IndexedDB per storage key in
+    /// browsers (tabs share it), in memory elsewhere, or by a storage adapter with a
+    /// `dpopKey(storageKey)` method; forgotten at logout.
+    pub dpop: bool,
+    /// The client's private key for `private_key_jwt` (a WebCrypto key).
+    pub private_key: Option<web_sys::CryptoKey>,
 }
 
 impl core::fmt::Debug for ManagerOptions {
@@ -74,6 +82,8 @@ impl core::fmt::Debug for ManagerOptions {
             .field("clock", &self.clock.is_some())
             .field("fetch", &self.fetch.is_some())
             .field("resource_origins", &self.resource_origins)
+            .field("dpop", &self.dpop)
+            .field("private_key", &self.private_key.is_some())
             .finish()
     }
 }
@@ -91,6 +101,8 @@ impl ManagerOptions {
             clock: None,
             fetch: None,
             resource_origins: None,
+            dpop: false,
+            private_key: None,
         }
     }
 }
@@ -234,6 +246,15 @@ struct Inner {
     /// The authorization under way ([`TokenManager::authorize`]), also kept here for a tab
     /// without `sessionStorage`.
     transaction: RefCell<Option<String>>,
+    /// Whether the session is bound to a DPoP key, and the key once loaded (forgotten at
+    /// logout and when a sibling logs out).
+    dpop: bool,
+    dpop_key: RefCell<Option<DpopKey>>,
+    /// The client's key for `private_key_jwt`.
+    private_key: Option<web_sys::CryptoKey>,
+    /// The adapter, which may keep the DPoP key; the bound on its calls.
+    adapter: JsValue,
+    timeout_ms: u32,
 }
 
 /// An event listener: its target, event name and callback.
@@ -258,16 +279,19 @@ impl TokenManager {
     pub fn new(options: ManagerOptions) -> Result<TokenManager, OAuthError> {
         let clock = options.clock.clone().or_else(|| options.now.clone().map(js_clock));
         let fetch = options.fetch.clone();
-        if matches!(
-            options.client.effective_auth(),
-            oauth2_wasm_core::ClientAuth::PrivateKeyJwt | oauth2_wasm_core::ClientAuth::ClientSecretJwt
-        ) {
+        let (dpop, private_key) = (options.dpop, options.private_key.clone());
+        let adapter = match &options.storage {
+            Some(StorageChoice::Adapter(a)) => a.clone(),
+            _ => JsValue::UNDEFINED,
+        };
+        if dpop && !adapter.is_undefined() && runtime() != Runtime::Browser && !get(&adapter, "dpopKey").is_function() {
             return Err(OAuthError::config(
-                "clientAuth",
-                "\"private_key_jwt\" and \"client_secret_jwt\" are not signed by the Rust API's TokenManager yet",
+                "dpop",
+                "needs the storage adapter to keep the key (a dpopKey(storageKey) method): processes sharing the \
+                 store would each bind the tokens to a key of their own",
             ));
         }
-        let Opened { client, machine, store, key, resource_origins, channel, .. } = open(options)?;
+        let Opened { client, machine, store, key, resource_origins, channel, timeout_ms } = open(options)?;
         let inner = Rc::new(Inner {
             client,
             key,
@@ -282,6 +306,11 @@ impl TokenManager {
             channel,
             hooks: RefCell::new(Vec::new()),
             transaction: RefCell::new(None),
+            dpop,
+            dpop_key: RefCell::new(None),
+            private_key,
+            adapter,
+            timeout_ms,
         });
         let manager = TokenManager { inner };
         // What opening the store found (its failure, its first read) is told now.
@@ -365,6 +394,38 @@ impl TokenManager {
     /// Forgets the tokens, in storage too (other tabs see it).
     pub async fn logout(&self) {
         let _ = self.run(Task::new(Call::Logout)).await;
+        self.forget_dpop_key().await;
+    }
+
+    /// The session's DPoP key goes with it: the next session is bound to a new one.
+    async fn forget_dpop_key(&self) {
+        if self.inner.dpop {
+            self.inner.dpop_key.borrow_mut().take();
+            super::jose::forget_dpop_key(&self.inner.key, &self.inner.adapter, self.inner.timeout_ms).await;
+        }
+    }
+
+    /// The DPoP key (with `dpop`), loaded once.
+    async fn dpop_key(&self) -> Result<Option<DpopKey>, OAuthError> {
+        if !self.inner.dpop {
+            return Ok(None);
+        }
+        if let Some(k) = self.inner.dpop_key.borrow().clone() {
+            return Ok(Some(k));
+        }
+        let k = super::jose::keep_dpop_key(&self.inner.key, &self.inner.adapter, self.inner.timeout_ms).await?;
+        *self.inner.dpop_key.borrow_mut() = Some(k.clone());
+        Ok(Some(k))
+    }
+
+    /// How token requests and revocations are sent: the manager's fetch, key and DPoP key.
+    async fn request_options(&self) -> Result<RequestOptions, OAuthError> {
+        Ok(RequestOptions {
+            fetch: self.inner.fetch.clone(),
+            dpop: self.dpop_key().await?,
+            private_key: self.inner.private_key.clone(),
+            ..RequestOptions::default()
+        })
     }
 
     /// Forgets the tokens as [`TokenManager::logout`] does — locally first, so the logout
@@ -372,7 +433,9 @@ impl TokenManager {
     /// client's `revocation_endpoint` (RFC 7009). `Err`: the first revocation that failed
     /// (each is tried once).
     pub async fn logout_and_revoke(&self) -> Result<(), OAuthError> {
-        self.run(Task::new(Call::LogoutAndRevoke)).await.map(|_| ())
+        let revoked = self.run(Task::new(Call::LogoutAndRevoke)).await.map(|_| ());
+        self.forget_dpop_key().await;
+        revoked
     }
 
     /// Drives `task` to its answer: performs each action it asks for and feeds back what
@@ -407,12 +470,12 @@ impl TokenManager {
                     Input::Answered { sent_at, result: self.obtain(&grant, sent_at).await }
                 }
                 Action::Renew(start) => Input::Renewed(self.renewal(start).await),
-                Action::Revoke(token, hint) => {
-                    let options = RequestOptions { fetch: self.inner.fetch.clone(), ..RequestOptions::default() };
-                    Input::Revoked(
-                        super::fetch::revoke_token(&self.inner.client, token.expose(), Some(hint), &options).await,
-                    )
-                }
+                Action::Revoke(token, hint) => Input::Revoked(match self.request_options().await {
+                    Ok(options) => {
+                        super::fetch::revoke_token(&self.inner.client, token.expose(), Some(hint), &options).await
+                    }
+                    Err(e) => Err(e),
+                }),
             };
         }
         drop(held);
@@ -534,11 +597,15 @@ impl TokenManager {
 
     /// Sends `grant` now (`sent_at`, from which expiry counts) and parses the answer.
     async fn obtain(&self, grant: &Grant, sent_at: u64) -> Result<TokenSet, OAuthError> {
-        let options = RequestOptions { fetch: self.inner.fetch.clone(), ..RequestOptions::default() };
-        let response = exchange(&self.inner.client, grant, &options).await?;
-        let mut cx: ResponseContext = response.context(&self.inner.client);
-        cx.now_ms = sent_at;
-        crate::parse_token_response(response.status, &response.body, &cx).map_err(|e| refine(&self.inner.client, e))
+        let options = self.request_options().await?;
+        if runtime() == Runtime::Browser {
+            super::fetch::warn_once(transport::browser_secret_warning(&self.inner.client, grant));
+        }
+        let purpose = Purpose::Token(grant.clone());
+        match super::fetch::exchange_with(&self.inner.client, purpose, &options, Some(sent_at)).await? {
+            Answer::Tokens(tokens) => Ok(tokens),
+            _ => Err(unsettled()),
+        }
     }
 
     /// `fetch` with `Authorization: Bearer <token>` — only over https (or to a loopback
@@ -546,35 +613,66 @@ impl TokenManager {
     /// when the request can be sent again (no one-shot stream body), unless the token is
     /// too new for a renewal to help (`core::sync::Session::after_rejection`).
     pub async fn fetch(&self, input: &JsValue, init: &JsValue) -> Result<JsValue, OAuthError> {
-        self.check_resource(input)?;
+        let url = self.check_resource(input)?;
         let token = self.get_access_token().await?;
-        self.inner.machine.borrow().check_bearer(&token)?;
-        let spare = if get(input, "clone").is_function() { super::call0(input, "clone").ok() } else { None };
-        let response = self.authorized_fetch(input, init, &token).await?;
+        self.scheme(&token)?;
+        // A Request's body can be read once: copies for the sends that may follow (a DPoP
+        // nonce, a renewed token).
+        let mut spares: Vec<JsValue> = match get(input, "clone").is_function() {
+            true => (0..2).filter_map(|_| super::call0(input, "clone").ok()).collect(),
+            false => Vec::new(),
+        };
+        let mut again = move || if spares.is_empty() { input.clone() } else { spares.remove(0) };
+        let mut response = self.authorized_fetch(input, init, &token, url.as_ref()).await?;
         if get(&response, "status").as_f64() != Some(401.0) || !replayable(init) {
             return Ok(response);
+        }
+        if self.resource_nonce(url.as_ref(), &response) {
+            // The resource wants a DPoP nonce: once more, with it.
+            response = self.authorized_fetch(&again(), init, &token, url.as_ref()).await?;
+            if get(&response, "status").as_f64() != Some(401.0) {
+                return Ok(response);
+            }
         }
         let now = self.now();
         let decision = self.inner.machine.borrow_mut().after_rejection(&token, now);
         let renewed = match decision {
             AfterRejection::Retry(record) => {
-                session::bearer_only(&record)?;
+                session::scheme(&record, self.inner.dpop)?;
                 record.access_token.expose().to_owned()
             }
             AfterRejection::Renew => {
                 let tokens = self.refresh().await?;
-                self.inner.machine.borrow().check_bearer(tokens.access_token.expose())?;
+                self.scheme(tokens.access_token.expose())?;
                 tokens.access_token.expose().to_owned()
             }
             AfterRejection::Answer => return Ok(response),
         };
-        let retry_input = spare.unwrap_or_else(|| input.clone());
-        self.authorized_fetch(&retry_input, init, &renewed).await
+        self.authorized_fetch(&again(), init, &renewed, url.as_ref()).await
+    }
+
+    /// The scheme `token` is sent with: `Bearer`, or `DPoP` with a proof.
+    fn scheme(&self, token: &str) -> Result<&'static str, OAuthError> {
+        self.inner.machine.borrow().scheme(token, self.inner.dpop)
+    }
+
+    /// Whether a resource's 401 asks for a DPoP nonce (keeping the nonce it gave).
+    fn resource_nonce(&self, url: Option<&oauth2_wasm_core::UrlParts>, response: &JsValue) -> bool {
+        let (true, Some(url)) = (self.inner.dpop, url) else { return false };
+        let headers = get(response, "headers");
+        let get_header = get(&headers, "get").dyn_into::<Function>().ok();
+        let header = |name: &str| -> Option<String> {
+            get_header.as_ref()?.call1(&headers, &JsValue::from_str(name)).ok()?.as_string()
+        };
+        let Some(nonce) = header("dpop-nonce") else { return false };
+        super::jose::keep_nonce(&url.origin, &nonce);
+        oauth2_wasm_core::jose::resource_nonce_asked(401, header("www-authenticate").as_deref(), Some(&nonce)).is_some()
     }
 
     /// Refuses a request whose URL (resolved as `fetch` resolves it) is not one the token
     /// may go to (`core::endpoint::check_resource`).
-    fn check_resource(&self, input: &JsValue) -> Result<(), OAuthError> {
+    /// Checks that the access token may go to `input`'s URL; the URL's parse.
+    fn check_resource(&self, input: &JsValue) -> Result<Option<oauth2_wasm_core::UrlParts>, OAuthError> {
         let text = input
             .as_string()
             .or_else(|| get(input, "url").as_string())
@@ -585,7 +683,8 @@ impl TokenManager {
             url.as_ref(),
             self.inner.resource_origins.as_deref(),
             self.inner.client.allow_insecure_http,
-        )
+        )?;
+        Ok(url)
     }
 
     /// Adds a listener for token changes; returns its id for [`TokenManager::off`].
@@ -713,6 +812,10 @@ impl TokenManager {
     /// Takes a sibling's write (a storage event's value or a broadcast); a clear is checked
     /// against what `localStorage` holds now (`Machine::sibling`).
     fn adopt_sibling(&self, text: Option<String>) {
+        if text.is_none() {
+            // A sibling's logout may have replaced the session's key: read it again when needed.
+            self.inner.dpop_key.borrow_mut().take();
+        }
         let stored = match text {
             Some(_) => None,
             None => {
@@ -733,7 +836,22 @@ impl TokenManager {
         }
     }
 
-    async fn authorized_fetch(&self, input: &JsValue, init: &JsValue, token: &str) -> Result<JsValue, OAuthError> {
+    async fn authorized_fetch(
+        &self,
+        input: &JsValue,
+        init: &JsValue,
+        token: &str,
+        url: Option<&oauth2_wasm_core::UrlParts>,
+    ) -> Result<JsValue, OAuthError> {
+        let scheme = self.scheme(token)?;
+        let proof = match (scheme, url) {
+            ("DPoP", Some(url)) => {
+                let key = self.dpop_key().await?.ok_or_else(unsettled)?;
+                let method = get(init, "method").as_string().or_else(|| get(input, "method").as_string());
+                Some(super::jose::resource_proof(&key, method.as_deref().unwrap_or("GET"), url, token).await?)
+            }
+            _ => None,
+        };
         let global = js_sys::global();
         let network = |e: JsValue| {
             let mut err =
@@ -753,8 +871,11 @@ impl TokenManager {
         };
         let headers = Reflect::construct(&headers_class, &args).map_err(network)?;
         let set: Function = get(&headers, "set").dyn_into().map_err(network)?;
-        let bearer = oauth2_wasm_core::text::cat(&["Bearer ", token]);
-        set.call2(&headers, &"Authorization".into(), &JsValue::from_str(&bearer)).map_err(network)?;
+        let authorization = oauth2_wasm_core::text::cat(&[scheme, " ", token]);
+        set.call2(&headers, &"Authorization".into(), &JsValue::from_str(&authorization)).map_err(network)?;
+        if let Some(proof) = proof {
+            set.call2(&headers, &"DPoP".into(), &JsValue::from_str(&proof)).map_err(network)?;
+        }
         let init2 = match init.is_object() {
             true => super::copy_object(init).map_err(|e| {
                 OAuthError::config(
