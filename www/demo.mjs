@@ -57,7 +57,7 @@ const PRESETS = {
     reacquire: true,
   },
   "app-code": {
-    note: "A browser app signing a user in: authorization code with PKCE. Send takes you to the demo server's consent page; it sends you back here with a code (and iss), which the manager exchanges with its verifier.",
+    note: "A browser app signing a user in: authorization code with PKCE. Send takes you to the demo server's consent page; it sends you back here with a code (and iss), which the manager exchanges with its verifier. Tick DPoP to bind the session to a key kept in this browser: each proof is shown under the session.",
     client: { tokenEndpoint: `${here}/token`, authorizationEndpoint: `${here}/authorize`, issuer: here, requireIss: true, clientId: "demo-app" },
     grant: { redirectUri: `${here}${location.pathname}`, scope: "read write" },
     code: true,
@@ -122,11 +122,12 @@ function currentManager() {
   const preset = PRESETS[$("preset").value];
   const grant = JSON.parse($("grant").value);
   const storage = $("storage").value;
-  const key = JSON.stringify([client, storage, preset.reacquire ? grant : null]);
+  const dpop = $("dpop").checked;
+  const key = JSON.stringify([client, storage, preset.reacquire ? grant : null, dpop]);
   if (manager && key === managerKey) return manager;
   manager?.free();
   manager = null;
-  manager = new TokenManager({ client, storage, grant: preset.reacquire ? grant : undefined });
+  manager = new TokenManager({ client, storage, grant: preset.reacquire ? grant : undefined, dpop, fetch: showingProofs });
   managerKey = key;
   $("events").replaceChildren();
   manager.onChange((tokens, event) => {
@@ -136,6 +137,24 @@ function currentManager() {
     $("events").prepend(item);
   });
   return manager;
+}
+
+/** A part of a JWT as JSON. */
+const jwtPart = (part) => JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))));
+
+/** The manager's fetch: each DPoP proof it sends is shown (header and claims; never a token). */
+function showingProofs(input, init) {
+  const proof = new Headers(init?.headers).get("dpop");
+  if (proof) {
+    const [header, claims] = proof.split(".").slice(0, 2).map(jwtPart);
+    const jwk = header.jwk ? { ...header.jwk, x: short(header.jwk.x), y: short(header.jwk.y) } : undefined;
+    const item = document.createElement("li");
+    const pre = document.createElement("pre");
+    pre.textContent = JSON.stringify({ header: { ...header, jwk }, claims: { ...claims, ath: claims.ath && short(claims.ath) } }, null, 2);
+    item.append(`${new Date().toLocaleTimeString()} ${init?.method ?? "GET"} ${String(input)}`, pre);
+    $("proofs").prepend(item);
+  }
+  return fetch(input, init);
 }
 
 function showTokens(tokens) {
@@ -189,7 +208,7 @@ function previewAuthorization() {
 /** Starts the redirect flow: the URL to visit, the verifier and challenge behind it. */
 async function startAuthorization() {
   const url = await currentManager().authorize(JSON.parse($("grant").value));
-  sessionStorage.setItem("demo-return", JSON.stringify({ preset: $("preset").value, storage: $("storage").value }));
+  sessionStorage.setItem("demo-return", JSON.stringify({ preset: $("preset").value, storage: $("storage").value, dpop: $("dpop").checked }));
   const kept = Object.entries(sessionStorage).find(([k]) => k.endsWith("#authorization"));
   const verifier = kept ? JSON.parse(kept[1]).verifier : "";
   const box = $("result");
@@ -284,7 +303,7 @@ function ensureManager() {
 }
 
 function syncHash() {
-  const hash = `#preset=${$("preset").value}&storage=${$("storage").value}`;
+  const hash = `#preset=${$("preset").value}&storage=${$("storage").value}${$("dpop").checked ? "&dpop=1" : ""}`;
   history.replaceState(null, "", hash);
   $("second-tab").href = hash;
 }
@@ -292,6 +311,10 @@ function syncHash() {
 $("preset").addEventListener("change", () => loadPreset($("preset").value));
 for (const id of ["client", "grant", "lifetime"]) $(id).addEventListener("input", preview);
 $("storage").addEventListener("change", () => {
+  syncHash();
+  ensureManager();
+});
+$("dpop").addEventListener("change", () => {
   syncHash();
   ensureManager();
 });
@@ -348,8 +371,10 @@ const returning = (query.has("code") || query.has("error")) && JSON.parse(sessio
 if (returning) {
   params.set("preset", returning.preset);
   params.set("storage", returning.storage);
+  if (returning.dpop) params.set("dpop", "1");
 }
 if (params.get("storage")) $("storage").value = params.get("storage");
+$("dpop").checked = params.get("dpop") === "1";
 loadPreset(PRESETS[params.get("preset")] ? params.get("preset") : "olx-password");
 if (returning) await finishAuthorization();
 document.body.dataset.ready = "true";

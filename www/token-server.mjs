@@ -8,7 +8,7 @@
 //   import { startTokenServer } from "./token-server.mjs"   for tests and examples
 
 import { createServer } from "node:http";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createPublicKey, randomBytes, verify } from "node:crypto";
 
 /** The credentials each provider accepts: the values of its document. */
 export const PROVIDERS = {
@@ -98,7 +98,7 @@ function send(res, status, obj, headers = {}) {
     "Cache-Control": "no-store",
     "Access-Control-Allow-Origin": "*",
     // Browsers hide these from scripts unless exposed (Date dates Teen Quotes' `expires`).
-    "Access-Control-Expose-Headers": "Retry-After, Date, WWW-Authenticate",
+    "Access-Control-Expose-Headers": "Retry-After, Date, WWW-Authenticate, DPoP-Nonce",
     ...headers,
   });
   res.end(text);
@@ -142,7 +142,7 @@ function handle(req, res, body, refreshTokens) {
     res.writeHead(204, {
       "Access-Control-Allow-Origin": "*",
       "Access-Control-Allow-Methods": "POST",
-      "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept, X-Demo-Lifetime",
+      "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept, X-Demo-Lifetime, DPoP",
       "Access-Control-Max-Age": "600",
     });
     return res.end();
@@ -151,7 +151,7 @@ function handle(req, res, body, refreshTokens) {
   const path = url.pathname;
   if (path === APP.metadata && req.method === "GET") return metadata(req, res);
   if (path === APP.authorize && req.method === "GET") return authorizePage(req, res, url.searchParams);
-  if (path === APP.token && req.method === "POST") return appToken(res, paramsOf(req, body) ?? {}, refreshTokens);
+  if (path === APP.token && req.method === "POST") return appToken(req, res, paramsOf(req, body) ?? {}, refreshTokens);
   if (path === REVOKE_PATH && req.method === "POST") return revoke(req, res, body, refreshTokens);
   if (path === INTROSPECT_PATH && req.method === "POST") return introspect(req, res, body, refreshTokens);
   const name = Object.keys(PROVIDERS).find((n) => PROVIDERS[n].path === path);
@@ -191,6 +191,7 @@ function metadata(req, res) {
     grant_types_supported: ["authorization_code", "refresh_token"],
     code_challenge_methods_supported: ["S256"],
     token_endpoint_auth_methods_supported: ["none"],
+    dpop_signing_alg_values_supported: ["ES256"],
     authorization_response_iss_parameter_supported: true,
   });
 }
@@ -243,14 +244,57 @@ function authorizePage(req, res, q) {
 <p><a id="allow" href="${link("allow")}">Allow</a> &nbsp; <a id="deny" href="${link("deny")}">Deny</a></p>`);
 }
 
+// DPoP (RFC 9449) at the app's token endpoint: a proof is checked (ES256, typ, htm, htu,
+// iat, the server's nonce — asked for with use_dpop_nonce), and the tokens it gets are bound
+// to its key: a refresh token bound to a key is refused with another.
+const DPOP_NONCE = randomBytes(16).toString("base64url");
+const boundTo = new Map(); // refresh token -> the key's thumbprint
+
+/** The proof's key thumbprint (RFC 7638), `null` without a proof; `false` once it has answered an error. */
+function dpopProof(req, res) {
+  const proof = req.headers.dpop;
+  if (proof === undefined) return null;
+  const refuse = (error, description, headers = {}) => {
+    send(res, 400, { error, error_description: description }, headers);
+    return false;
+  };
+  try {
+    const [h, c, sig] = String(proof).split(".");
+    const header = JSON.parse(Buffer.from(h, "base64url"));
+    const claims = JSON.parse(Buffer.from(c, "base64url"));
+    const { kty, crv, x, y } = header.jwk ?? {};
+    if (header.typ !== "dpop+jwt" || header.alg !== "ES256" || kty !== "EC" || crv !== "P-256") return refuse("invalid_dpop_proof", "an ES256 dpop+jwt with its public jwk");
+    const key = createPublicKey({ key: { kty, crv, x, y }, format: "jwk" });
+    const ok = verify("sha256", Buffer.from(`${h}.${c}`), { key, dsaEncoding: "ieee-p1363" }, Buffer.from(sig, "base64url"));
+    if (!ok) return refuse("invalid_dpop_proof", "the signature does not verify");
+    const htu = `http://${req.headers.host}${new URL(req.url, "http://x").pathname}`;
+    if (claims.htm !== req.method || claims.htu !== htu) return refuse("invalid_dpop_proof", "htm or htu does not match the request");
+    if (Math.abs(claims.iat - Date.now() / 1000) > 60) return refuse("invalid_dpop_proof", "iat is not now");
+    if (claims.nonce !== DPOP_NONCE) return refuse("use_dpop_nonce", "the server's nonce is required", { "DPoP-Nonce": DPOP_NONCE });
+    const canonical = JSON.stringify({ crv, kty, x, y });
+    return createHash("sha256").update(canonical).digest("base64url");
+  } catch {
+    return refuse("invalid_dpop_proof", "unreadable proof");
+  }
+}
+
 /** POST /token for the app: the code (once, with the verifier of its challenge), then refreshes. */
-function appToken(res, params, refreshTokens) {
-  const tokens = (scope) =>
-    send(res, 200, issue(refreshTokens, "app", (refresh) => ({ token_type: "Bearer", expires_in: 3600, refresh_token: refresh, scope })));
+function appToken(req, res, params, refreshTokens) {
+  const jkt = dpopProof(req, res);
+  if (jkt === false) return;
+  const tokens = (scope) => {
+    const set = issue(refreshTokens, "app", (refresh) => ({ token_type: jkt ? "DPoP" : "Bearer", expires_in: 3600, refresh_token: refresh, scope }));
+    if (jkt) boundTo.set(set.refresh_token, jkt);
+    return send(res, 200, set);
+  };
   const refused = (description) => send(res, 400, { error: "invalid_grant", error_description: description });
   if (params.client_id !== APP_CLIENT_ID) return send(res, 401, { error: "invalid_client", error_description: `client_id must be ${APP_CLIENT_ID}` });
   if (params.grant_type === "refresh_token") {
-    return useRefresh(refreshTokens, "app", params.refresh_token) ? tokens(undefined) : refused("Unknown or used refresh token");
+    const bound = boundTo.get(params.refresh_token);
+    if (bound && bound !== jkt) return refused("The refresh token is bound to another DPoP key");
+    if (!useRefresh(refreshTokens, "app", params.refresh_token)) return refused("Unknown or used refresh token");
+    boundTo.delete(params.refresh_token);
+    return tokens(undefined);
   }
   if (params.grant_type !== "authorization_code") return send(res, 400, { error: "unsupported_grant_type" });
   const grant = codes.get(params.code);

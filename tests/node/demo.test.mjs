@@ -158,6 +158,40 @@ test("issue 15: the authorization-code preset runs the whole redirect flow — c
   }
 });
 
+test("issue 17: the DPoP switch — the session bound to a key in this browser, each proof shown (the server's nonce asked for, then sent), a refresh with the same key", async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 1500 } });
+  try {
+    const page = await open(context, "#preset=app-code&storage=local&dpop=1");
+    assert.equal(await page.isChecked("#dpop"), true);
+    await page.click("#send");
+    await page.click("#go");
+    await page.click("#allow");
+    await page.waitForSelector("body[data-ready=true]");
+    await page.waitForSelector("#result.ok", { timeout: 10_000 });
+    assert.match(await page.textContent("#result strong"), /TokenSet: DPoP token/);
+    const proofs = async () => page.$$eval("#proofs li pre", (items) => items.map((p) => JSON.parse(p.textContent)).reverse());
+    const [first, second] = await proofs();
+    assert.equal(first.header.typ, "dpop+jwt");
+    assert.equal(first.header.alg, "ES256");
+    assert.equal(first.claims.htm, "POST");
+    assert.match(first.claims.htu, /^http:\/\/127\.0\.0\.1:\d+\/token$/);
+    assert.equal(first.claims.nonce, undefined, "the first proof has no nonce");
+    assert.ok(second.claims.nonce, "the server asked for one: the second has it");
+    assert.deepEqual(second.header.jwk, first.header.jwk, "one key");
+    await page.click("#refresh");
+    await page.waitForFunction(() => document.querySelectorAll("#proofs li").length >= 3);
+    const third = (await proofs())[2];
+    assert.deepEqual(third.header.jwk, first.header.jwk, "the refresh is signed with the same key");
+    assert.equal(third.claims.nonce, second.claims.nonce, "the nonce was kept");
+    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith("oauth2-wasm:")))));
+    assert.ok(stored.accessToken && stored.refreshToken);
+    const shown = await page.textContent("#proofs");
+    assert.ok(!shown.includes(stored.accessToken) && !shown.includes(stored.refreshToken), "no token in the list");
+  } finally {
+    await context.close();
+  }
+});
+
 test("issue 15: the authorization-code preset in Firefox — consent click, callback, exchange", async () => {
   const { startFirefox } = await import("../support/webdriver.mjs");
   const firefox = await startFirefox();
