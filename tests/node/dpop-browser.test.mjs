@@ -113,6 +113,9 @@ test("Chromium: TokenManager({ dpop: true }) in two tabs — one key in IndexedD
     assert.ok(key, "the key is in IndexedDB");
     assert.equal(key.extractable, false);
     assert.equal(key.exported, false, "its private half cannot be read out");
+    const stored = await a.evaluate(() => Object.values(localStorage).join("\n"));
+    assert.ok(stored.includes(first.value), "the session is in localStorage");
+    assert.ok(!/"(jwk|d|privateKey)"|"kty"/.test(stored), "no key material next to it");
     const fetched = await call(a, "fetch", `${resource.url}/api`);
     assert.equal(fetched.value, 200, `${JSON.stringify(fetched)} ${JSON.stringify(resource.seen.at(-1))}`);
     const jkt = lastJkt();
@@ -147,33 +150,64 @@ test("Chromium: TokenManager({ dpop: true }) in two tabs — one key in IndexedD
   }
 });
 
-test("Firefox: TokenManager({ dpop: true }) — two managers share the IndexedDB key (not extractable), proofs the resource accepts, the key survives a reload", async () => {
+test("Firefox: TokenManager({ dpop: true }) in two windows — one key in IndexedDB (not extractable), one token request after expiry, proofs the resource accepts; the key survives a reload", async () => {
   const firefox = await startFirefox();
   try {
-    // WebDriver waits for a promise the script returns.
+    // WebDriver waits for a promise the script returns; `start` leaves one running in the window.
     const call = (f, ...args) =>
       firefox.execute(`return Promise.resolve(window.tab[arguments[0]](...arguments[1])).catch((e) => ({ thrown: String(e) }));`, [f, args]);
+    const start = (f) => firefox.execute(`window.__pending = window.tab[arguments[0]](); return true;`, [f]);
+    const finish = () => firefox.execute("return window.__pending;");
     const load = async () => {
       await firefox.navigate(managerPage());
       for (let i = 0; i < 100 && !(await firefox.execute("return Boolean(window.tab);")); i++) await new Promise((r) => setTimeout(r, 100));
+      await call("create");
     };
+    const a = await firefox.currentWindow();
     await load();
-    await call("create");
-    await call("create");
-    const [t0, t1] = await Promise.all([call("token", 0), call("token", 1)]);
-    assert.equal(t0.error, undefined, t0.message);
-    assert.equal(t1.value, t0.value);
+    const first = await call("token");
+    assert.equal(first.error, undefined, first.message);
+    const b = await firefox.newWindow();
+    await firefox.switchTo(b);
+    await load();
+    assert.equal((await call("token")).value, first.value, "the second window has the session");
     const key = await call("keyInfo");
     assert.equal(key.extractable, false);
     assert.equal(key.exported, false);
-    assert.equal((await call("fetch", `${resource.url}/api`, 0)).value, 200, JSON.stringify(resource.seen.at(-1)));
+    assert.equal((await call("fetch", `${resource.url}/api`)).value, 200, JSON.stringify(resource.seen.at(-1)));
     const jkt = lastJkt();
-    assert.equal((await call("fetch", `${resource.url}/api`, 1)).value, 200);
-    assert.equal(lastJkt(), jkt);
+    await firefox.switchTo(a);
+    assert.equal((await call("fetch", `${resource.url}/api/a`)).value, 200);
+    assert.equal(lastJkt(), jkt, "both windows sign with the one key");
+    // Past expiry in both windows: both ask at once, one token request.
+    const counted = async () => {
+      let n = 0;
+      for (const w of [a, b]) {
+        await firefox.switchTo(w);
+        n += await call("tokenRequests");
+      }
+      return n;
+    };
+    const before = await counted();
+    for (const w of [a, b]) {
+      await firefox.switchTo(w);
+      await call("advance", 700);
+    }
+    await firefox.switchTo(a);
+    await start("token");
+    await firefox.switchTo(b);
+    await start("token");
+    const tb = await finish();
+    await firefox.switchTo(a);
+    const ta = await finish();
+    assert.equal(ta.value, tb.value);
+    assert.notEqual(ta.value, first.value);
+    assert.equal((await counted()) - before, 1, "one token request for both windows");
+    // A reload keeps the key.
+    await firefox.switchTo(a);
     await load();
-    await call("create");
     assert.deepEqual(await call("keyInfo"), key, "the key survives a reload");
-    assert.equal((await call("fetch", `${resource.url}/api`, 0)).value, 200);
+    assert.equal((await call("fetch", `${resource.url}/api`)).value, 200);
     assert.equal(lastJkt(), jkt);
   } finally {
     await firefox.close();

@@ -271,6 +271,17 @@ test("issue 17: TokenManager({ dpop: true }) — tokens bound to its key, manage
     await manager.getAccessToken();
     assert.equal((await manager.fetch(`${resource.url}/api`)).status, 200);
     assert.notEqual(resource.seen.at(-1).jkt, jkt, "a new key after logout");
+    // Logout and revoke: the revocation carries a proof too, and the token is dead after.
+    const last = await manager.getAccessToken();
+    const { sent, fetch } = recording();
+    const revoking = new TokenManager({ client, grant: { grantType: "client_credentials" }, storage: "memory", dpop: true, fetch });
+    const bound = await revoking.getAccessToken();
+    await revoking.logout({ revoke: true });
+    const revocation = sent.filter((s) => s.url === oidc.revocationEndpoint);
+    assert.ok(revocation.length >= 1 && revocation.every((s) => s.headers.get("dpop")), "the revocation was sent with a proof");
+    assert.equal((await introspectToken(client, bound)).active, false, "revoked");
+    assert.equal((await introspectToken(client, last)).active, true, "another manager's session is untouched");
+    revoking.free();
     manager.free();
   } finally {
     await resource.close();
