@@ -538,8 +538,10 @@ test("issue 17: --private-key-file / --private-key-env (JWK or PEM) sign private
   }
   // A key the server does not know: its refusal (exit 6), the hint's options named.
   const stranger = join(dir, "stranger.pem");
-  const { generateKeyPairSync } = await import("node:crypto");
-  writeFileSync(stranger, generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }));
+  const { generateKeyPair } = await import("node:crypto");
+  const { promisify } = await import("node:util");
+  const { privateKey } = await promisify(generateKeyPair)("ec", { namedCurve: "P-256" });
+  writeFileSync(stranger, privateKey.export({ type: "pkcs8", format: "pem" }));
   const refused = await run(["token", ...base, "--private-key-file", stranger, "--json-errors"]);
   assert.equal(refused.code, 6, refused.stderr);
   assert.equal(JSON.parse(refused.stderr).error, "invalid_client");

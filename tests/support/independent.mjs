@@ -2,7 +2,8 @@
 // against implementations we did not write. Both listen on 127.0.0.1 with an
 // ephemeral port and allow cross-origin browser calls to their token endpoint.
 import { createServer } from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { OAuth2Server } from 'oauth2-mock-server';
 
 // oidc-provider warns "Unsupported runtime" on import under Node 20 (it wants
@@ -61,9 +62,13 @@ const SPA_CLIENT_ID = 'oauth2-wasm-spa';
 const JWT_CLIENT_ID = 'oauth2-wasm-private-key-jwt';
 const HS_CLIENT_ID = 'oauth2-wasm-client-secret-jwt';
 
+// Keys are made off the main thread: a synchronous key generation blocked a test process
+// for good once (its main thread waiting on a lock while other crypto ran).
+const newKeyPair = promisify(generateKeyPair);
+
 /** A key pair's private JWK (with `kid`) and public JWK, for a private_key_jwt client. */
-function jwkPair(type, options, kid) {
-  const { privateKey, publicKey } = generateKeyPairSync(type, options);
+async function jwkPair(type, options, kid) {
+  const { privateKey, publicKey } = await newKeyPair(type, options);
   return { private: { ...privateKey.export({ format: 'jwk' }), kid }, public: { ...publicKey.export({ format: 'jwk' }), kid } };
 }
 
@@ -95,14 +100,14 @@ export async function startOidcProvider() {
 
   // Supplying our own key, account lookup and TTLs keeps oidc-provider from
   // falling back to (and warning about) its development defaults.
-  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
-    .privateKey.export({ format: 'jwk' });
+  const signingKey = (await newKeyPair('rsa', { modulusLength: 2048 })).privateKey.export({ format: 'jwk' });
   // The private_key_jwt client's keys (issue 17): RSA (RS256, PS256), P-256, Ed25519.
-  const clientKeys = {
-    rsa: jwkPair('rsa', { modulusLength: 2048 }, 'rsa'),
-    ec: jwkPair('ec', { namedCurve: 'P-256' }, 'ec'),
-    ed: jwkPair('ed25519', {}, 'ed'),
-  };
+  const [rsa, ec, ed] = await Promise.all([
+    jwkPair('rsa', { modulusLength: 2048 }, 'rsa'),
+    jwkPair('ec', { namedCurve: 'P-256' }, 'ec'),
+    jwkPair('ed25519', {}, 'ed'),
+  ]);
+  const clientKeys = { rsa, ec, ed };
   const hsSecret = randomBytes(32).toString('hex');
   const provider = await quietly(() => new Provider(issuer, {
     clients: [{
