@@ -8,15 +8,15 @@ await init();
 wasm.__registerErrorClass(OAuthError);
 
 export const parseTokenResponse = wasm.parseTokenResponse;
-export const buildRevocationRequest = wasm.buildRevocationRequest;
-export const buildIntrospectionRequest = wasm.buildIntrospectionRequest;
 export const generateCodeVerifier = wasm.generateCodeVerifier;
 export const generateState = wasm.generateState;
 export const codeChallengeS256 = wasm.codeChallengeS256;
-export const buildAuthorizationUrl = wasm.buildAuthorizationUrl;
 export const parseAuthorizationResponse = wasm.parseAuthorizationResponse;
 export const {
   buildTokenRequest,
+  buildRevocationRequest,
+  buildIntrospectionRequest,
+  buildAuthorizationUrl,
   requestToken,
   revokeToken,
   introspectToken,

@@ -5,22 +5,33 @@ const { OAuthError } = require("../pkg/node/error.cjs");
 const { makeApi } = require("../pkg/node/driver.cjs");
 
 wasm.__registerErrorClass(OAuthError);
-const { buildTokenRequest, requestToken, revokeToken, introspectToken, discover, clientFromMetadata, generateDPoPKey, TokenManager } =
-  makeApi(wasm);
+const {
+  buildTokenRequest,
+  buildRevocationRequest,
+  buildIntrospectionRequest,
+  buildAuthorizationUrl,
+  requestToken,
+  revokeToken,
+  introspectToken,
+  discover,
+  clientFromMetadata,
+  generateDPoPKey,
+  TokenManager,
+} = makeApi(wasm);
 
 module.exports = {
   buildTokenRequest,
   parseTokenResponse: wasm.parseTokenResponse,
   requestToken,
   TokenManager,
-  buildRevocationRequest: wasm.buildRevocationRequest,
+  buildRevocationRequest,
   revokeToken,
-  buildIntrospectionRequest: wasm.buildIntrospectionRequest,
+  buildIntrospectionRequest,
   introspectToken,
   generateCodeVerifier: wasm.generateCodeVerifier,
   generateState: wasm.generateState,
   codeChallengeS256: wasm.codeChallengeS256,
-  buildAuthorizationUrl: wasm.buildAuthorizationUrl,
+  buildAuthorizationUrl,
   parseAuthorizationResponse: wasm.parseAuthorizationResponse,
   discover,
   clientFromMetadata,

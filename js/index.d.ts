@@ -53,7 +53,7 @@ export interface ClientConfig {
   introspectionEndpoint?: string;
   clientId?: string | number;
   clientSecret?: string;
-  /** Default: "basic" with a secret, "none" without. */
+  /** Default: "private_key_jwt" with a privateKey, "basic" with a secret, "none" without. */
   clientAuth?: ClientAuth;
   /**
    * The private key of "private_key_jwt": a CryptoKey (non-extractable is best) or a private
@@ -421,6 +421,8 @@ export interface StorageAdapter {
    * `dpop: true` on a store processes share (they must all sign with one key).
    */
   dpopKey?(storageKey: string): Promise<{ privateKey: WebCryptoKey; publicKey: WebCryptoKey }>;
+  /** Optional, with dpopKey: the session under `storageKey` ended (logout): its key may go. */
+  forgetDpopKey?(storageKey: string): void | Promise<void>;
 }
 
 /** Options of {@link TokenManager}. */
@@ -495,12 +497,13 @@ export class TokenManager {
    */
   logout(options?: { revoke?: boolean }): Promise<void>;
   /**
-   * fetch with Authorization: Bearer <token> — only over https (http only to localhost,
-   * 127.0.0.0/8 and [::1], unless the client's allowInsecureHttp), and only to
+   * fetch with Authorization: Bearer <token> (with `dpop: true` and a DPoP token:
+   * Authorization: DPoP <token> and a DPoP proof with `ath`) — only over https (http only to
+   * localhost, 127.0.0.0/8 and [::1], unless the client's allowInsecureHttp), and only to
    * `resourceOrigins` when given; anything else rejects with kind "config" before a request
-   * is made. On a 401, renews once and retries when the body can be replayed — unless the
-   * token is less than a second old (then the 401 is returned: renewals caused by 401s are
-   * spaced out).
+   * is made. A 401 asking for a DPoP nonce is sent once more with it. On a 401, renews once
+   * and retries when the body can be replayed — unless the token is less than a second old
+   * (then the 401 is returned: renewals caused by 401s are spaced out).
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** Calls `listener` on every change; returns a function that removes it. */

@@ -148,9 +148,14 @@ export function makeApi(wasm) {
     return wasm.buildTokenRequest(forWasm(client), grant, options);
   }
 
+  // Every export that reads a client gets it without key material (forWasm).
+  const buildRevocationRequest = (client, token, options) => wasm.buildRevocationRequest(forWasm(client), token, options);
+  const buildIntrospectionRequest = (client, token, options) => wasm.buildIntrospectionRequest(forWasm(client), token, options);
+  const buildAuthorizationUrl = (client, options) => wasm.buildAuthorizationUrl(forWasm(client), options);
+
   /** RFC 8414's document, else OpenID Connect's after a 404: at most two requests. */
   async function discover(issuer, options) {
-    const d = wasm.discovery(issuer, options);
+    const d = wasm.discovery(issuer, forWasm(options));
     try {
       let found = null;
       for (let i = 0; i < 2 && found === null; i++) found = await send(d, options);
@@ -161,7 +166,7 @@ export function makeApi(wasm) {
   }
 
   function clientFromMetadata(metadata, options) {
-    return { ...options, ...wasm.clientFromMetadata(metadata, options) };
+    return { ...options, ...wasm.clientFromMetadata(metadata, forWasm(options)) };
   }
 
   class TokenManager {
@@ -263,6 +268,13 @@ export function makeApi(wasm) {
 
     /** `{ revoke: true }`: then revokes the tokens at the revocationEndpoint, and rejects with the first failure. */
     async logout(options) {
+      const dpop = this.#m.dpop;
+      if (dpop) {
+        // The session's DPoP key goes with it, out of the store first: the next session is
+        // bound to a new key. This manager keeps it for the logout's own revocations.
+        await this.#dpopKey().catch(quiet);
+        await forgetDpopKey(this.#key, this.#adapter, this.#ms, this.#store);
+      }
       try {
         if (options?.revoke === true) {
           await this.#run(LOGOUT_REVOKING);
@@ -274,11 +286,7 @@ export function makeApi(wasm) {
           // a logout is never undone: the machine has cleared what it holds
         }
       } finally {
-        // The session's DPoP key goes with it: the next session is bound to a new key.
-        if (this.#m.dpop) {
-          this.#dpop = undefined;
-          await forgetDpopKey(this.#key, this.#adapter, this.#ms);
-        }
+        if (dpop) this.#dpop = undefined;
       }
     }
 
@@ -297,10 +305,13 @@ export function makeApi(wasm) {
       } catch {}
       const again = () => spares.shift() ?? input;
       let response = await this.#authorized(input, init, token, url);
+      // Any answer may carry the resource's next nonce; a 401 may ask for it.
+      const asked = m.dpop && m.resourceNonce(url, response?.status ?? 0, header(response, "www-authenticate"), header(response, "dpop-nonce"));
       if (response?.status !== 401 || !replayable(init)) return response;
-      if (m.dpop && m.resourceNonce(url, 401, header(response, "www-authenticate"), header(response, "dpop-nonce"))) {
+      if (asked) {
         // The resource wants a DPoP nonce: once more, with it.
         response = await this.#authorized(again(), init, token, url);
+        if (m.dpop) m.resourceNonce(url, response?.status ?? 0, undefined, header(response, "dpop-nonce"));
         if (response?.status !== 401) return response;
       }
       this.#changed();
@@ -341,16 +352,16 @@ export function makeApi(wasm) {
     /** The DPoP key (`dpop: true`), loaded once and its public half handed to the wasm. */
     #dpopKey() {
       if (!this.#m.dpop) return Promise.resolve(undefined);
-      return (this.#dpop ??= keepDpopKey(this.#key, this.#adapter, this.#ms).then(
-        async (pair) => {
+      const loading = (this.#dpop ??= keepDpopKey(this.#key, this.#adapter, this.#ms, this.#store)
+        .then(async (pair) => {
           this.#m.setDpopKey(await publicJwkOf(pair));
           return { privateKey: pair.privateKey };
-        },
-        (e) => {
-          this.#dpop = undefined;
+        })
+        .catch((e) => {
+          if (this.#dpop === loading) this.#dpop = undefined; // asked again next time
           throw this.#m.signFailed(e);
-        },
-      ));
+        }));
+      return loading;
     }
 
     #time() {
@@ -382,7 +393,9 @@ export function makeApi(wasm) {
       let input = GO, value, extra, release;
       try {
         // Proofs are written with the key's public half: known to the wasm before any step.
-        if (this.#m.dpop) await this.#dpopKey();
+        // Without a key the task still runs: its request fails with the reason (a config
+        // error about dpop), and the task ends as every task does.
+        if (this.#m.dpop) await this.#dpopKey().catch(quiet);
         for (let i = 0; i < MAX_STEPS; i++) {
           this.#changed();
           const a = this.#m.step(id, input, value, extra, this.#time());
@@ -658,6 +671,9 @@ export function makeApi(wasm) {
 
   return {
     buildTokenRequest,
+    buildRevocationRequest,
+    buildIntrospectionRequest,
+    buildAuthorizationUrl,
     requestToken,
     revokeToken,
     introspectToken,

@@ -176,7 +176,8 @@ pub struct ClientConfig {
     /// The client secret; an empty one counts as none (RFC 6749 §2.3.1).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub client_secret: Option<Secret>,
-    /// Client authentication; by default Basic with a secret, none without.
+    /// Client authentication; by default `private_key_jwt` with a private key, Basic with a
+    /// secret, none without.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub client_auth: Option<ClientAuth>,
     /// What the driver tells of the private key of `private_key_jwt` (its type, never its
@@ -251,9 +252,14 @@ impl ClientConfig {
         self.client_secret.as_ref().map(Secret::expose).filter(|s| !s.is_empty())
     }
 
-    /// The client authentication in effect.
+    /// The client authentication in effect: by default `private_key_jwt` with a private key,
+    /// Basic with a secret, none without.
     pub fn effective_auth(&self) -> ClientAuth {
-        self.client_auth.unwrap_or(if self.secret().is_some() { ClientAuth::Basic } else { ClientAuth::None })
+        self.client_auth.unwrap_or(match (&self.private_key, self.secret()) {
+            (Some(_), _) => ClientAuth::PrivateKeyJwt,
+            (None, Some(_)) => ClientAuth::Basic,
+            (None, None) => ClientAuth::None,
+        })
     }
 
     /// Reads a configuration from a JSON-shaped object with the JavaScript names

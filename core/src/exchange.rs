@@ -114,9 +114,17 @@ impl Exchange {
         self.dpop.is_some() || self.assertion_needed()
     }
 
+    /// Whether the exchange signs a client assertion: with JWT client authentication, unless
+    /// a ready one was given and there is nothing to sign one with. (A client that can sign
+    /// signs a fresh one: a ready assertion sent twice — on a nonce retry, on each of a
+    /// manager's refreshes — repeats its `jti`, which servers refuse.)
     fn assertion_needed(&self) -> bool {
-        self.client.client_assertion.is_none()
-            && matches!(self.client.effective_auth(), ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt)
+        let c = &self.client;
+        match c.effective_auth() {
+            ClientAuth::PrivateKeyJwt => c.client_assertion.is_none() || c.private_key.is_some(),
+            ClientAuth::ClientSecretJwt => c.client_assertion.is_none() || c.secret().is_some(),
+            _ => false,
+        }
     }
 
     fn build(&self, client: &ClientConfig, urls: &dyn UrlParser) -> Result<TokenRequest, OAuthError> {

@@ -345,8 +345,10 @@ pub fn resource_nonce_asked<'a>(
 ) -> Option<&'a str> {
     let challenge = www_authenticate.unwrap_or_default();
     let lower = challenge.to_ascii_lowercase();
-    let dpop =
-        lower.trim_start().starts_with("dpop") || find(&lower, ", dpop ").is_some() || find(&lower, ",dpop ").is_some();
+    // The scheme: `DPoP` at the start or after a comma, followed by a space (its parameters).
+    let dpop = lower.trim_start().starts_with("dpop ")
+        || find(&lower, ", dpop ").is_some()
+        || find(&lower, ",dpop ").is_some();
     let asked = status == 401 && dpop && find(challenge, "use_dpop_nonce").is_some();
     dpop_nonce.filter(|n| asked && valid_nonce(n))
 }

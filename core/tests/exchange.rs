@@ -119,3 +119,21 @@ fn revocation_and_introspection_are_exchanges_too() {
     let a = i.answer(&response(200, r#"{"active":false}"#, None), NOW).expect("ok");
     assert!(matches!(a, Some(Answer::Introspection(x)) if !x.active));
 }
+
+#[test]
+fn a_ready_assertion_is_used_only_when_there_is_nothing_to_sign_with() {
+    let mut client =
+        ClientConfig::builder("https://as.example/token").client_id("app").client_assertion("h.c.s").build();
+    client.client_auth = Some(ClientAuth::PrivateKeyJwt);
+    let x = Exchange::new(client.clone(), grant(), None, &WhatwgUrl).expect("an exchange");
+    assert!(!x.signs(), "no key: the ready assertion goes");
+    assert!(x.request().is_some_and(|r| r.body.contains("client_assertion=h.c.s")));
+    client.private_key =
+        Some(KeyFacts { kty: Some("EC".into()), crv: Some("P-256".into()), private: true, ..KeyFacts::default() });
+    let x = Exchange::new(client.clone(), grant(), None, &WhatwgUrl).expect("an exchange");
+    assert!(x.signs(), "a key: a fresh assertion each time");
+    // A private key alone means private_key_jwt.
+    client.client_auth = None;
+    client.client_assertion = None;
+    assert_eq!(client.effective_auth(), ClientAuth::PrivateKeyJwt);
+}

@@ -243,4 +243,12 @@ fn nonces_are_checked_and_asked_for_by_use_dpop_nonce() {
     assert_eq!(jose::nonce_asked(&e, Some("bad nonce")), None);
     e.error = Some("invalid_grant".into());
     assert_eq!(jose::nonce_asked(&e, Some("n9")), None);
+    // At a resource: a 401 with a DPoP challenge asking for it.
+    let asked = |status, header: &str| jose::resource_nonce_asked(status, Some(header), Some("n1"));
+    assert_eq!(asked(401, r#"DPoP error="use_dpop_nonce", error_description="x""#), Some("n1"));
+    assert_eq!(asked(401, r#"Bearer realm="x", DPoP error="use_dpop_nonce""#), Some("n1"));
+    assert_eq!(asked(200, r#"DPoP error="use_dpop_nonce""#), None);
+    assert_eq!(asked(401, r#"DPoPx error="use_dpop_nonce""#), None);
+    assert_eq!(asked(401, r#"Bearer error="invalid_token""#), None);
+    assert_eq!(jose::resource_nonce_asked(401, Some(r#"DPoP error="use_dpop_nonce""#), Some("bad nonce")), None);
 }

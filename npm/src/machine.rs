@@ -442,7 +442,9 @@ impl JsMachine {
             }
         }
         let dpop = match self.dpop {
-            true => Some(self.dpop_key.clone().ok_or_else(unsettled)?),
+            true => Some(self.dpop_key.clone().ok_or_else(|| {
+                OAuthError::config("dpop", "no DPoP key could be had (IndexedDB, memory or the adapter's dpopKey())")
+            })?),
             false => None,
         };
         let x = Exchange::new(self.client.clone(), purpose, dpop, &RuntimeUrl)?;

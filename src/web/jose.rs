@@ -24,10 +24,10 @@ extern "C" {
     fn key_facts_js(key: &JsValue) -> JsValue;
     /// The DPoP key pair kept for a storage key (the adapter's, IndexedDB's or memory's).
     #[wasm_bindgen(js_name = keepDpopKey)]
-    fn keep_dpop_key_js(name: &str, adapter: &JsValue, ms: u32) -> js_sys::Promise;
+    fn keep_dpop_key_js(name: &str, adapter: &JsValue, ms: u32, store: u8) -> js_sys::Promise;
     /// Forgets the DPoP key pair kept for a storage key.
     #[wasm_bindgen(js_name = forgetDpopKey)]
-    fn forget_dpop_key_js(name: &str, adapter: &JsValue, ms: u32) -> js_sys::Promise;
+    fn forget_dpop_key_js(name: &str, adapter: &JsValue, ms: u32, store: u8) -> js_sys::Promise;
     /// A new, non-extractable DPoP key pair: `{ privateKey, publicKey, publicJwk }`.
     #[wasm_bindgen(js_name = generateDPoPKey)]
     fn generate_dpop_key_js() -> js_sys::Promise;
@@ -176,17 +176,19 @@ fn key_error(e: &JsValue) -> OAuthError {
     OAuthError::config("dpop", &oauth2_wasm_core::text::cat(&["no DPoP key: ", &super::js_error_message(e)]))
 }
 
-/// The DPoP key pair kept for storage key `name`: the storage adapter's (`dpopKey`), else
-/// IndexedDB's (tabs share it), else this page's or process's memory.
-pub async fn keep_dpop_key(name: &str, adapter: &JsValue, ms: u32) -> Result<DpopKey, OAuthError> {
-    let pair =
-        wasm_bindgen_futures::JsFuture::from(keep_dpop_key_js(name, adapter, ms)).await.map_err(|e| key_error(&e))?;
+/// The DPoP key pair kept for storage key `name`, as long and as widely as the session in
+/// `store` (0 memory, 1 `localStorage`, 2 `sessionStorage`, 3 an adapter; `keys.js`): the
+/// storage adapter's (`dpopKey`), else IndexedDB's, else this page's or process's memory.
+pub async fn keep_dpop_key(name: &str, adapter: &JsValue, ms: u32, store: u8) -> Result<DpopKey, OAuthError> {
+    let pair = wasm_bindgen_futures::JsFuture::from(keep_dpop_key_js(name, adapter, ms, store))
+        .await
+        .map_err(|e| key_error(&e))?;
     DpopKey::from_pair(&pair).await
 }
 
 /// Forgets the DPoP key pair kept for storage key `name` (a logout).
-pub async fn forget_dpop_key(name: &str, adapter: &JsValue, ms: u32) {
-    let _ = wasm_bindgen_futures::JsFuture::from(forget_dpop_key_js(name, adapter, ms)).await;
+pub async fn forget_dpop_key(name: &str, adapter: &JsValue, ms: u32, store: u8) {
+    let _ = wasm_bindgen_futures::JsFuture::from(forget_dpop_key_js(name, adapter, ms, store)).await;
 }
 
 /// What the core may know of the client's private key (`private_key_jwt`).

@@ -131,33 +131,68 @@ function newDpopPair() {
   return subtle().generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
 }
 
-/** DPoP key pairs of managers without a shared key store (Node, a page without IndexedDB), by storage key. */
+/** DPoP key pairs of sessions kept in memory (a page's, a process's), by storage key. */
 const memoryKeys = new Map();
 
+const inBrowser = () => typeof globalThis.document === "object" || typeof globalThis.WorkerGlobalScope === "function";
+
+/** This tab's id (kept in its sessionStorage): names the key of a session that lives in this tab only. */
+function tabId() {
+  const k = "oauth2-wasm:tab";
+  let id = globalThis.sessionStorage.getItem(k);
+  if (!id) globalThis.sessionStorage.setItem(k, (id = globalThis.crypto.randomUUID()));
+  return id;
+}
+
+/** Where the key of a session in `store` lives in IndexedDB, or undefined for memory. */
+function idbName(name, store) {
+  if (!globalThis.indexedDB || store === 0) return undefined;
+  return store === 2 ? `${name}#tab:${tabId()}` : name;
+}
+
 /**
- * A manager's DPoP key pair (DESIGN §2e): the storage adapter's when it keeps keys
- * (`dpopKey(storageKey)`), else the one in IndexedDB under the storage key (tabs share it; the
- * first tab to store one wins), else this process's. A store that does not answer within
- * `ms` is passed over.
+ * A manager's DPoP key pair (DESIGN §2e), kept as long and as widely as its session (`store`:
+ * 0 memory, 1 localStorage, 2 sessionStorage, 3 an adapter): the adapter's when it keeps keys
+ * (`dpopKey(storageKey)`); else IndexedDB's, under the storage key for a session the tabs
+ * share (the first tab to store one wins), under the storage key and this tab's id for a
+ * session in sessionStorage; else this page's or process's memory. A session tabs share whose
+ * key cannot be shared is an error, never a key of this tab's own: one session would be bound
+ * to two keys. Bounded by `ms`.
  */
-export async function keepDpopKey(name, adapter, ms) {
-  if (typeof prop(adapter, "dpopKey") === "function") return adapter.dpopKey(name);
-  if (globalThis.indexedDB) {
-    const pair = await within(
-      idbKey(name).catch(() => undefined),
-      ms,
-    );
-    if (pair && pair !== LATE) return pair;
+export async function keepDpopKey(name, adapter, ms, store) {
+  if (typeof prop(adapter, "dpopKey") === "function") {
+    const pair = await within(Promise.resolve(adapter.dpopKey(name)), ms);
+    if (pair === LATE) throw new Error(`the storage adapter's dpopKey() gave no key within ${ms} ms`);
+    if (!isCryptoKey(prop(pair, "privateKey")) || !isCryptoKey(prop(pair, "publicKey"))) {
+      throw new TypeError("the storage adapter's dpopKey() must give a CryptoKeyPair");
+    }
+    return pair;
   }
+  const where = idbName(name, store);
+  if (where !== undefined) {
+    const pair = await within(idbKey(where), ms);
+    if (pair === LATE) throw new Error(`IndexedDB gave no key within ${ms} ms`);
+    return pair;
+  }
+  if (store !== 0 && store !== 2 && inBrowser()) throw new Error("this browser has no IndexedDB for the key its tabs share");
   if (!memoryKeys.has(name)) memoryKeys.set(name, newDpopPair());
   return memoryKeys.get(name);
 }
 
-/** Forgets a manager's DPoP key (logout): a new session gets a new key. */
-export async function forgetDpopKey(name, adapter, ms) {
+/** Forgets a manager's DPoP key (logout): a new session gets a new key. An adapter that keeps keys is asked to (`forgetDpopKey`). */
+export async function forgetDpopKey(name, adapter, ms, store) {
   memoryKeys.delete(name);
-  if (typeof prop(adapter, "dpopKey") === "function") return;
-  if (globalThis.indexedDB) await within(idb("readwrite", (s) => s.delete(name)).catch(quiet), ms);
+  if (typeof prop(adapter, "dpopKey") === "function") {
+    if (typeof prop(adapter, "forgetDpopKey") === "function") {
+      await within(Promise.resolve(adapter.forgetDpopKey(name)).catch(quiet), ms);
+    }
+    return;
+  }
+  let where;
+  try {
+    where = idbName(name, store);
+  } catch {}
+  if (where !== undefined) await within(idb("readwrite", (s) => s.delete(where)).catch(quiet), ms);
 }
 
 const IDB_NAME = "oauth2-wasm", IDB_STORE = "dpop-keys";

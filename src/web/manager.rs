@@ -142,6 +142,18 @@ pub fn open(options: ManagerOptions) -> Result<Opened, OAuthError> {
              grant); pass password and authorization_code grants to login()",
         ));
     }
+    let can_sign = match client.effective_auth() {
+        oauth2_wasm_core::ClientAuth::PrivateKeyJwt => client.private_key.is_some(),
+        oauth2_wasm_core::ClientAuth::ClientSecretJwt => client.secret().is_some(),
+        _ => true,
+    };
+    if client.client_assertion.is_some() && !can_sign {
+        return Err(OAuthError::config(
+            "clientAssertion",
+            "would be sent again with each request, and servers refuse a repeated one: give the manager the key \
+             to sign a fresh one with (privateKey; clientSecret for client_secret_jwt)",
+        ));
+    }
     oauth2_wasm_core::endpoint::check(
         "tokenEndpoint",
         &client.token_endpoint,
@@ -276,7 +288,10 @@ impl Drop for Inner {
 impl TokenManager {
     /// A manager for `options.client`. Browser storage that is missing or refuses writes
     /// is replaced by memory, reported to listeners as a `StorageError` event.
-    pub fn new(options: ManagerOptions) -> Result<TokenManager, OAuthError> {
+    pub fn new(mut options: ManagerOptions) -> Result<TokenManager, OAuthError> {
+        if let Some(key) = &options.private_key {
+            options.client.private_key = Some(super::jose::key_facts(key)?);
+        }
         let clock = options.clock.clone().or_else(|| options.now.clone().map(js_clock));
         let fetch = options.fetch.clone();
         let (dpop, private_key) = (options.dpop, options.private_key.clone());
@@ -393,15 +408,33 @@ impl TokenManager {
 
     /// Forgets the tokens, in storage too (other tabs see it).
     pub async fn logout(&self) {
-        let _ = self.run(Task::new(Call::Logout)).await;
         self.forget_dpop_key().await;
+        let _ = self.run(Task::new(Call::Logout)).await;
+        self.inner.dpop_key.borrow_mut().take();
     }
 
-    /// The session's DPoP key goes with it: the next session is bound to a new one.
+    /// The session's DPoP key goes with it, out of the store first: the next session is
+    /// bound to a new one. This manager keeps it for the logout's own revocations.
     async fn forget_dpop_key(&self) {
         if self.inner.dpop {
-            self.inner.dpop_key.borrow_mut().take();
-            super::jose::forget_dpop_key(&self.inner.key, &self.inner.adapter, self.inner.timeout_ms).await;
+            let _ = self.dpop_key().await;
+            super::jose::forget_dpop_key(
+                &self.inner.key,
+                &self.inner.adapter,
+                self.inner.timeout_ms,
+                self.store_code(),
+            )
+            .await;
+        }
+    }
+
+    /// The store as `keys.js` names it: 0 memory, 1 `localStorage`, 2 `sessionStorage`, 3 an adapter.
+    fn store_code(&self) -> u8 {
+        match &*self.inner.store.borrow() {
+            Store::Adapter(..) => 3,
+            Store::Web { shared: true, .. } => 1,
+            Store::Web { .. } => 2,
+            _ => 0,
         }
     }
 
@@ -413,7 +446,9 @@ impl TokenManager {
         if let Some(k) = self.inner.dpop_key.borrow().clone() {
             return Ok(Some(k));
         }
-        let k = super::jose::keep_dpop_key(&self.inner.key, &self.inner.adapter, self.inner.timeout_ms).await?;
+        let k =
+            super::jose::keep_dpop_key(&self.inner.key, &self.inner.adapter, self.inner.timeout_ms, self.store_code())
+                .await?;
         *self.inner.dpop_key.borrow_mut() = Some(k.clone());
         Ok(Some(k))
     }
@@ -433,8 +468,9 @@ impl TokenManager {
     /// client's `revocation_endpoint` (RFC 7009). `Err`: the first revocation that failed
     /// (each is tried once).
     pub async fn logout_and_revoke(&self) -> Result<(), OAuthError> {
-        let revoked = self.run(Task::new(Call::LogoutAndRevoke)).await.map(|_| ());
         self.forget_dpop_key().await;
+        let revoked = self.run(Task::new(Call::LogoutAndRevoke)).await.map(|_| ());
+        self.inner.dpop_key.borrow_mut().take();
         revoked
     }
 
@@ -624,12 +660,15 @@ impl TokenManager {
         };
         let mut again = move || if spares.is_empty() { input.clone() } else { spares.remove(0) };
         let mut response = self.authorized_fetch(input, init, &token, url.as_ref()).await?;
+        // Any answer may carry the resource's next nonce; a 401 may ask for it.
+        let asked = self.resource_nonce(url.as_ref(), &response);
         if get(&response, "status").as_f64() != Some(401.0) || !replayable(init) {
             return Ok(response);
         }
-        if self.resource_nonce(url.as_ref(), &response) {
+        if asked {
             // The resource wants a DPoP nonce: once more, with it.
             response = self.authorized_fetch(&again(), init, &token, url.as_ref()).await?;
+            self.resource_nonce(url.as_ref(), &response);
             if get(&response, "status").as_f64() != Some(401.0) {
                 return Ok(response);
             }
@@ -656,8 +695,9 @@ impl TokenManager {
         self.inner.machine.borrow().scheme(token, self.inner.dpop)
     }
 
-    /// Whether a resource's 401 asks for a DPoP nonce (keeping the nonce it gave).
+    /// Keeps the DPoP nonce a resource's answer gave; whether it is a 401 asking for it.
     fn resource_nonce(&self, url: Option<&oauth2_wasm_core::UrlParts>, response: &JsValue) -> bool {
+        let status = get(response, "status").as_f64().unwrap_or(0.0) as u16;
         let (true, Some(url)) = (self.inner.dpop, url) else { return false };
         let headers = get(response, "headers");
         let get_header = get(&headers, "get").dyn_into::<Function>().ok();
@@ -666,7 +706,8 @@ impl TokenManager {
         };
         let Some(nonce) = header("dpop-nonce") else { return false };
         super::jose::keep_nonce(&url.origin, &nonce);
-        oauth2_wasm_core::jose::resource_nonce_asked(401, header("www-authenticate").as_deref(), Some(&nonce)).is_some()
+        oauth2_wasm_core::jose::resource_nonce_asked(status, header("www-authenticate").as_deref(), Some(&nonce))
+            .is_some()
     }
 
     /// Refuses a request whose URL (resolved as `fetch` resolves it) is not one the token

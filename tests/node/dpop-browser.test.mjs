@@ -145,6 +145,22 @@ test("Chromium: TokenManager({ dpop: true }) in two tabs — one key in IndexedD
     const next = await call(b, "fetch", `${resource.url}/api`);
     assert.equal(next.value, 200, JSON.stringify(next));
     assert.notEqual(lastJkt(), jkt, "a new key");
+    // Sessions in sessionStorage live in their tab, and so do their keys: a logout in one
+    // tab leaves the other's session and key alone.
+    const [c, d] = [await open(), await open()];
+    const perTab = async (tab) => {
+      const i = await call(tab, "create", "session");
+      const r = await tab.evaluate(([i, url]) => window.tab.fetch(url, i), [i, `${resource.url}/api`]);
+      assert.equal(r.value, 200, JSON.stringify(r));
+      return [i, lastJkt()];
+    };
+    const [ic, jc] = await perTab(c);
+    const [id, jd] = await perTab(d);
+    assert.notEqual(jc, jd, "one key per tab");
+    await c.evaluate((i) => window.tab.logout(i), ic);
+    const still = await d.evaluate(([i, url]) => window.tab.fetch(url, i), [id, `${resource.url}/api`]);
+    assert.equal(still.value, 200);
+    assert.equal(lastJkt(), jd, "the other tab's key is intact");
   } finally {
     await browser.close();
   }

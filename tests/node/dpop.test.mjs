@@ -237,6 +237,15 @@ test("issue 17: bad keys and options are named; no key material crosses into err
   const shared = { get: () => null, set() {}, remove() {} };
   assert.throws(() => new TokenManager({ client: { tokenEndpoint: oidc.tokenEndpoint }, storage: shared, dpop: true }), (e) => e.field === "dpop");
   assert.throws(() => new TokenManager({ client: { tokenEndpoint: oidc.tokenEndpoint }, dpop: "yes" }), (e) => e.field === "dpop");
+  // A ready assertion would be sent again with every refresh: a manager wants the key instead.
+  assert.throws(() => new TokenManager({ client: { ...base, clientAssertion: "h.c.s" }, storage: "memory", grant }), (e) => e.field === "clientAssertion");
+  // An adapter that keeps the DPoP key but never answers: bounded, named.
+  const hanging = { get: () => null, set() {}, remove() {}, dpopKey: () => new Promise(() => {}) };
+  const confidential = { tokenEndpoint: oidc.tokenEndpoint, clientId: oidc.clientId, clientSecret: oidc.clientSecret, timeoutMs: 300 };
+  const stuck = new TokenManager({ client: confidential, grant, storage: hanging, dpop: true });
+  const late = await rejection(stuck.getAccessToken());
+  assert.equal(late.field, "dpop", late.message);
+  stuck.free();
   // A manager's bad key is named at the first request, and its material never shown.
   const manager = new TokenManager({ client: { ...base, privateKey: p384 }, storage: "memory", grant });
   const e = await rejection(manager.getAccessToken());

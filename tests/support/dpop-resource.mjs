@@ -1,7 +1,7 @@
 // A resource server on loopback that accepts DPoP-bound tokens only (RFC 9449 §7), for the
 // DPoP tests in Node and in browsers: it asks for a nonce first (401 with a DPoP challenge
 // and DPoP-Nonce), then verifies each proof with jose — signature, typ, htm, htu, ath, the
-// nonce it gave — and the key's thumbprint against the token's cnf.jkt, which it asks
+// nonce it gave (a new one with every success) — and the key's thumbprint against the token's cnf.jkt, which it asks
 // oidc-provider for (introspection, as the confidential client). CORS open, for pages.
 import { createServer } from "node:http";
 import { webcrypto } from "node:crypto";
@@ -49,7 +49,8 @@ export async function startResource(introspection, introspectToken) {
       check(about.active === true, "an active token");
       check(about.raw.cnf?.jkt === (await jose.calculateJwkThumbprint(header.jwk)), "the key the token is bound to");
       entry.jkt = about.raw.cnf.jkt;
-      res.writeHead(200, { ...CORS, "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
+      // A new nonce with every success (RFC 9449 §9): a client that keeps it needs no 401.
+      res.writeHead(200, { ...CORS, "content-type": "application/json", "dpop-nonce": `r-${++nonce}` }).end(JSON.stringify({ ok: true }));
     } catch (e) {
       entry.error = String(e);
       deny("invalid_dpop_proof");
