@@ -376,26 +376,32 @@ export function makeApi(wasm) {
 
     /** Starts `call` and drives it to its answer. */
     async #run(call, grant) {
-      return this.#drive(this.#m.start(call, grant));
+      // A logout keeps the key it began with (taken out of the store already) for its revocations.
+      return this.#drive(this.#m.start(call, grant), call !== LOGOUT && call !== LOGOUT_REVOKING);
     }
 
     /** Performs task `id`'s actions until it answers (counted for free()). */
-    async #drive(id) {
+    async #drive(id, reloadKey = true) {
       this.#running++;
       try {
-        return await this.#steps(id);
+        return await this.#steps(id, reloadKey);
       } finally {
         if (--this.#running === 0 && this.#freed) this.#m.free();
       }
     }
 
-    async #steps(id) {
+    async #steps(id, reloadKey) {
       let input = GO, value, extra, release;
       try {
-        // Proofs are written with the key's public half: known to the wasm before any step.
-        // Without a key the task still runs: its request fails with the reason (a config
-        // error about dpop), and the task ends as every task does.
-        if (this.#m.dpop) await this.#dpopKey().catch(quiet);
+        // Proofs are written with the key's public half: known to the wasm before any step,
+        // and read again from its store for every task (a task may send a token request, and
+        // the key it is bound to is the stored one: a sibling's logout may have replaced it
+        // unheard). Without a key the task still runs: its request fails with the reason (a
+        // config error about dpop), and the task ends as every task does.
+        if (this.#m.dpop) {
+          if (reloadKey) this.#dpop = undefined;
+          await this.#dpopKey().catch(quiet);
+        }
         for (let i = 0; i < MAX_STEPS; i++) {
           this.#changed();
           const a = this.#m.step(id, input, value, extra, this.#time());

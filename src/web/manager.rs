@@ -438,10 +438,15 @@ impl TokenManager {
         }
     }
 
-    /// The DPoP key (with `dpop`), loaded once.
-    async fn dpop_key(&self) -> Result<Option<DpopKey>, OAuthError> {
+    /// The DPoP key (with `dpop`): loaded once for resource proofs; read again from its store
+    /// for token requests (`fresh`), which must be signed with the key the stored session is
+    /// bound to (a sibling's logout may have replaced it unheard).
+    async fn dpop_key_as(&self, fresh: bool) -> Result<Option<DpopKey>, OAuthError> {
         if !self.inner.dpop {
             return Ok(None);
+        }
+        if fresh {
+            self.inner.dpop_key.borrow_mut().take();
         }
         if let Some(k) = self.inner.dpop_key.borrow().clone() {
             return Ok(Some(k));
@@ -453,11 +458,17 @@ impl TokenManager {
         Ok(Some(k))
     }
 
-    /// How token requests and revocations are sent: the manager's fetch, key and DPoP key.
-    async fn request_options(&self) -> Result<RequestOptions, OAuthError> {
+    /// The DPoP key for resource proofs.
+    async fn dpop_key(&self) -> Result<Option<DpopKey>, OAuthError> {
+        self.dpop_key_as(false).await
+    }
+
+    /// How token requests (`fresh`: the DPoP key read again from its store) and revocations
+    /// (a logout's: the key it began with) are sent: the manager's fetch, key and DPoP key.
+    async fn request_options(&self, fresh: bool) -> Result<RequestOptions, OAuthError> {
         Ok(RequestOptions {
             fetch: self.inner.fetch.clone(),
-            dpop: self.dpop_key().await?,
+            dpop: self.dpop_key_as(fresh).await?,
             private_key: self.inner.private_key.clone(),
             ..RequestOptions::default()
         })
@@ -506,7 +517,7 @@ impl TokenManager {
                     Input::Answered { sent_at, result: self.obtain(&grant, sent_at).await }
                 }
                 Action::Renew(start) => Input::Renewed(self.renewal(start).await),
-                Action::Revoke(token, hint) => Input::Revoked(match self.request_options().await {
+                Action::Revoke(token, hint) => Input::Revoked(match self.request_options(false).await {
                     Ok(options) => {
                         super::fetch::revoke_token(&self.inner.client, token.expose(), Some(hint), &options).await
                     }
@@ -633,7 +644,7 @@ impl TokenManager {
 
     /// Sends `grant` now (`sent_at`, from which expiry counts) and parses the answer.
     async fn obtain(&self, grant: &Grant, sent_at: u64) -> Result<TokenSet, OAuthError> {
-        let options = self.request_options().await?;
+        let options = self.request_options(true).await?;
         if runtime() == Runtime::Browser {
             super::fetch::warn_once(transport::browser_secret_warning(&self.inner.client, grant));
         }
