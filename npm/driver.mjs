@@ -219,6 +219,8 @@ export function makeApi(wasm) {
 
     /** The authorization URL to visit; the transaction stays in this tab's sessionStorage. */
     async authorize(options) {
+      // With DPoP the code is bound to the key (dpop_jkt): its public half first.
+      if (this.#m.dpop) await this.#dpopKey();
       const [url, key, text] = this.#m.authorize(options, this.#time());
       this.#transaction = text;
       try {

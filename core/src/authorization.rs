@@ -356,6 +356,15 @@ impl AuthorizeOptions {
         AuthorizeOptions { redirect_uri: redirect_uri.into(), ..Self::default() }
     }
 
+    /// Binds the authorization code to a DPoP key (RFC 9449 §10): `dpop_jkt`, its
+    /// thumbprint, unless the options already name one. The code is then exchanged only with
+    /// a proof made with that key.
+    pub fn bind_to(&mut self, key: &crate::jose::PublicJwk) {
+        if !self.extra_params.iter().any(|(n, _)| n == "dpop_jkt") {
+            self.extra_params.push(("dpop_jkt".into(), key.thumbprint()));
+        }
+    }
+
     /// The authorization request for these options, with `state` and `code_challenge`
     /// (S256).
     pub fn request(self, state: String, code_challenge: String) -> AuthorizationRequest {

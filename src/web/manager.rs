@@ -347,7 +347,13 @@ impl TokenManager {
     /// there is none, never `localStorage` — for at most 10 minutes, and returns the URL to
     /// send the browser to.
     pub fn authorize(&self, options: &AuthorizeOptions) -> Result<String, OAuthError> {
-        let (transaction, url) = authorization::authorize(&self.inner.client, options, self.now())?;
+        // With DPoP the code is bound to the key (dpop_jkt) when it is loaded already (this
+        // call is synchronous): the exchange's proof binds the tokens either way.
+        let mut options = options.clone();
+        if let Some(key) = self.inner.dpop_key.borrow().as_ref() {
+            options.bind_to(key.public_jwk());
+        }
+        let (transaction, url) = authorization::authorize(&self.inner.client, &options, self.now())?;
         let text = transaction.encode();
         if let Some(session) = authorization::session_storage() {
             // Kept in memory only when the tab refuses it: a callback handled by this page works.

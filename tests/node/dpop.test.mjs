@@ -343,12 +343,15 @@ test("issue 17: the authorization-code flow with a DPoP manager — handleCallba
   const { sent, fetch } = recording();
   const manager = new TokenManager({ client, storage: "memory", dpop: true, fetch });
   const url = await manager.authorize({ redirectUri, scope: "openid offline_access", extraParams: { prompt: "consent" } });
+  const jkt = new URL(url).searchParams.get("dpop_jkt");
+  assert.match(jkt ?? "", /^[A-Za-z0-9_-]{43}$/, "the code is bound to the manager's key (RFC 9449 §10)");
   const tokens = await manager.handleCallback(await browse(url, redirectUri));
   assert.equal(tokens.tokenType, "DPoP");
   const refreshed = await manager.refresh();
   assert.notEqual(refreshed.refreshToken, tokens.refreshToken, "rotated");
   const keys = new Set(sent.map((s) => JSON.stringify(jose.decodeProtectedHeader(s.headers.get("dpop")).jwk)));
   assert.equal(keys.size, 1, "one key for the login and the refresh");
+  assert.equal(await jose.calculateJwkThumbprint(JSON.parse([...keys][0])), jkt, "the key dpop_jkt named");
   // The refresh token is bound: with another key it is refused.
   const stolen = await rejection(requestToken(client, { grantType: "refresh_token", refreshToken: refreshed.refreshToken }, { dpop: await generateDPoPKey() }));
   assert.equal(stolen.kind, "oauth");
