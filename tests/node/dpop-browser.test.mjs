@@ -129,7 +129,7 @@ test("Chromium: TokenManager({ dpop: true }) in two tabs — one key in IndexedD
     assert.equal(ta.value, tb.value);
     assert.notEqual(ta.value, first.value);
     const after = (await call(a, "tokenRequests")) + (await call(b, "tokenRequests"));
-    assert.equal(after - before, 1, "one token request for both tabs");
+    assert.equal(after - before, 1, "one token issued for both tabs");
     assert.equal((await call(b, "fetch", `${resource.url}/api`)).value, 200);
     assert.equal(lastJkt(), jkt);
     // A reload keeps the key.
@@ -218,7 +218,7 @@ test("Firefox: TokenManager({ dpop: true }) in two windows — one key in Indexe
     const ta = await finish();
     assert.equal(ta.value, tb.value);
     assert.notEqual(ta.value, first.value);
-    assert.equal((await counted()) - before, 1, "one token request for both windows");
+    assert.equal((await counted()) - before, 1, "one token issued for both windows");
     // A reload keeps the key.
     await firefox.switchTo(a);
     await load();
