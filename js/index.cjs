@@ -5,36 +5,15 @@ const { OAuthError } = require("../pkg/node/error.cjs");
 const { makeApi } = require("../pkg/node/driver.cjs");
 
 wasm.__registerErrorClass(OAuthError);
-const {
-  buildTokenRequest,
-  buildRevocationRequest,
-  buildIntrospectionRequest,
-  buildAuthorizationUrl,
-  requestToken,
-  revokeToken,
-  introspectToken,
-  discover,
-  clientFromMetadata,
-  generateDPoPKey,
-  TokenManager,
-} = makeApi(wasm);
 
 module.exports = {
-  buildTokenRequest,
+  // requestToken, TokenManager, the builders that read a client, discover, generateDPoPKey …
+  ...makeApi(wasm),
+  // The pure functions that read no client, straight from the wasm.
   parseTokenResponse: wasm.parseTokenResponse,
-  requestToken,
-  TokenManager,
-  buildRevocationRequest,
-  revokeToken,
-  buildIntrospectionRequest,
-  introspectToken,
   generateCodeVerifier: wasm.generateCodeVerifier,
   generateState: wasm.generateState,
   codeChallengeS256: wasm.codeChallengeS256,
-  buildAuthorizationUrl,
   parseAuthorizationResponse: wasm.parseAuthorizationResponse,
-  discover,
-  clientFromMetadata,
-  generateDPoPKey,
   OAuthError,
 };

@@ -196,6 +196,8 @@ export function makeApi(wasm) {
     #client;
     /** The DPoP key, `{ privateKey }` (a promise), once loaded; forgotten at logout and a sibling's change. */
     #dpop;
+    /** Whether the manager binds its sessions to a DPoP key (its `dpop` option, as the wasm read it). */
+    #dpopOn;
 
     constructor(options) {
       const client = prop(options, "client");
@@ -203,6 +205,7 @@ export function makeApi(wasm) {
       const safe = forWasm(client);
       const m = (this.#m = new wasm.Machine(safe === client ? options : { ...options, client: safe }));
       [this.#key, this.#store, this.#channel, this.#ms] = m.info();
+      this.#dpopOn = m.dpop;
       if (this.#store === ADAPTER) this.#adapter = options.storage;
       if (this.#store === LOCAL || this.#store === SESSION) {
         this.#web = globalThis[this.#store === LOCAL ? "localStorage" : "sessionStorage"];
@@ -220,7 +223,7 @@ export function makeApi(wasm) {
     /** The authorization URL to visit; the transaction stays in this tab's sessionStorage. */
     async authorize(options) {
       // With DPoP the code is bound to the key (dpop_jkt): its public half first.
-      if (this.#m.dpop) await this.#dpopKey();
+      if (this.#dpopOn) await this.#dpopKey();
       const [url, key, text] = this.#m.authorize(options, this.#time());
       this.#transaction = text;
       try {
@@ -270,7 +273,7 @@ export function makeApi(wasm) {
 
     /** `{ revoke: true }`: then revokes the tokens at the revocationEndpoint, and rejects with the first failure. */
     async logout(options) {
-      const dpop = this.#m.dpop;
+      const dpop = this.#dpopOn;
       if (dpop) {
         // The session's DPoP key goes with it, out of the store first: the next session is
         // bound to a new key. This manager keeps it for the logout's own revocations.
@@ -298,7 +301,7 @@ export function makeApi(wasm) {
       const url = text(input) ?? text(prop(input, "url")) ?? text(prop(input, "href")) ?? "";
       m.checkResource(url);
       const token = await this.getAccessToken();
-      m.scheme(token);
+      const scheme = m.scheme(token);
       // A Request's body can be read once: copies for the sends that may follow (a DPoP
       // nonce, a renewed token).
       const spares = [];
@@ -306,25 +309,21 @@ export function makeApi(wasm) {
         if (typeof prop(input, "clone") === "function") spares.push(input.clone(), input.clone());
       } catch {}
       const again = () => spares.shift() ?? input;
-      let response = await this.#authorized(input, init, token, url);
+      let response = await this.#authorized(input, init, token, scheme, url);
       // Any answer may carry the resource's next nonce; a 401 may ask for it.
-      const asked = m.dpop && m.resourceNonce(url, response?.status ?? 0, header(response, "www-authenticate"), header(response, "dpop-nonce"));
+      const asked = this.#dpopOn && m.resourceNonce(url, response?.status ?? 0, header(response, "www-authenticate"), header(response, "dpop-nonce"));
       if (response?.status !== 401 || !replayable(init)) return response;
       if (asked) {
         // The resource wants a DPoP nonce: once more, with it.
-        response = await this.#authorized(again(), init, token, url);
-        if (m.dpop) m.resourceNonce(url, response?.status ?? 0, undefined, header(response, "dpop-nonce"));
+        response = await this.#authorized(again(), init, token, scheme, url);
+        m.resourceNonce(url, response?.status ?? 0, undefined, header(response, "dpop-nonce"));
         if (response?.status !== 401) return response;
       }
       this.#changed();
       const decision = m.afterRejection(token, this.#time());
       if (decision === false) return response;
-      let renewed = decision;
-      if (decision === true) {
-        renewed = (await this.refresh()).accessToken;
-        m.scheme(renewed);
-      }
-      return this.#authorized(again(), init, renewed, url);
+      const renewed = decision === true ? (await this.refresh()).accessToken : decision;
+      return this.#authorized(again(), init, renewed, m.scheme(renewed), url);
     }
 
     onChange(listener) {
@@ -353,7 +352,7 @@ export function makeApi(wasm) {
 
     /** The DPoP key (`dpop: true`), loaded once and its public half handed to the wasm. */
     #dpopKey() {
-      if (!this.#m.dpop) return Promise.resolve(undefined);
+      if (!this.#dpopOn) return Promise.resolve(undefined);
       const loading = (this.#dpop ??= keepDpopKey(this.#key, this.#adapter, this.#ms, this.#store)
         .then(async (pair) => {
           this.#m.setDpopKey(await publicJwkOf(pair));
@@ -402,7 +401,7 @@ export function makeApi(wasm) {
         // the key it is bound to is the stored one: a sibling's logout may have replaced it
         // unheard). Without a key the task still runs: its request fails with the reason (a
         // config error about dpop), and the task ends as every task does.
-        if (this.#m.dpop) {
+        if (this.#dpopOn) {
           if (reloadKey) this.#dpop = undefined;
           await this.#dpopKey().catch(quiet);
         }
@@ -636,10 +635,9 @@ export function makeApi(wasm) {
       this.#effects(this.#m.sibling(text, stored));
     }
 
-    /** fetch with `Authorization: Bearer <token>`. */
-    async #authorized(input, init, token, url) {
+    /** fetch with `Authorization: <scheme> <token>` (`m.scheme(token)`'s), and a DPoP proof for a DPoP token. */
+    async #authorized(input, init, token, scheme, url) {
       const m = this.#m;
-      const scheme = m.scheme(token);
       let headers, copy = {};
       try {
         const own = prop(init, "headers");

@@ -257,12 +257,7 @@ impl Exchange {
                 self.ready = None;
                 Ok(None)
             }
-            Err(mut e) => {
-                if let Some(hint) = super::transport::invalid_client_hint(&self.client, &e) {
-                    e.set_hint(hint.text, hint.about);
-                }
-                Err(e)
-            }
+            Err(e) => Err(super::transport::refine(&self.client, e)),
             Ok(answer) => Ok(Some(answer)),
         }
     }

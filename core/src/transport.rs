@@ -316,6 +316,15 @@ pub fn invalid_client_hint(client: &ClientConfig, error: &OAuthError) -> Option<
     })
 }
 
+/// `e` with the `invalid_client` hint that fits how `client` authenticated
+/// ([`invalid_client_hint`]), when it is that error.
+pub fn refine(client: &ClientConfig, mut e: OAuthError) -> OAuthError {
+    if let Some(hint) = invalid_client_hint(client, &e) {
+        e.set_hint(hint.text, hint.about);
+    }
+    e
+}
+
 /// The one-per-page warning for secrets in browser code, or `None` when there is nothing
 /// to warn about or the client acknowledged it.
 pub fn browser_secret_warning(client: &ClientConfig, grant: &Grant) -> Option<&'static str> {

@@ -11,7 +11,7 @@ use crate::machine::{fetch_ready, request_object};
 use crate::prelude::*;
 use crate::{arg, request_options, to_js};
 use js_sys::Array;
-use oauth2_wasm::web::fetch::{read_outcome, runtime, warn_once};
+use oauth2_wasm::web::fetch::{read_outcome, runtime};
 use oauth2_wasm::web::url::RuntimeUrl;
 use oauth2_wasm::web::{convert, get, jose as web_jose};
 use oauth2_wasm_core::config::{ClientConfig, Secret};
@@ -19,7 +19,7 @@ use oauth2_wasm_core::error::OAuthError;
 use oauth2_wasm_core::exchange::{Answer, Exchange, Purpose};
 use oauth2_wasm_core::grant::Grant;
 use oauth2_wasm_core::jose::PublicJwk;
-use oauth2_wasm_core::transport::{self, Runtime};
+use oauth2_wasm_core::transport;
 use wasm_bindgen::prelude::*;
 
 /// One request: made by [`exchange`], [`revocation`] or [`introspection`] over the core's
@@ -40,10 +40,7 @@ pub struct JsExchange {
 pub fn exchange(client: &JsValue, grant: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
     let grant = Grant::from_value(&arg(grant, "grant")?).map_err(to_js)?;
-    if runtime() == Runtime::Browser {
-        // The once-per-page warning about secrets in page code.
-        warn_once(transport::browser_secret_warning(&client, &grant));
-    }
+    oauth2_wasm::web::fetch::warn_about_secrets(&client, &grant);
     JsExchange::new(client, Purpose::Token(grant), options)
 }
 
@@ -135,9 +132,7 @@ impl JsExchange {
         };
         let request_options = request_options(options)?;
         fetch_ready(request_options.fetch.is_some()).map_err(to_js)?;
-        let timeout_ms = transport::timer_ms(
-            request_options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS),
-        );
+        let timeout_ms = request_options.timeout_for(&client);
         let x = Exchange::new(client, purpose, dpop, &RuntimeUrl).map_err(to_js)?;
         let mut out = JsExchange { x, timeout_ms, request: JsValue::NULL };
         match out.x.request() {
@@ -188,9 +183,7 @@ impl JsExchange {
     /// DPoP nonce the server asked for, or throws the `OAuthError`.
     pub fn finish(&mut self, outcome: JsValue) -> Result<JsValue, JsValue> {
         let response = transport::read_outcome(&read_outcome(&outcome), self.timeout_ms, runtime()).map_err(to_js)?;
-        if let (Some(origin), Some(n)) = (self.x.nonce_origin(), self.x.nonce_to_keep(&response)) {
-            web_jose::keep_nonce(origin, n);
-        }
+        web_jose::keep_answer_nonce(&self.x, &response);
         match self.x.answer(&response, response.sent_at_ms).map_err(to_js)? {
             None => {
                 self.prepare().map_err(to_js)?;
@@ -198,10 +191,7 @@ impl JsExchange {
             }
             Some(Answer::Revoked) => Ok(JsValue::UNDEFINED),
             Some(Answer::Introspection(i)) => Ok(convert::introspection(&i)),
-            Some(Answer::Tokens(tokens)) => {
-                let raw = response.body.strip_prefix('\u{feff}').unwrap_or(&response.body);
-                Ok(oauth2_wasm::web::json::from_text(&convert::token_set_json(&tokens, Some(raw))))
-            }
+            Some(Answer::Tokens(tokens)) => Ok(crate::tokens_to_js(&tokens, &response.body)),
         }
     }
 }

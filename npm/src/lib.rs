@@ -157,8 +157,13 @@ pub fn parse_token_response_js(status: &JsValue, body: &JsValue, options: &JsVal
 /// `raw` being the response text itself.
 pub(crate) fn parse_to_js(status: u16, body: &str, cx: &ResponseContext) -> Result<JsValue, OAuthError> {
     let tokens = response::parse_token_response(status, body, cx, oauth2_wasm_core::json::parse)?;
+    Ok(tokens_to_js(&tokens, body))
+}
+
+/// A `TokenSet` as JavaScript, its `raw` the response text `body` itself (without a BOM).
+pub(crate) fn tokens_to_js(tokens: &oauth2_wasm_core::TokenSet, body: &str) -> JsValue {
     let raw = body.strip_prefix('\u{feff}').unwrap_or(body);
-    Ok(json::from_text(&convert::token_set_json(&tokens, Some(raw))))
+    json::from_text(&convert::token_set_json(tokens, Some(raw)))
 }
 
 /// `{ signal, timeoutMs, fetch }` from JavaScript.

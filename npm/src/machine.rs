@@ -11,7 +11,7 @@
 use crate::prelude::*;
 use crate::{arg, to_js};
 use js_sys::{Array, Reflect};
-use oauth2_wasm::web::fetch::{read_outcome, runtime, warn_once};
+use oauth2_wasm::web::fetch::{read_outcome, runtime};
 use oauth2_wasm::web::manager::{open, ManagerOptions};
 use oauth2_wasm::web::storage::{self, StorageChoice, Store};
 use oauth2_wasm::web::url::RuntimeUrl;
@@ -26,7 +26,7 @@ use oauth2_wasm_core::lock::LockStep;
 use oauth2_wasm_core::machine::{unsettled, Action, Call, Effect, Input, LockOutcome, Machine, Reply, Task};
 use oauth2_wasm_core::session::{self, TokenRecord};
 use oauth2_wasm_core::sync::AfterRejection;
-use oauth2_wasm_core::transport::{self, Runtime, TransportFault};
+use oauth2_wasm_core::transport::{self, TransportFault};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -92,6 +92,10 @@ pub(crate) fn manager_options(options: &JsValue) -> Result<ManagerOptions, JsVal
     }
     let client = ClientConfig::from_value(&arg(&get(options, "client"), "client")?).map_err(to_js)?;
     let mut opts = ManagerOptions::new(client);
+    opts.dpop = match get(options, "dpop") {
+        v if v.is_undefined() || v.is_null() => false,
+        v => v.as_bool().ok_or_else(|| config_error("dpop", "must be true or false"))?,
+    };
     let grant = get(options, "grant");
     if !grant.is_undefined() && !grant.is_null() {
         opts.grant = Some(Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?);
@@ -156,21 +160,9 @@ impl JsMachine {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<JsMachine, JsValue> {
         let has_fetch = get(&options, "fetch").is_function();
-        let dpop = match get(&options, "dpop") {
-            v if v.is_undefined() || v.is_null() => false,
-            v => v.as_bool().ok_or_else(|| config_error("dpop", "must be true or false"))?,
-        };
-        let opened = open(manager_options(&options)?).map_err(to_js)?;
-        if dpop && matches!(opened.store, Store::Adapter(..)) && runtime() != Runtime::Browser {
-            let storage = get(&options, "storage");
-            if !get(&storage, "dpopKey").is_function() {
-                return Err(config_error(
-                    "dpop",
-                    "needs the storage adapter to keep the key (a dpopKey(storageKey) method): processes sharing \
-                     the store would each bind the tokens to a key of their own",
-                ));
-            }
-        }
+        let opts = manager_options(&options)?;
+        let dpop = opts.dpop;
+        let opened = open(opts).map_err(to_js)?;
         let store = match &opened.store {
             Store::Adapter(..) => 3,
             Store::Web { shared: true, .. } => 1,
@@ -440,9 +432,7 @@ impl JsMachine {
     fn begin(&mut self, id: u32, purpose: Purpose) -> Result<Array, OAuthError> {
         fetch_ready(self.has_fetch)?;
         if let Purpose::Token(grant) = &purpose {
-            if runtime() == Runtime::Browser {
-                warn_once(transport::browser_secret_warning(&self.client, grant));
-            }
+            oauth2_wasm::web::fetch::warn_about_secrets(&self.client, grant);
         }
         let dpop = match self.dpop {
             true => Some(self.dpop_key.clone().ok_or_else(|| {
@@ -521,9 +511,7 @@ impl JsMachine {
         let timeout_ms = self.timeout_ms;
         let response = transport::read_outcome(&read_outcome(outcome), timeout_ms, runtime())?;
         let x = self.exchange(id)?;
-        if let (Some(origin), Some(n)) = (x.nonce_origin(), x.nonce_to_keep(&response)) {
-            oauth2_wasm::web::jose::keep_nonce(origin, n);
-        }
+        oauth2_wasm::web::jose::keep_answer_nonce(x, &response);
         let answered_at = if matches!(x.purpose(), Purpose::Revoke(..)) { response.sent_at_ms } else { sent_at };
         match x.answer(&response, answered_at)? {
             None => self.next_for(id).map(Next::Action),
@@ -616,11 +604,9 @@ impl JsMachine {
         www_authenticate: Option<String>,
         nonce: Option<String>,
     ) -> bool {
-        let (Some(parsed), Some(nonce)) = (RuntimeUrl::parse_against_page(url), nonce.as_deref()) else {
-            return false;
-        };
-        oauth2_wasm::web::jose::keep_nonce(&parsed.origin, nonce);
-        oauth2_wasm_core::jose::resource_nonce_asked(status, www_authenticate.as_deref(), Some(nonce)).is_some()
+        RuntimeUrl::parse_against_page(url).is_some_and(|parsed| {
+            oauth2_wasm::web::jose::resource_answer(&parsed, status, www_authenticate.as_deref(), nonce.as_deref())
+        })
     }
 
     /// Throws unless the access token may go to `url` (resolved against the page).

@@ -46,9 +46,7 @@ pub async fn request_token(
     grant: &Grant,
     options: &RequestOptions,
 ) -> Result<TokenSet, OAuthError> {
-    if runtime() == Runtime::Browser {
-        warn_once(transport::browser_secret_warning(client, grant));
-    }
+    warn_about_secrets(client, grant);
     match exchange_with(client, Purpose::Token(grant.clone()), options, None).await? {
         Answer::Tokens(tokens) => Ok(tokens),
         _ => Err(oauth2_wasm_core::machine::unsettled()),
@@ -78,9 +76,7 @@ pub async fn exchange_with(
         }
         let request = x.request().ok_or_else(oauth2_wasm_core::machine::unsettled)?;
         let response = send_for(x.client(), request, options).await?;
-        if let (Some(origin), Some(nonce)) = (x.nonce_origin(), x.nonce_to_keep(&response)) {
-            super::jose::keep_nonce(origin, nonce);
-        }
+        super::jose::keep_answer_nonce(&x, &response);
         if let Some(answer) = x.answer(&response, answered_at.unwrap_or(response.sent_at_ms))? {
             return Ok(answer);
         }
@@ -146,9 +142,7 @@ pub async fn exchange(
     options: &RequestOptions,
 ) -> Result<HttpResponse, OAuthError> {
     let request = build_token_request(client, grant)?;
-    if runtime() == Runtime::Browser {
-        warn_once(transport::browser_secret_warning(client, grant));
-    }
+    warn_about_secrets(client, grant);
     send_for(client, &request, options).await
 }
 
@@ -159,16 +153,29 @@ async fn send_for(
     request: &TokenRequest,
     options: &RequestOptions,
 ) -> Result<HttpResponse, OAuthError> {
-    let timeout = options.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS);
-    send(request, timeout, options.signal.as_ref(), options.fetch.as_ref()).await
+    send(request, options.timeout_for(client), options.signal.as_ref(), options.fetch.as_ref()).await
 }
 
-/// Adds what only the client configuration can tell to an error from the response.
-pub fn refine(client: &ClientConfig, mut e: OAuthError) -> OAuthError {
-    if let Some(hint) = transport::invalid_client_hint(client, &e) {
-        e.set_hint(hint.text, hint.about);
+/// Adds what only the client configuration can tell to an error from the response
+/// ([`transport::refine`]).
+pub fn refine(client: &ClientConfig, e: OAuthError) -> OAuthError {
+    transport::refine(client, e)
+}
+
+/// In a browser, the once-per-page warning about secrets in page code for `grant`
+/// ([`transport::browser_secret_warning`]).
+pub fn warn_about_secrets(client: &ClientConfig, grant: &Grant) {
+    if runtime() == Runtime::Browser {
+        warn_once(transport::browser_secret_warning(client, grant));
     }
-    e
+}
+
+impl RequestOptions {
+    /// The time limit of one request: the call's, else the client's, else the default, as
+    /// a timer can run it.
+    pub fn timeout_for(&self, client: &ClientConfig) -> u32 {
+        transport::timer_ms(self.timeout_ms.or(client.timeout_ms).unwrap_or(transport::DEFAULT_TIMEOUT_MS))
+    }
 }
 
 /// Where this code runs: a window or worker has `document` or `WorkerGlobalScope`.

@@ -76,6 +76,27 @@ pub fn keep_nonce(origin: &str, nonce: &str) -> bool {
     true
 }
 
+/// Keeps the `DPoP-Nonce` of `x`'s answer for its server ([`Exchange::nonce_to_keep`]).
+pub fn keep_answer_nonce(x: &Exchange, response: &oauth2_wasm_core::transport::HttpResponse) {
+    if let (Some(origin), Some(nonce)) = (x.nonce_origin(), x.nonce_to_keep(response)) {
+        keep_nonce(origin, nonce);
+    }
+}
+
+/// A resource at `url` answered `status` with these `WWW-Authenticate` and `DPoP-Nonce`
+/// headers: keeps a new nonce for its origin; whether the answer asks for the request again
+/// with it ([`jose::resource_nonce_asked`]).
+pub fn resource_answer(
+    url: &oauth2_wasm_core::UrlParts,
+    status: u16,
+    www_authenticate: Option<&str>,
+    dpop_nonce: Option<&str>,
+) -> bool {
+    let Some(nonce) = dpop_nonce else { return false };
+    keep_nonce(&url.origin, nonce);
+    jose::resource_nonce_asked(status, www_authenticate, Some(nonce)).is_some()
+}
+
 /// A DPoP proof for `htm` `url` (its origin and path: the request's WHATWG parse) with the
 /// nonce kept for its origin, `ath` with `access_token`.
 pub fn dpop_proof(

@@ -134,7 +134,17 @@ pub struct Opened {
 /// Checks `options` (a repeatable grant, the endpoints, the resource origins) and opens
 /// the store (browser storage probed, an adapter's methods checked; a synchronous store read).
 pub fn open(options: ManagerOptions) -> Result<Opened, OAuthError> {
-    let ManagerOptions { client, grant, storage, storage_key, refresh_skew_seconds, resource_origins, .. } = options;
+    let ManagerOptions { client, grant, storage, storage_key, refresh_skew_seconds, resource_origins, dpop, .. } =
+        options;
+    if let (true, Some(StorageChoice::Adapter(adapter))) = (dpop, &storage) {
+        if runtime() != Runtime::Browser && !get(adapter, "dpopKey").is_function() {
+            return Err(OAuthError::config(
+                "dpop",
+                "needs the storage adapter to keep the key (a dpopKey(storageKey) method): processes sharing the \
+                 store would each bind the tokens to a key of their own",
+            ));
+        }
+    }
     if grant.as_ref().is_some_and(|g| !g.is_repeatable()) {
         return Err(OAuthError::config(
             "grant",
@@ -299,13 +309,6 @@ impl TokenManager {
             Some(StorageChoice::Adapter(a)) => a.clone(),
             _ => JsValue::UNDEFINED,
         };
-        if dpop && !adapter.is_undefined() && runtime() != Runtime::Browser && !get(&adapter, "dpopKey").is_function() {
-            return Err(OAuthError::config(
-                "dpop",
-                "needs the storage adapter to keep the key (a dpopKey(storageKey) method): processes sharing the \
-                 store would each bind the tokens to a key of their own",
-            ));
-        }
         let Opened { client, machine, store, key, resource_origins, channel, timeout_ms } = open(options)?;
         let inner = Rc::new(Inner {
             client,
@@ -651,9 +654,7 @@ impl TokenManager {
     /// Sends `grant` now (`sent_at`, from which expiry counts) and parses the answer.
     async fn obtain(&self, grant: &Grant, sent_at: u64) -> Result<TokenSet, OAuthError> {
         let options = self.request_options(true).await?;
-        if runtime() == Runtime::Browser {
-            super::fetch::warn_once(transport::browser_secret_warning(&self.inner.client, grant));
-        }
+        super::fetch::warn_about_secrets(&self.inner.client, grant);
         let purpose = Purpose::Token(grant.clone());
         match super::fetch::exchange_with(&self.inner.client, purpose, &options, Some(sent_at)).await? {
             Answer::Tokens(tokens) => Ok(tokens),
@@ -721,10 +722,12 @@ impl TokenManager {
         let header = |name: &str| -> Option<String> {
             get_header.as_ref()?.call1(&headers, &JsValue::from_str(name)).ok()?.as_string()
         };
-        let Some(nonce) = header("dpop-nonce") else { return false };
-        super::jose::keep_nonce(&url.origin, &nonce);
-        oauth2_wasm_core::jose::resource_nonce_asked(status, header("www-authenticate").as_deref(), Some(&nonce))
-            .is_some()
+        super::jose::resource_answer(
+            url,
+            status,
+            header("www-authenticate").as_deref(),
+            header("dpop-nonce").as_deref(),
+        )
     }
 
     /// Refuses a request whose URL (resolved as `fetch` resolves it) is not one the token

@@ -45,6 +45,9 @@ test("every provider preset: masked request, token shown, session stored", async
       assert.match(request, /^POST http:\/\/127\.0\.0\.1:\d+\//, preset);
       for (const s of secrets) assert.ok(!request.includes(s), `${preset}: the preview shows a secret`);
       await page.click("#send");
+      // The previous preset's answer is still on the page: wait for this login to end
+      // (send() enables the button again when it has), then read.
+      await page.waitForSelector("#send:not([disabled])", { timeout: 10_000 });
       await page.waitForSelector("#result.ok", { timeout: 10_000 });
       assert.match(await page.textContent("#result strong"), /TokenSet: bearer token, expires in 30 s/, preset);
       assert.notEqual(await page.textContent("#stored-token"), "—", `${preset}: stored`);
