@@ -110,6 +110,16 @@ impl JsonObject {
 
 /// Appends `s` as a JSON string literal (serde_json's escaping).
 pub fn push_json_string(out: &mut String, s: &str) {
+    // Most strings written (member names, URLs, tokens) need no escaping: those are copied
+    // between quotes, which is what serde_json writes for them, without its writer and a
+    // temporary string (measured 2026-12-03: a third of building a request's JSON).
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     // Serializing a `str` into a `String` cannot fail.
     if let Ok(text) = serde_json::to_string(s) {
         out.push_str(&text);

@@ -113,7 +113,7 @@ fn about_token_js(client: &JsValue, token: &JsValue, options: &JsValue, introspe
     let (token, hint) = about_token(token, options)?;
     let x = Exchange::new(client, about(token, hint, introspect), None, &RuntimeUrl).map_err(to_js)?;
     let request = x.request().ok_or_else(|| to_js(assertion_missing(x.client())))?;
-    Ok(oauth2_wasm::web::json::from_text(&convert::request_json(request)))
+    Ok(oauth2_wasm::web::json::from_text(&convert::request_json(request, None)))
 }
 
 /// Building synchronously with a client that signs its own assertion: what is missing.

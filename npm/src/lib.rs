@@ -104,7 +104,7 @@ pub fn build_token_request_js(client: &JsValue, grant: &JsValue, options: &JsVal
         oauth2_wasm_core::request::check_line("dpopProof", &proof).map_err(to_js)?;
         request.add_dpop(proof);
     }
-    Ok(json::from_text(&convert::request_json(&request)))
+    Ok(json::from_text(&convert::request_json(&request, None)))
 }
 
 /// Parses a token endpoint response into a `TokenSet`, or throws an `OAuthError` of kind

@@ -650,9 +650,7 @@ fn text_js(text: Option<String>) -> JsValue {
 
 /// A request as the driver sends it: `{ url, method, headers, body, timeoutMs }`.
 pub(crate) fn request_object(request: &oauth2_wasm_core::request::TokenRequest, timeout_ms: u32) -> JsValue {
-    let out = oauth2_wasm::web::json::from_text(&convert::request_json(request));
-    oauth2_wasm::web::set(out.unchecked_ref(), "timeoutMs", &JsValue::from(timeout_ms));
-    out
+    oauth2_wasm::web::json::from_text(&convert::request_json(request, Some(timeout_ms)))
 }
 
 /// Whether a request can be sent: a `fetch` was given (`given`) or the runtime has one.

@@ -90,14 +90,16 @@ pub fn introspection(i: &oauth2_wasm_core::Introspection) -> JsValue {
     js
 }
 
-/// A built request as the JSON text of `{ url, method, headers, body }`.
-pub fn request_json(r: &TokenRequest) -> String {
+/// A built request as the JSON text of `{ url, method, headers, body }`, and `timeoutMs`
+/// when given (the request as the npm driver sends it).
+pub fn request_json(r: &TokenRequest, timeout_ms: Option<u32>) -> String {
     let mut headers = JsonObject::new();
     for (name, value) in &r.headers {
         headers.string(name, value);
     }
     let mut out = JsonObject::new();
     out.string("url", &r.url).string("method", r.method).json("headers", &headers.finish()).string("body", &r.body);
+    out.maybe_number("timeoutMs", timeout_ms.map(u64::from));
     out.finish()
 }
 

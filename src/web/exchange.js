@@ -12,7 +12,8 @@
 // The outcome: { fault: "timeout" | "aborted" | "network" | "notresponse", code, duringBody }
 // or { status, kind, sentAt, location, contentType, retryAfter, date, wwwAuthenticate,
 // dpopNonce, body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies.
-// Rust reads it member by member (`read_outcome` in fetch.rs), each of its type or absent.
+// It reaches Rust as an array in the order of OUTCOME (`read_outcome` in fetch.rs reads it by
+// index, each value of its type or absent): one crossing per value, no member names.
 
 const FAST = Symbol.for("oauth2-wasm.exchange");
 
@@ -43,6 +44,20 @@ export function makeError(kind, message, fields) {
   return Object.assign(e, fields);
 }
 
+// The runtime's WHATWG URL parse of `input` (against `base` when one is given), for
+// src/web/url.rs: protocol, hostname, username, password, href, origin, pathname and search
+// joined by "\n" — a parsed URL's parts hold no C0 control character (the parser removes
+// tabs and newlines and percent-encodes the rest) —, or undefined when it does not parse.
+// One crossing and one string for the whole parse.
+export function urlParts(input, base) {
+  try {
+    const u = base === undefined ? new URL(input) : new URL(input, base);
+    return `${u.protocol}\n${u.hostname}\n${u.username}\n${u.password}\n${u.href}\n${u.origin}\n${u.pathname}\n${u.search}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function exchange(fetch, url, method, headersJson, body, timeoutMs, signal, max) {
   // timeoutMs comes clamped to the longest timer (core::transport::timer_ms). The headers
   // come as a JSON object's text from Rust, as the object itself from the npm driver.
@@ -59,19 +74,20 @@ export async function exchange(fetch, url, method, headersJson, body, timeoutMs,
   try {
     return outcome(o, max);
   } catch (e) {
-    return { fault: "network", code: errorCode(e) }; // an outcome whose members throw
+    return ["network", errorCode(e)]; // an outcome whose members throw
   }
 }
 
-// The outcome as a plain object, each member read once (a fast path's may be getters), and
-// no body over `max` UTF-16 units copied into the wasm (the core bounds it in bytes). Rust
-// takes each member only when it is of its type (fetch.rs `read_outcome`).
+// The outcome as an array (see above), each member read once (a fast path's may be
+// getters), and no body over `max` UTF-16 units copied into the wasm (the core bounds it in
+// bytes). The order is fetch.rs's `read_outcome`'s.
 function outcome(o, max) {
-  if (o?.fault) return { fault: o.fault, code: o.code, duringBody: o.duringBody };
+  if (o?.fault) return [o.fault, o.code, o.duringBody];
   const { status, sentAt, kind, location, contentType, retryAfter, date, wwwAuthenticate, dpopNonce, oversized, body } = o ?? {};
   const over = typeof body === "string" && body.length > max;
-  const out = { status, sentAt, kind, location, contentType, retryAfter, date, wwwAuthenticate, dpopNonce, oversized, body };
-  return over ? { ...out, oversized: true, body: undefined } : out;
+  // prettier-ignore
+  return [undefined, undefined, undefined, status, sentAt, kind, location, contentType, retryAfter, date, wwwAuthenticate,
+    dpopNonce, over || oversized, over ? undefined : body];
 }
 
 async function viaFetch(fetch, url, method, headers, body, timeoutMs, signal, max) {

@@ -238,26 +238,32 @@ pub fn exchange_function() -> JsValue {
     EXCHANGE.with(JsValue::clone)
 }
 
-/// `exchange.js`'s outcome object as the core reads it: each member of its type, or absent.
+/// `exchange.js`'s outcome as the core reads it: an array in the order below (`outcome()`
+/// in exchange.js), each value of its type, or absent. By index, not by name: a member read
+/// by name costs the name's crossing too, and this is read once per request.
 pub fn read_outcome(o: &JsValue) -> transport::Outcome {
-    let text = |name: &str| get(o, name).as_string();
-    let number = |name: &str| get(o, name).as_f64();
-    let flag = |name: &str| get(o, name).as_bool().unwrap_or(false);
+    let o: &js_sys::Array = match o.dyn_ref() {
+        Some(o) => o,
+        None => return transport::Outcome::default(),
+    };
+    let text = |i: u32| o.get(i).as_string();
+    let number = |i: u32| o.get(i).as_f64();
+    let flag = |i: u32| o.get(i).as_bool().unwrap_or(false);
     transport::Outcome {
-        fault: text("fault"),
-        code: text("code"),
-        during_body: flag("duringBody"),
-        status: number("status"),
-        sent_at: number("sentAt"),
-        kind: text("kind"),
-        location: text("location"),
-        content_type: text("contentType"),
-        retry_after: text("retryAfter"),
-        date: text("date"),
-        www_authenticate: text("wwwAuthenticate"),
-        dpop_nonce: text("dpopNonce"),
-        oversized: flag("oversized"),
-        body: text("body"),
+        fault: text(0),
+        code: text(1),
+        during_body: flag(2),
+        status: number(3),
+        sent_at: number(4),
+        kind: text(5),
+        location: text(6),
+        content_type: text(7),
+        retry_after: text(8),
+        date: text(9),
+        www_authenticate: text(10),
+        dpop_nonce: text(11),
+        oversized: flag(12),
+        body: text(13),
     }
 }
 
@@ -289,7 +295,7 @@ pub async fn send(
         signal,
         MAX_RESPONSE_BYTES as u32,
     );
-    // exchange.js always resolves to an object; anything else reads as an unreadable
+    // exchange.js always resolves to an array; anything else reads as an unreadable
     // outcome (a network error).
     let outcome = match JsFuture::from(promise).await {
         Ok(o) => read_outcome(&o),

@@ -4,6 +4,15 @@
 use crate::prelude::*;
 use oauth2_wasm_core::endpoint::{UrlParser, UrlParts};
 use oauth2_wasm_core::{build_token_request_with, ClientConfig, Grant, OAuthError, TokenRequest};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/web/exchange.js")]
+extern "C" {
+    /// `new URL(input, base)`'s parts joined by "\n", or none: protocol, hostname,
+    /// username, password, href, origin, pathname, search.
+    #[wasm_bindgen(js_name = urlParts)]
+    fn url_parts(input: &str, base: Option<&str>) -> Option<String>;
+}
 
 /// The JavaScript runtime's `URL` as the core's [`UrlParser`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -11,18 +20,7 @@ pub struct RuntimeUrl;
 
 impl UrlParser for RuntimeUrl {
     fn parse_url(&self, input: &str) -> Option<UrlParts> {
-        let url = web_sys::Url::new(input).ok()?;
-        let scheme = url.protocol();
-        Some(UrlParts {
-            scheme: scheme.strip_suffix(':').unwrap_or(&scheme).to_owned(),
-            host: url.hostname(),
-            has_credentials: !url.username().is_empty() || !url.password().is_empty(),
-            // `hash` is "" for an empty fragment too; the serialization keeps its "#".
-            has_fragment: url.href().contains('#'),
-            origin: url.origin(),
-            path: url.pathname(),
-            query: url.search().strip_prefix('?').filter(|q| !q.is_empty()).map(str::to_owned),
-        })
+        parts(input, None)
     }
 }
 
@@ -31,12 +29,27 @@ impl RuntimeUrl {
     /// as `fetch` resolves a relative URL), else as an absolute URL.
     pub fn parse_against_page(input: &str) -> Option<UrlParts> {
         let base = super::get(&super::get(&js_sys::global(), "location"), "href").as_string();
-        let url = match base {
-            Some(base) => web_sys::Url::new_with_base(input, &base).ok()?,
-            None => web_sys::Url::new(input).ok()?,
-        };
-        RuntimeUrl.parse_url(&url.href())
+        parts(input, base.as_deref())
     }
+}
+
+/// The runtime's parse of `input` (against `base`), read in one crossing (`urlParts`).
+fn parts(input: &str, base: Option<&str>) -> Option<UrlParts> {
+    let joined = url_parts(input, base)?;
+    let mut parts = joined.split('\n');
+    let mut part = || parts.next().unwrap_or_default();
+    let (scheme, host, username, password) = (part(), part(), part(), part());
+    let (href, origin, path, search) = (part(), part(), part(), part());
+    Some(UrlParts {
+        scheme: scheme.strip_suffix(':').unwrap_or(scheme).to_owned(),
+        host: host.to_owned(),
+        has_credentials: !username.is_empty() || !password.is_empty(),
+        // `hash` is "" for an empty fragment too; the serialization keeps its "#".
+        has_fragment: href.contains('#'),
+        origin: origin.to_owned(),
+        path: path.to_owned(),
+        query: search.strip_prefix('?').filter(|q| !q.is_empty()).map(str::to_owned),
+    })
 }
 
 /// Builds the token request for `grant` (RFC 6749 §4, with client authentication per
