@@ -78,10 +78,17 @@ function replayable(init) {
 
 /** The package's requestToken and TokenManager over `wasm` (the glue's exports). */
 export function makeApi(wasm) {
-  const exchange = wasm.transport();
-  const max = wasm.maxResponseBytes();
-  // WebCrypto signing and DPoP key keeping (src/web/keys.js, shared with the Rust API).
-  const { SignFailure, signTexts, forWasm, dpopKey, publicJwkOf, keepDpopKey, forgetDpopKey, generateDPoPKey } = wasm.keys();
+  // What the wasm hands the driver: exchange.js's transport, the response bound, and keys.js's
+  // WebCrypto signing and DPoP key keeping (shared with the Rust API). Asked for by `ready`
+  // at the first call of any export, not here: in Node the package entry's `wasm` compiles
+  // the module only when it is first used, so loading the package costs the JavaScript alone.
+  let exchange, max, SignFailure, signTexts, forWasm, dpopKey, publicJwkOf, keepDpopKey, forgetDpopKey, generateDPoPKey;
+  function ready() {
+    if (exchange) return;
+    ({ SignFailure, signTexts, forWasm, dpopKey, publicJwkOf, keepDpopKey, forgetDpopKey, generateDPoPKey } = wasm.keys());
+    max = wasm.maxResponseBytes();
+    exchange = wasm.transport();
+  }
 
   async function requestToken(client, grant, options) {
     const dpop = prop(options, "dpop");
@@ -93,30 +100,30 @@ export function makeApi(wasm) {
   /**
    * Sends `x` (a wasm Exchange) until it answers — signed first when it asks, and once more
    * when the server asked for a DPoP nonce (the exchange answers null once at most) — and
-   * lets go of it.
+   * lets go of it. (One async frame per round: each await is paid on every token request.)
    */
   async function settle(x, client, options, dpop) {
     try {
-      let out = await round(x, client, options, dpop);
-      if (out === null) out = await round(x, client, options, dpop);
+      let out = null;
+      for (let i = 0; i < 2 && out === null; i++) {
+        if (x.request === null) await sign(x, client, dpop);
+        out = x.finish(await transfer(x.request, options));
+      }
       return out;
     } finally {
       x.free();
     }
   }
 
-  async function round(x, client, options, dpop) {
-    if (x.request === null) await sign(x, client, dpop);
-    return send(x, options);
-  }
-
   /** Sends the request of `x` (a wasm Exchange or Discovery) and hands the outcome back to it. */
   async function send(x, options) {
-    const r = x.request;
+    return x.finish(await transfer(x.request, options));
+  }
+
+  /** exchange.js's outcome of request `r`; one it could not make reads as a network fault. */
+  function transfer(r, options) {
     const fetch = options?.fetch ?? globalThis.fetch;
-    const signal = options?.signal ?? undefined;
-    const outcome = await exchange(fetch, r.url, r.method, r.headers, r.body, r.timeoutMs, signal, max).catch(quiet);
-    return x.finish(outcome);
+    return exchange(fetch, r.url, r.method, r.headers, r.body, r.timeoutMs, options?.signal ?? undefined, max).catch(quiet);
   }
 
   /** Signs what `x` asks with WebCrypto, and hands it the signatures. */
@@ -200,6 +207,7 @@ export function makeApi(wasm) {
     #dpopOn;
 
     constructor(options) {
+      ready();
       const client = prop(options, "client");
       this.#client = client;
       const safe = forWasm(client);
@@ -677,7 +685,8 @@ export function makeApi(wasm) {
     }
   }
 
-  return {
+  // Every exported function is ready first (TokenManager's constructor is, above).
+  const api = {
     buildTokenRequest,
     buildRevocationRequest,
     buildIntrospectionRequest,
@@ -687,7 +696,13 @@ export function makeApi(wasm) {
     introspectToken,
     discover,
     clientFromMetadata,
-    generateDPoPKey,
-    TokenManager,
+    generateDPoPKey: () => generateDPoPKey(),
   };
+  for (const [name, f] of Object.entries(api)) {
+    api[name] = { [name](...args) {
+      ready();
+      return f(...args);
+    } }[name];
+  }
+  return { ...api, TokenManager };
 }
