@@ -1,5 +1,10 @@
-// ES module entry: the same instance as require() gets, so one OAuthError class.
-import lib from "./index.cjs";
+// ES module entry: the same instance as require() gets, so one OAuthError class. Loaded with
+// require (createRequire), not `import … from "./index.cjs"`: importing CommonJS makes Node
+// load and run its CommonJS export scanner first, which cost more than the package itself
+// (an import took 9.5–14 ms, 3.5 ms this way; measured 2026-12-03, Node 20).
+import { createRequire } from "node:module";
+
+const lib = createRequire(import.meta.url)("./index.cjs");
 
 export const {
   buildTokenRequest,

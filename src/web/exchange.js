@@ -44,15 +44,26 @@ export function makeError(kind, message, fields) {
   return Object.assign(e, fields);
 }
 
-// The runtime's WHATWG URL parse of `input` (against `base` when one is given), for
-// src/web/url.rs: protocol, hostname, username, password, href, origin, pathname and search
-// joined by "\n" — a parsed URL's parts hold no C0 control character (the parser removes
-// tabs and newlines and percent-encodes the rest) —, or undefined when it does not parse.
-// One crossing and one string for the whole parse.
-export function urlParts(input, base) {
+// The runtime's WHATWG URL parse of `input` — against the page's address when `onPage` and
+// there is a page (`location.href`, as fetch resolves a relative URL) —, for src/web/url.rs:
+// protocol, hostname, username, password, href, origin, pathname and search joined by "\n"
+// (a parsed URL's parts hold no C0 control character: the parser removes tabs and newlines
+// and percent-encodes the rest), or undefined when it does not parse. One crossing and one
+// string for the whole parse.
+export function urlParts(input, onPage) {
   try {
+    const base = onPage ? pageAddress() : undefined;
     const u = base === undefined ? new URL(input) : new URL(input, base);
     return `${u.protocol}\n${u.hostname}\n${u.username}\n${u.password}\n${u.href}\n${u.origin}\n${u.pathname}\n${u.search}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function pageAddress() {
+  try {
+    const href = globalThis.location?.href;
+    return typeof href === "string" ? href : undefined;
   } catch {
     return undefined;
   }

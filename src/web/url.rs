@@ -8,10 +8,11 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/web/exchange.js")]
 extern "C" {
-    /// `new URL(input, base)`'s parts joined by "\n", or none: protocol, hostname,
-    /// username, password, href, origin, pathname, search.
+    /// `new URL(input)`'s parts joined by "\n" — against the page's address when `on_page`
+    /// and there is a page —, or none: protocol, hostname, username, password, href, origin,
+    /// pathname, search.
     #[wasm_bindgen(js_name = urlParts)]
-    fn url_parts(input: &str, base: Option<&str>) -> Option<String>;
+    fn url_parts(input: &str, on_page: bool) -> Option<String>;
 }
 
 /// The JavaScript runtime's `URL` as the core's [`UrlParser`].
@@ -20,7 +21,7 @@ pub struct RuntimeUrl;
 
 impl UrlParser for RuntimeUrl {
     fn parse_url(&self, input: &str) -> Option<UrlParts> {
-        parts(input, None)
+        parts(input, false)
     }
 }
 
@@ -28,14 +29,14 @@ impl RuntimeUrl {
     /// `input` parsed against the page's address where there is a page (`location.href`,
     /// as `fetch` resolves a relative URL), else as an absolute URL.
     pub fn parse_against_page(input: &str) -> Option<UrlParts> {
-        let base = super::get(&super::get(&js_sys::global(), "location"), "href").as_string();
-        parts(input, base.as_deref())
+        parts(input, true)
     }
 }
 
-/// The runtime's parse of `input` (against `base`), read in one crossing (`urlParts`).
-fn parts(input: &str, base: Option<&str>) -> Option<UrlParts> {
-    let joined = url_parts(input, base)?;
+/// The runtime's parse of `input` (against the page's address when `on_page`), read in one
+/// crossing (`urlParts`).
+fn parts(input: &str, on_page: bool) -> Option<UrlParts> {
+    let joined = url_parts(input, on_page)?;
     let mut parts = joined.split('\n');
     let mut part = || parts.next().unwrap_or_default();
     let (scheme, host, username, password) = (part(), part(), part(), part());
