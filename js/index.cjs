@@ -9,7 +9,6 @@ const { makeApi } = require("../pkg/node/driver.cjs");
 let glue;
 function load() {
   if (!glue) {
-    guardDeopt();
     const exports = require("../pkg/node/oauth2_wasm.js");
     exports.__registerErrorClass(OAuthError);
     glue = exports;
@@ -17,23 +16,6 @@ function load() {
   return glue;
 }
 const wasm = new Proxy({}, { get: (_, name) => load()[name] });
-
-// V8 up to 11 (Node 18 and 20) aborts the process ("Fatal error … unreachable code" in
-// Deoptimizer::DoComputeBuiltinContinuation) when optimized code that inlined a call into
-// wasm is deoptimized during that call and the wasm function returns a reference (its
-// TranslatedValueForWasmReturnKind reads i32, i64, f32 and f64 only). wasm-bindgen's exports
-// return externrefs; the crash came in tests/node/load.test.mjs, 3 runs in 13 of the file.
-// Such calls are not inlined there: 0 crashes in 9 runs since (2026-12-03), the calls cost a
-// little more. Later V8s read reference results, and are left alone.
-function guardDeopt() {
-  if (Number(process.versions.v8?.split(".")[0]) <= 11) {
-    try {
-      require("node:v8").setFlagsFromString("--no-turbo-inline-js-wasm-calls");
-    } catch {
-      // a runtime that refuses flags: nothing to guard
-    }
-  }
-}
 
 module.exports = {
   // requestToken, TokenManager, the builders that read a client, discover, generateDPoPKey …

@@ -39,8 +39,8 @@ pub fn discovery(issuer: &JsValue, options: &JsValue) -> Result<JsDiscovery, JsV
 impl JsDiscovery {
     /// `{ url, method, headers, body, timeoutMs }` of the next request.
     #[wasm_bindgen(getter)]
-    pub fn request(&self) -> JsValue {
-        crate::machine::request_object(&self.discovery.request(), self.timeout_ms)
+    pub fn request(&self) -> crate::Returned {
+        Ok(crate::machine::request_object(&self.discovery.request(), self.timeout_ms))
     }
 
     /// The metadata, or `null` when the next request is to be sent; throws the `OAuthError`.

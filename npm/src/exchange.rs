@@ -9,7 +9,7 @@
 
 use crate::machine::{fetch_ready, request_object};
 use crate::prelude::*;
-use crate::{arg, request_options, to_js};
+use crate::{arg, request_options, to_js, Returned};
 use js_sys::Array;
 use oauth2_wasm::web::fetch::{read_outcome, runtime};
 use oauth2_wasm::web::url::RuntimeUrl;
@@ -153,15 +153,15 @@ impl JsExchange {
 impl JsExchange {
     /// `{ url, method, headers, body, timeoutMs }`, or `null` until [`Self::signed`].
     #[wasm_bindgen(getter)]
-    pub fn request(&self) -> JsValue {
-        self.request.clone()
+    pub fn request(&self) -> Returned {
+        Ok(self.request.clone())
     }
 
     /// What the driver signs before the request can go: `[[key, alg, text], …]` — key 0
     /// the client's (`privateKey`, or `clientSecret` for HS256), 1 the DPoP key.
     #[wasm_bindgen(getter, js_name = toSign)]
-    pub fn to_sign(&self) -> Array {
-        web_jose::to_sign_js(&self.x)
+    pub fn to_sign(&self) -> Returned<Array> {
+        Ok(web_jose::to_sign_js(&self.x))
     }
 
     /// The signatures of [`Self::to_sign`]'s texts, in order (each the bytes WebCrypto's
@@ -174,8 +174,8 @@ impl JsExchange {
 
     /// The error for a signature WebCrypto refused (`key` as in [`Self::to_sign`]).
     #[wasm_bindgen(js_name = signFailed)]
-    pub fn sign_failed(&self, key: u8, e: JsValue) -> JsValue {
-        to_js(web_jose::sign_error(&self.x, key, &e))
+    pub fn sign_failed(&self, key: u8, e: JsValue) -> Returned {
+        Ok(to_js(web_jose::sign_error(&self.x, key, &e)))
     }
 
     /// The answer (`exchange.js`'s outcome): the `TokenSet` (the introspection, `undefined`
@@ -199,14 +199,14 @@ impl JsExchange {
 /// The transport's `exchange(fetch, url, method, headersJson, body, timeoutMs, signal, max)`
 /// (`exchange.js`), for the driver.
 #[wasm_bindgen(js_name = transport, skip_typescript)]
-pub fn transport_js() -> JsValue {
-    oauth2_wasm::web::fetch::exchange_function()
+pub fn transport_js() -> Returned {
+    Ok(oauth2_wasm::web::fetch::exchange_function())
 }
 
 /// The WebCrypto signing and DPoP key keeping of `keys.js`, for the driver.
 #[wasm_bindgen(js_name = keys, skip_typescript)]
-pub fn keys_js() -> JsValue {
-    oauth2_wasm::web::jose::keys_object()
+pub fn keys_js() -> Returned {
+    Ok(oauth2_wasm::web::jose::keys_object())
 }
 
 /// The response bound, in bytes.

@@ -73,6 +73,15 @@ pub(crate) fn callback_url(url: &JsValue) -> Result<String, JsValue> {
         .ok_or_else(|| to_js(OAuthError::config("url", "must be the callback URL: a string or a URL")))
 }
 
+/// What an export that hands JavaScript a value returns: always `Ok`. A `Result` so that its
+/// wasm function has more than one result: V8 up to 11 (Node 18 and 20) inlines calls to a
+/// wasm function with one `externref` result into optimized JavaScript, and aborts the
+/// process ("unreachable code" in `Deoptimizer::DoComputeBuiltinContinuation`) when that
+/// code is deoptimized during such a call — its deoptimizer reads numeric results only. It
+/// never inlines a function with several results. (Seen in tests/node/load.test.mjs, 3 runs
+/// in 13; tests/node/wasm-exports.test.mjs checks that no export has one `externref` result.)
+pub(crate) type Returned<T = JsValue> = Result<T, JsValue>;
+
 /// A JavaScript argument as a [`Value`]; `what` names it in the error.
 fn arg(js: &JsValue, what: &str) -> Result<Value, JsValue> {
     json::to_value(js)

@@ -9,7 +9,7 @@
 //! `js/driver.mjs`).
 
 use crate::prelude::*;
-use crate::{arg, to_js};
+use crate::{arg, to_js, Returned};
 use js_sys::{Array, Reflect};
 use oauth2_wasm::web::fetch::{read_outcome, runtime};
 use oauth2_wasm::web::manager::{open, ManagerOptions};
@@ -203,15 +203,19 @@ impl JsMachine {
 
     /// `[storage key, store (0 memory, 1 localStorage, 2 sessionStorage, 3 adapter),
     /// BroadcastChannel or undefined, an adapter call's time limit in ms]`.
-    pub fn info(&self) -> Array {
+    pub fn info(&self) -> Returned<Array> {
         let store = JsValue::from(self.store);
-        array(&[JsValue::from_str(&self.key), store, self.channel.clone(), JsValue::from(self.timeout_ms)])
+        Ok(array(&[JsValue::from_str(&self.key), store, self.channel.clone(), JsValue::from(self.timeout_ms)]))
     }
 
     /// What the driver must do at once, in order: `[0, reason, error?, later]` (tell the
     /// listeners), `[1, text | null]` (tell sibling tabs), `[2, text | null]` (memory holding
     /// this replaces the store).
-    pub fn effects(&mut self) -> Array {
+    pub fn effects(&mut self) -> Returned<Array> {
+        Ok(self.take_effects())
+    }
+
+    fn take_effects(&mut self) -> Array {
         let effects = self.m.take_effects();
         self.effects_js(effects)
     }
@@ -296,7 +300,11 @@ impl JsMachine {
 
     /// Resumes task `id` with what followed its last action (`input`, with `value` and
     /// `extra`), at `now`: the next action, as `[code, a, b, effects?]`.
-    pub fn step(&mut self, id: u32, input: u8, value: JsValue, extra: JsValue, now: f64) -> Array {
+    pub fn step(&mut self, id: u32, input: u8, value: JsValue, extra: JsValue, now: f64) -> Returned<Array> {
+        Ok(self.advance(id, input, value, extra, now))
+    }
+
+    fn advance(&mut self, id: u32, input: u8, value: JsValue, extra: JsValue, now: f64) -> Array {
         let now = now.max(0.0) as u64;
         let mut input = match self.exchange_input(id, input, &value, &extra) {
             Some(Fed::Driver(action)) => return action,
@@ -524,27 +532,27 @@ impl JsMachine {
     /// else `undefined`. The driver may hand the token out without asking again while its
     /// clock is before `until` and nothing changed the session (no step, sibling, 401).
     #[wasm_bindgen(js_name = freshToken)]
-    pub fn fresh_token(&self, now: f64) -> JsValue {
-        match self.m.fresh_token_until(now.max(0.0) as u64) {
+    pub fn fresh_token(&self, now: f64) -> Returned {
+        Ok(match self.m.fresh_token_until(now.max(0.0) as u64) {
             None => JsValue::UNDEFINED,
             Some((r, until)) => array(&[
                 JsValue::from_str(r.access_token.expose()),
                 JsValue::from(until.map_or(f64::INFINITY, |u| u as f64)),
             ])
             .into(),
-        }
+        })
     }
 
     /// The tokens held, or `null`.
-    pub fn tokens(&self) -> JsValue {
-        self.m.tokens().map(|t| convert::token_set(&t)).unwrap_or(JsValue::NULL)
+    pub fn tokens(&self) -> Returned {
+        Ok(self.m.tokens().map(|t| convert::token_set(&t)).unwrap_or(JsValue::NULL))
     }
 
     /// A sibling's change (`value`: a storage event's new value or a broadcast; `stored`:
     /// what `localStorage` holds now); the effects.
-    pub fn sibling(&mut self, value: JsValue, stored: JsValue) -> Array {
+    pub fn sibling(&mut self, value: JsValue, stored: JsValue) -> Returned<Array> {
         self.m.sibling(value.as_string().as_deref(), stored.as_string().as_deref());
-        self.effects()
+        Ok(self.take_effects())
     }
 
     /// A resource refused `token` with 401 at `now`: a token to retry with, `true` (renew,
@@ -582,9 +590,9 @@ impl JsMachine {
 
     /// The error when the DPoP key could not be had or could not sign (`e`: why).
     #[wasm_bindgen(js_name = signFailed)]
-    pub fn sign_failed(&self, e: JsValue) -> JsValue {
+    pub fn sign_failed(&self, e: JsValue) -> Returned {
         let reason = js_error_message(&e);
-        to_js(OAuthError::config("dpop", &oauth2_wasm_core::text::cat(&["could not sign a DPoP proof: ", &reason])))
+        Ok(to_js(OAuthError::config("dpop", &oauth2_wasm_core::text::cat(&["could not sign a DPoP proof: ", &reason]))))
     }
 
     /// The proof: `text` and its signature (the bytes WebCrypto gave).
@@ -624,7 +632,7 @@ impl JsMachine {
     /// The error of a failure in the driver: 0 its `fetch` with the token failed (`e`:
     /// why), 1 `init` could not be read, 2 a listener that is not a function, 3 a task
     /// that did not settle.
-    pub fn fault(&self, code: u8, e: JsValue) -> JsValue {
+    pub fn fault(&self, code: u8, e: JsValue) -> Returned {
         let error = match code {
             0 => {
                 let fault = TransportFault::Network { code: None, during_body: false };
@@ -639,7 +647,7 @@ impl JsMachine {
             2 => OAuthError::config("listener", "must be a function"),
             _ => unsettled(),
         };
-        convert::error(&error)
+        Ok(convert::error(&error))
     }
 }
 
