@@ -24,24 +24,7 @@ const GET = 0, REFRESH = 1, LOGIN = 2, LOGOUT = 3, LOGOUT_REVOKING = 4;
 // More steps than the machine lets any task take (core::machine::MAX_TASK_STEPS).
 const MAX_STEPS = 1000;
 
-const LATE = Symbol("late");
 const quiet = () => {};
-
-/** `o[key]`, or undefined when `o` is not an object or its getter throws. */
-function prop(o, key) {
-  try {
-    return o !== null && (typeof o === "object" || typeof o === "function") ? o[key] : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `p`'s value, or LATE when `ms` passed first. */
-function within(p, ms) {
-  let timer;
-  const late = new Promise((resolve) => (timer = setTimeout(resolve, ms, LATE)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -65,9 +48,8 @@ function header(response, name) {
   }
 }
 
-/** Whether a request can be sent a second time: no body, or one that is not a one-shot stream. */
-function replayable(init) {
-  const body = prop(init, "body");
+/** Whether a request `body` can be sent a second time: none, or not a one-shot stream. */
+function replayable(body) {
   if (body === undefined || body === null || typeof body === "string") return true;
   for (const name of ["URLSearchParams", "Blob", "FormData", "ArrayBuffer"]) {
     const C = globalThis[name];
@@ -79,13 +61,18 @@ function replayable(init) {
 /** The package's requestToken and TokenManager over `wasm` (the glue's exports). */
 export function makeApi(wasm) {
   // What the wasm hands the driver: exchange.js's transport, the response bound, and keys.js's
-  // WebCrypto signing and DPoP key keeping (shared with the Rust API). Asked for by `ready`
-  // at the first call of any export, not here: in Node the package entry's `wasm` compiles
-  // the module only when it is first used, so loading the package costs the JavaScript alone.
-  let exchange, max, SignFailure, signTexts, forWasm, dpopKey, publicJwkOf, keepDpopKey, forgetDpopKey, generateDPoPKey;
+  // WebCrypto signing and DPoP key keeping (shared with the Rust API) with the helpers `prop`
+  // (`o[key]`, or undefined when `o` is no object or its getter throws) and `within` (`p`'s
+  // value, or LATE when `ms` passed first). Asked for by `ready` at the first call of any
+  // export, not here: in Node the package entry's `wasm` compiles the module only when it is
+  // first used, so loading the package costs the JavaScript alone.
+  let exchange, max, LATE, prop, within;
+  let SignFailure, signTexts, forWasm, dpopKey, publicJwkOf, keepDpopKey, forgetDpopKey, generateDPoPKey;
   function ready() {
     if (exchange) return;
-    ({ SignFailure, signTexts, forWasm, dpopKey, publicJwkOf, keepDpopKey, forgetDpopKey, generateDPoPKey } = wasm.keys());
+    // prettier-ignore
+    ({ LATE, prop, within, SignFailure, signTexts, forWasm, dpopKey, publicJwkOf, keepDpopKey, forgetDpopKey,
+      generateDPoPKey } = wasm.keys());
     max = wasm.maxResponseBytes();
     exchange = wasm.transport();
   }
@@ -320,7 +307,7 @@ export function makeApi(wasm) {
       let response = await this.#authorized(input, init, token, scheme, url);
       // Any answer may carry the resource's next nonce; a 401 may ask for it.
       const asked = this.#dpopOn && m.resourceNonce(url, response?.status ?? 0, header(response, "www-authenticate"), header(response, "dpop-nonce"));
-      if (response?.status !== 401 || !replayable(init)) return response;
+      if (response?.status !== 401 || !replayable(prop(init, "body"))) return response;
       if (asked) {
         // The resource wants a DPoP nonce: once more, with it.
         response = await this.#authorized(again(), init, token, scheme, url);

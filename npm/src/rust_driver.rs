@@ -48,29 +48,25 @@ impl JsTokenManager {
 
     /// Requests tokens with `grant`, stores them, resolves to the `TokenSet`.
     pub fn login(&self, grant: JsValue) -> crate::Returned<Promise> {
-        Ok({
-            let manager = self.manager.clone();
-            promise(async move {
-                let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
-                let tokens = manager.login(&grant).await.map_err(to_js)?;
-                Ok(convert::token_set(&tokens))
-            })
-        })
+        let manager = self.manager.clone();
+        Ok(promise(async move {
+            let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
+            let tokens = manager.login(&grant).await.map_err(to_js)?;
+            Ok(convert::token_set(&tokens))
+        }))
     }
 
     /// Resolves to a valid access token: cached, refreshed or re-acquired.
     #[wasm_bindgen(js_name = getAccessToken)]
     pub fn get_access_token(&self) -> crate::Returned<Promise> {
-        Ok({
-            if let Some(token) = self.manager.fresh_token() {
-                return Ok(Promise::resolve(&JsValue::from_str(&token)));
-            }
-            let manager = self.manager.clone();
-            promise(async move {
-                let token = manager.get_access_token().await.map_err(to_js)?;
-                Ok(JsValue::from_str(&token))
-            })
-        })
+        if let Some(token) = self.manager.fresh_token() {
+            return Ok(Promise::resolve(&JsValue::from_str(&token)));
+        }
+        let manager = self.manager.clone();
+        Ok(promise(async move {
+            let token = manager.get_access_token().await.map_err(to_js)?;
+            Ok(JsValue::from_str(&token))
+        }))
     }
 
     /// The stored `TokenSet`, or `null`; no network, no storage.
@@ -81,62 +77,52 @@ impl JsTokenManager {
 
     /// Renews now; resolves to the new `TokenSet`.
     pub fn refresh(&self) -> crate::Returned<Promise> {
-        Ok({
-            let manager = self.manager.clone();
-            promise(async move {
-                let tokens = manager.refresh().await.map_err(to_js)?;
-                Ok(convert::token_set(&tokens))
-            })
-        })
+        let manager = self.manager.clone();
+        Ok(promise(async move {
+            let tokens = manager.refresh().await.map_err(to_js)?;
+            Ok(convert::token_set(&tokens))
+        }))
     }
 
     /// Forgets the tokens, in storage too; `{ revoke: true }`: then revokes them.
     pub fn logout(&self, options: JsValue) -> crate::Returned<Promise> {
-        Ok({
-            let manager = self.manager.clone();
-            let revoke = get(&options, "revoke").as_bool() == Some(true);
-            promise(async move {
-                if revoke {
-                    manager.logout_and_revoke().await.map_err(to_js)?;
-                } else {
-                    manager.logout().await;
-                }
-                Ok(JsValue::UNDEFINED)
-            })
-        })
+        let manager = self.manager.clone();
+        let revoke = get(&options, "revoke").as_bool() == Some(true);
+        Ok(promise(async move {
+            if revoke {
+                manager.logout_and_revoke().await.map_err(to_js)?;
+            } else {
+                manager.logout().await;
+            }
+            Ok(JsValue::UNDEFINED)
+        }))
     }
 
     /// `fetch` with `Authorization: Bearer …`; on a 401, renews once and retries.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> crate::Returned<Promise> {
-        Ok({
-            let manager = self.manager.clone();
-            promise(async move { manager.fetch(&input, &init).await.map_err(to_js) })
-        })
+        let manager = self.manager.clone();
+        Ok(promise(async move { manager.fetch(&input, &init).await.map_err(to_js) }))
     }
 
     /// `authorize(options)`: the authorization URL; the transaction kept in the tab.
     pub fn authorize(&self, options: JsValue) -> crate::Returned<Promise> {
-        Ok({
-            let manager = self.manager.clone();
-            promise(async move {
-                let options = AuthorizeOptions::from_value(&arg(&options, "options")?).map_err(to_js)?;
-                Ok(JsValue::from_str(&manager.authorize(&options).map_err(to_js)?))
-            })
-        })
+        let manager = self.manager.clone();
+        Ok(promise(async move {
+            let options = AuthorizeOptions::from_value(&arg(&options, "options")?).map_err(to_js)?;
+            Ok(JsValue::from_str(&manager.authorize(&options).map_err(to_js)?))
+        }))
     }
 
     /// `handleCallback(url = location.href)`: the new session's `TokenSet`.
     #[wasm_bindgen(js_name = handleCallback)]
     pub fn handle_callback(&self, url: JsValue) -> crate::Returned<Promise> {
-        Ok({
-            let manager = self.manager.clone();
-            promise(async move {
-                let given = if url.is_undefined() { get(&get(&js_sys::global(), "location"), "href") } else { url };
-                let url = crate::callback_url(&given)?;
-                let tokens = manager.handle_callback(&url).await.map_err(to_js)?;
-                Ok(convert::token_set(&tokens))
-            })
-        })
+        let manager = self.manager.clone();
+        Ok(promise(async move {
+            let given = if url.is_undefined() { get(&get(&js_sys::global(), "location"), "href") } else { url };
+            let url = crate::callback_url(&given)?;
+            let tokens = manager.handle_callback(&url).await.map_err(to_js)?;
+            Ok(convert::token_set(&tokens))
+        }))
     }
 
     /// Calls `listener(tokens | null, { reason, error? })` on every change; returns a
@@ -154,14 +140,12 @@ impl JsTokenManager {
 /// Options: `signal` (an `AbortSignal`), `timeoutMs`, `fetch`.
 #[wasm_bindgen(js_name = requestToken, skip_typescript)]
 pub fn request_token_js(client: JsValue, grant: JsValue, options: JsValue) -> crate::Returned<Promise> {
-    Ok({
-        promise(async move {
-            let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(to_js)?;
-            let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
-            let options = request_options(&options)?;
-            let response = fetch::exchange(&client, &grant, &options).await.map_err(to_js)?;
-            parse_to_js(response.status, &response.body, &response.context(&client))
-                .map_err(|e| to_js(fetch::refine(&client, e)))
-        })
-    })
+    Ok(promise(async move {
+        let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(to_js)?;
+        let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
+        let options = request_options(&options)?;
+        let response = fetch::exchange(&client, &grant, &options).await.map_err(to_js)?;
+        parse_to_js(response.status, &response.body, &response.context(&client))
+            .map_err(|e| to_js(fetch::refine(&client, e)))
+    }))
 }

@@ -12,8 +12,8 @@
 // The outcome: { fault: "timeout" | "aborted" | "network" | "notresponse", code, duringBody }
 // or { status, kind, sentAt, location, contentType, retryAfter, date, wwwAuthenticate,
 // dpopNonce, body, oversized } — `body` is absent for redirects, opaque responses and oversized bodies.
-// It reaches Rust as an array in the order of OUTCOME (`read_outcome` in fetch.rs reads it by
-// index, each value of its type or absent): one crossing per value, no member names.
+// It reaches Rust as an array in the order `outcome()` below writes (`read_outcome` in
+// fetch.rs reads it by index, each value of its type or absent): no member names cross.
 
 const FAST = Symbol.for("oauth2-wasm.exchange");
 

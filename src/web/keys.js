@@ -243,6 +243,10 @@ export async function generateDPoPKey() {
 
 
 export const keys = {
+  // The small helpers the npm driver shares with this file (one copy in the package).
+  LATE,
+  prop,
+  within,
   SignFailure,
   signTexts,
   keyFacts,
