@@ -79,9 +79,29 @@ export function makeApi(wasm) {
 
   async function requestToken(client, grant, options) {
     const dpop = prop(options, "dpop");
-    if (dpop === undefined || dpop === null) return settle(wasm.exchange(forWasm(client), grant, options), client, options);
+    if (dpop === undefined || dpop === null) return settle(wasm.exchange(clientOf(client), grant, options), client, options);
     const key = await dpopKey(dpop);
-    return settle(wasm.exchange(forWasm(client), grant, { ...options, dpop: key.jwk }), client, options, key);
+    return settle(wasm.exchange(clientOf(client), grant, { ...options, dpop: key.jwk }), client, options, key);
+  }
+
+  // The wasm's reading of the last client configuration, by its JSON text: a series of
+  // requests with one client reads it once (a changed configuration is a new text).
+  let clientText, clientRead;
+  /** The wasm's Client for `client` (without key material: forWasm). */
+  function clientOf(client) {
+    let text;
+    try {
+      text = JSON.stringify(forWasm(client));
+    } catch {
+      // cyclic, a bigint: the wasm names the problem (text undefined)
+    }
+    if (clientRead === undefined || text !== clientText) {
+      const read = wasm.client(text);
+      clientRead?.free();
+      clientText = text;
+      clientRead = read;
+    }
+    return clientRead;
   }
 
   /**
@@ -109,8 +129,9 @@ export function makeApi(wasm) {
 
   /** exchange.js's outcome of request `r`; one it could not make reads as a network fault. */
   function transfer(r, options) {
-    const fetch = options?.fetch ?? globalThis.fetch;
-    return exchange(fetch, r.url, r.method, r.headers, r.body, r.timeoutMs, options?.signal ?? undefined, max).catch(quiet);
+    // Read as the wasm read them (a getter that throws is a missing option).
+    const fetch = prop(options, "fetch") ?? globalThis.fetch;
+    return exchange(fetch, r.url, r.method, r.headers, r.body, r.timeoutMs, prop(options, "signal") ?? undefined, max).catch(quiet);
   }
 
   /** Signs what `x` asks with WebCrypto, and hands it the signatures. */
@@ -134,7 +155,7 @@ export function makeApi(wasm) {
   async function about(make, client, token, options) {
     const dpop = prop(options, "dpop");
     const key = dpop === undefined || dpop === null ? undefined : await dpopKey(dpop);
-    return settle(make(forWasm(client), token, key ? { ...options, dpop: key.jwk } : options), client, options, key);
+    return settle(make(clientOf(client), token, key ? { ...options, dpop: key.jwk } : options), client, options, key);
   }
 
   /** A synchronous request, built with a ready `clientAssertion` (and a ready DPoP proof). */

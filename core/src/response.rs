@@ -186,14 +186,14 @@ pub fn parse_token_response(
     };
     let success = (200..300).contains(&status);
     let parsed = if text.trim().is_empty() { None } else { parse_json(text) };
-    // A 2xx is where tokens live: its errors show the body's shape, never its values.
-    let shape = success.then(|| success_body_shape(text, parsed.as_ref()));
-    let failure = Failure { status, text, cx, content_type: cx.header("content-type"), shape };
+    let failure = Failure { status, text, cx, content_type: cx.header("content-type"), success };
     let obj = match parsed {
         Some(v @ Value::Object(_)) => v,
-        Some(_) if success => return Err(failure.invalid(None, "is JSON but not an object", quirks)),
-        None if success && text.trim().is_empty() => return Err(failure.invalid(None, "has an empty body", quirks)),
-        None if success => return Err(failure.invalid(None, "is not JSON", quirks)),
+        Some(v) if success => return Err(failure.invalid(None, "is JSON but not an object", quirks, Some(&v))),
+        None if success && text.trim().is_empty() => {
+            return Err(failure.invalid(None, "has an empty body", quirks, None))
+        }
+        None if success => return Err(failure.invalid(None, "is not JSON", quirks, None)),
         _ => return Err(failure.http(None, quirks)),
     };
     if let Some(code) = obj.field("error").and_then(Value::as_str).filter(|c| !c.is_empty()) {
@@ -244,11 +244,12 @@ pub fn parse_revocation_response(
 
 /// Reads the members of a 2xx JSON object.
 fn success_fields(obj: Value, mut quirks: Vec<Quirk>, failure: &Failure) -> Result<TokenSet, OAuthError> {
+    let invalid = |field: Option<&str>, problem: &str, quirks| failure.invalid(field, problem, quirks, Some(&obj));
     let access_token = match obj.field("access_token") {
-        None => return Err(failure.invalid(Some("access_token"), "has no access_token", quirks)),
+        None => return Err(invalid(Some("access_token"), "has no access_token", quirks)),
         Some(Value::String(t)) if !t.is_empty() && t.bytes().all(|b| (0x20..0x7f).contains(&b)) => t.clone(),
         Some(_) => {
-            return Err(failure.invalid(
+            return Err(invalid(
                 Some("access_token"),
                 "has an access_token that is not a non-empty string of printable ASCII",
                 quirks,
@@ -264,14 +265,14 @@ fn success_fields(obj: Value, mut quirks: Vec<Quirk>, failure: &Failure) -> Resu
         // control character: the type names the Authorization header's scheme.
         Some(Value::String(t)) if !t.trim().is_empty() && !t.chars().any(char::is_control) => t.clone(),
         Some(Value::String(t)) if !t.trim().is_empty() => {
-            return Err(failure.invalid(Some("token_type"), "has a token_type with a control character", quirks))
+            return Err(invalid(Some("token_type"), "has a token_type with a control character", quirks))
         }
-        Some(_) => return Err(failure.invalid(Some("token_type"), "has a token_type that is not a string", quirks)),
+        Some(_) => return Err(invalid(Some("token_type"), "has a token_type that is not a string", quirks)),
     };
     let expires_in = match seconds(obj.field("expires_in"), &mut quirks) {
         Ok(s) => s,
         Err(()) => {
-            return Err(failure.invalid(
+            return Err(invalid(
                 Some("expires_in"),
                 "has an expires_in that is not a non-negative number of seconds",
                 quirks,
@@ -302,9 +303,7 @@ fn success_fields(obj: Value, mut quirks: Vec<Quirk>, failure: &Failure) -> Resu
             None
         }
         Some(Value::String(t)) if !t.bytes().any(|b| b < 0x20 || b == 0x7f) => Some(Secret::new(t.clone())),
-        Some(_) => {
-            return Err(failure.invalid(Some("refresh_token"), "has a refresh_token that is not a string", quirks))
-        }
+        Some(_) => return Err(invalid(Some("refresh_token"), "has a refresh_token that is not a string", quirks)),
     };
     let scope = match obj.field("scope") {
         None => None,
@@ -313,12 +312,12 @@ fn success_fields(obj: Value, mut quirks: Vec<Quirk>, failure: &Failure) -> Resu
             quirks.push(Quirk::ScopeArray);
             Some(join(items.iter().filter_map(Value::as_str), " "))
         }
-        Some(_) => return Err(failure.invalid(Some("scope"), "has a scope that is not a string", quirks)),
+        Some(_) => return Err(invalid(Some("scope"), "has a scope that is not a string", quirks)),
     };
     if failure.cx.strict && !quirks.is_empty() {
         let problem =
             cat(&["is non-standard (", &join(quirks.iter().map(|q| q.as_str()), ", "), ") and strict is set"]);
-        return Err(failure.invalid(None, &problem, quirks));
+        return Err(invalid(None, &problem, quirks));
     }
     Ok(TokenSet {
         access_token: Secret::new(access_token),
@@ -364,8 +363,9 @@ struct Failure<'a> {
     text: &'a str,
     cx: &'a ResponseContext<'a>,
     content_type: Option<&'a str>,
-    /// For a 2xx: what its errors show as `body` ([`success_body_shape`]).
-    shape: Option<String>,
+    /// A 2xx: where tokens live; its errors show the body's shape, never its values
+    /// ([`success_body_shape`], made only when there is such an error).
+    success: bool,
 }
 
 impl Failure<'_> {
@@ -381,13 +381,13 @@ impl Failure<'_> {
         e
     }
 
-    /// A 2xx response without a usable token.
-    fn invalid(&self, field: Option<&str>, problem: &str, quirks: Vec<Quirk>) -> OAuthError {
+    /// A 2xx response without a usable token (`parsed`: its body as JSON, when it is).
+    fn invalid(&self, field: Option<&str>, problem: &str, quirks: Vec<Quirk>, parsed: Option<&Value>) -> OAuthError {
         let status = digits(self.status as u64);
         let mut e =
             self.base(ErrorKind::InvalidResponse, cat(&["token response (HTTP ", &status, ") ", problem]), quirks);
         e.field = field.map(str::to_owned);
-        e.body = self.shape.clone();
+        e.body = self.success.then(|| success_body_shape(self.text, parsed));
         if let Some(h) = body_hint(self.text, self.content_type) {
             e.set_hint(h.text, h.about);
         }
@@ -452,9 +452,9 @@ impl Failure<'_> {
             );
         }
         e.error = Some(code);
-        e.raw = Some(match self.shape {
+        e.raw = Some(match self.success {
             // An error object with a 2xx: its error members as sent, every other value's shape.
-            Some(_) => Value::Object(match obj {
+            true => Value::Object(match obj {
                 Value::Object(members) => members
                     .into_iter()
                     .map(|(k, v)| {
@@ -466,7 +466,7 @@ impl Failure<'_> {
                     .collect(),
                 _ => Vec::new(),
             }),
-            None => redact_members(obj),
+            false => redact_members(obj),
         });
         e
     }

@@ -3,7 +3,7 @@
 //! ([`oauth2_wasm_core::discovery`]).
 
 use crate::{arg, request_options, to_js};
-use oauth2_wasm::web::fetch::runtime;
+use oauth2_wasm::web::fetch::{runtime, OptionValues};
 use oauth2_wasm::web::{get, json};
 use oauth2_wasm_core::config::{ClientAuth, ClientConfig};
 use oauth2_wasm_core::discovery::{Discovery, ServerMetadata};
@@ -28,8 +28,9 @@ pub fn discovery(issuer: &JsValue, options: &JsValue) -> Result<JsDiscovery, JsV
         .as_string()
         .ok_or_else(|| to_js(OAuthError::config("issuer", "must be a string: the server's issuer URL")))?;
     let insecure = get(options, "allowInsecureHttp").as_bool() == Some(true);
-    let request = request_options(options)?;
-    crate::machine::fetch_ready(request.fetch.is_some()).map_err(to_js)?;
+    let values = OptionValues::of(options);
+    let request = request_options(&values)?;
+    crate::machine::fetch_ready(request.fetch.is_some(), Some(&values.runtime_fetch)).map_err(to_js)?;
     let discovery = Discovery::new(&issuer, insecure, &oauth2_wasm::web::url::RuntimeUrl).map_err(to_js)?;
     let timeout_ms = transport::timer_ms(request.timeout_ms.unwrap_or(transport::DEFAULT_TIMEOUT_MS));
     Ok(JsDiscovery { discovery, timeout_ms })

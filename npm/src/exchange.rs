@@ -9,11 +9,12 @@
 
 use crate::machine::{fetch_ready, request_object};
 use crate::prelude::*;
-use crate::{arg, request_options, to_js, Returned};
+use crate::{arg, arg_text, request_options, to_js, Returned};
+use alloc::rc::Rc;
 use js_sys::Array;
-use oauth2_wasm::web::fetch::{read_outcome, runtime};
-use oauth2_wasm::web::url::RuntimeUrl;
-use oauth2_wasm::web::{convert, get, jose as web_jose};
+use oauth2_wasm::web::fetch::{read_outcome, runtime, OptionValues};
+use oauth2_wasm::web::url::{KeptUrls, RuntimeUrl};
+use oauth2_wasm::web::{convert, jose as web_jose};
 use oauth2_wasm_core::config::{ClientConfig, Secret};
 use oauth2_wasm_core::error::OAuthError;
 use oauth2_wasm_core::exchange::{Answer, Exchange, Purpose};
@@ -31,43 +32,66 @@ pub struct JsExchange {
     timeout_ms: u32,
     /// The request as the driver sends it; `null` while signatures are missing.
     request: JsValue,
+    /// The client's endpoint parses, for a request built again once signed.
+    urls: Rc<KeptUrls>,
+}
+
+/// A client configuration as read from its JSON text, with its endpoints' parses
+/// ([`KeptUrls`]): the driver keeps the last one it made and makes another only when the
+/// text of `JSON.stringify(client)` changes, so that a series of requests with one client
+/// reads it once. (Reading it — the text into the wasm, serde_json, the checks of its
+/// shape — and the URL parses were a quarter of a token request's wasm work.)
+#[derive(Debug)]
+#[wasm_bindgen(js_name = Client, skip_typescript)]
+pub struct JsClient {
+    config: ClientConfig,
+    urls: Rc<KeptUrls>,
+}
+
+/// `client(text)`: the client configuration whose `JSON.stringify` is `text` (`undefined`
+/// when it could not be written: the same error as any other client that is no plain
+/// object).
+#[wasm_bindgen(js_name = client, skip_typescript)]
+pub fn client(text: Option<String>) -> Result<JsClient, JsValue> {
+    let config = ClientConfig::from_value(&arg_text(text.as_deref(), "client")?).map_err(to_js)?;
+    Ok(JsClient { config, urls: Rc::default() })
 }
 
 /// `exchange(client, grant, options)`: checks everything, builds the request (throws an
-/// `OAuthError` of kind `config` naming a bad field). Options: `signal`, `timeoutMs`,
-/// `fetch`, and `dpop`, the public JWK of the DPoP key (the driver's `publicJwk`).
+/// `OAuthError` of kind `config` naming a bad field). `client` is a [`JsClient`]. Options:
+/// `signal`, `timeoutMs`, `fetch`, and `dpop`, the public JWK of the DPoP key (the driver's
+/// `publicJwk`).
 #[wasm_bindgen(js_name = exchange, skip_typescript)]
-pub fn exchange(client: &JsValue, grant: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
-    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
+pub fn exchange(client: &JsClient, grant: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
     let grant = Grant::from_value(&arg(grant, "grant")?).map_err(to_js)?;
-    oauth2_wasm::web::fetch::warn_about_secrets(&client, &grant);
-    JsExchange::new(client, Purpose::Token(grant), options)
+    oauth2_wasm::web::fetch::warn_about_secrets(&client.config, &grant);
+    JsExchange::new(client, Purpose::Token(grant), &OptionValues::of(options))
 }
 
 /// `revocation(client, token, options)`: checks everything and builds the revocation
 /// request, for the driver's `revokeToken` (options `tokenTypeHint`, `signal`, `timeoutMs`,
 /// `fetch`, `dpop`).
 #[wasm_bindgen(js_name = revocation, skip_typescript)]
-pub fn revocation(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
+pub fn revocation(client: &JsClient, token: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
     exchange_about(client, token, options, false)
 }
 
 /// `introspection(client, token, options)`: as [`revocation`], for the driver's
 /// `introspectToken`.
 #[wasm_bindgen(js_name = introspection, skip_typescript)]
-pub fn introspection(client: &JsValue, token: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
+pub fn introspection(client: &JsClient, token: &JsValue, options: &JsValue) -> Result<JsExchange, JsValue> {
     exchange_about(client, token, options, true)
 }
 
 fn exchange_about(
-    client: &JsValue,
+    client: &JsClient,
     token: &JsValue,
     options: &JsValue,
     introspect: bool,
 ) -> Result<JsExchange, JsValue> {
-    let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
-    let (token, hint) = about_token(token, options)?;
-    JsExchange::new(client, about(token, hint, introspect), options)
+    let options = OptionValues::of(options);
+    let (token, hint) = about_token(token, &options.token_type_hint)?;
+    JsExchange::new(client, about(token, hint, introspect), &options)
 }
 
 fn about(token: String, hint: Option<String>, introspect: bool) -> Purpose {
@@ -78,9 +102,8 @@ fn about(token: String, hint: Option<String>, introspect: bool) -> Purpose {
 }
 
 /// The token and `tokenTypeHint` of a revocation or introspection.
-fn about_token(token: &JsValue, options: &JsValue) -> Result<(String, Option<String>), JsValue> {
+fn about_token(token: &JsValue, hint: &JsValue) -> Result<(String, Option<String>), JsValue> {
     let token = token.as_string().ok_or_else(|| to_js(OAuthError::config("token", "must be a string")))?;
-    let hint = get(options, "tokenTypeHint");
     let hint = match hint.as_string() {
         _ if hint.is_undefined() || hint.is_null() => None,
         Some(h) => Some(h),
@@ -110,7 +133,7 @@ pub fn build_introspection_request_js(
 
 fn about_token_js(client: &JsValue, token: &JsValue, options: &JsValue, introspect: bool) -> Result<JsValue, JsValue> {
     let client = ClientConfig::from_value(&arg(client, "client")?).map_err(to_js)?;
-    let (token, hint) = about_token(token, options)?;
+    let (token, hint) = about_token(token, &OptionValues::of(options).token_type_hint)?;
     let x = Exchange::new(client, about(token, hint, introspect), None, &RuntimeUrl).map_err(to_js)?;
     let request = x.request().ok_or_else(|| to_js(assertion_missing(x.client())))?;
     Ok(oauth2_wasm::web::json::from_text(&convert::request_json(request, None)))
@@ -124,17 +147,17 @@ fn assertion_missing(client: &ClientConfig) -> OAuthError {
 }
 
 impl JsExchange {
-    fn new(client: ClientConfig, purpose: Purpose, options: &JsValue) -> Result<JsExchange, JsValue> {
-        let dpop = get(options, "dpop");
-        let dpop = match dpop.is_undefined() || dpop.is_null() {
+    fn new(client: &JsClient, purpose: Purpose, options: &OptionValues) -> Result<JsExchange, JsValue> {
+        let dpop = match options.dpop.is_undefined() || options.dpop.is_null() {
             true => None,
-            false => Some(PublicJwk::from_value(&arg(&dpop, "dpop")?).map_err(to_js)?),
+            false => Some(PublicJwk::from_value(&arg(&options.dpop, "dpop")?).map_err(to_js)?),
         };
         let request_options = request_options(options)?;
-        fetch_ready(request_options.fetch.is_some()).map_err(to_js)?;
-        let timeout_ms = request_options.timeout_for(&client);
-        let x = Exchange::new(client, purpose, dpop, &RuntimeUrl).map_err(to_js)?;
-        let mut out = JsExchange { x, timeout_ms, request: JsValue::NULL };
+        fetch_ready(request_options.fetch.is_some(), Some(&options.runtime_fetch)).map_err(to_js)?;
+        let timeout_ms = request_options.timeout_for(&client.config);
+        let urls = client.urls.clone();
+        let x = Exchange::new(client.config.clone(), purpose, dpop, &*urls).map_err(to_js)?;
+        let mut out = JsExchange { x, timeout_ms, request: JsValue::NULL, urls };
         match out.x.request() {
             Some(r) => out.request = request_object(r, timeout_ms),
             None => out.prepare().map_err(to_js)?,
@@ -167,7 +190,7 @@ impl JsExchange {
     /// The signatures of [`Self::to_sign`]'s texts, in order (each the bytes WebCrypto's
     /// `sign` gave): builds the request.
     pub fn signed(&mut self, signatures: Array) -> Result<(), JsValue> {
-        let request = self.x.signed(&web_jose::signatures_of(&signatures), &RuntimeUrl).map_err(to_js)?;
+        let request = self.x.signed(&web_jose::signatures_of(&signatures), &*self.urls).map_err(to_js)?;
         self.request = request_object(request, self.timeout_ms);
         Ok(())
     }

@@ -48,7 +48,7 @@ mod rust_driver;
 use crate::prelude::*;
 use js_sys::{Function, Object};
 use oauth2_wasm::build_token_request;
-use oauth2_wasm::web::fetch::RequestOptions;
+use oauth2_wasm::web::fetch::{OptionValues, RequestOptions};
 use oauth2_wasm::web::{get, json};
 use oauth2_wasm_core::config::ClientConfig;
 use oauth2_wasm_core::grant::Grant;
@@ -84,7 +84,13 @@ pub(crate) type Returned<T = JsValue> = Result<T, JsValue>;
 
 /// A JavaScript argument as a [`Value`]; `what` names it in the error.
 fn arg(js: &JsValue, what: &str) -> Result<Value, JsValue> {
-    json::to_value(js)
+    arg_text(json::text(js).as_deref(), what)
+}
+
+/// A JavaScript argument as the text `JSON.stringify` wrote of it (`None`: it could not),
+/// as a [`Value`]; `what` names it in the error.
+fn arg_text(text: Option<&str>, what: &str) -> Result<Value, JsValue> {
+    text.and_then(oauth2_wasm_core::json::parse)
         .ok_or_else(|| to_js(OAuthError::config(what, "must be a plain object of strings, numbers and booleans")))
 }
 
@@ -175,17 +181,15 @@ pub(crate) fn tokens_to_js(tokens: &oauth2_wasm_core::TokenSet, body: &str) -> J
     json::from_text(&convert::token_set_json(tokens, Some(raw)))
 }
 
-/// `{ signal, timeoutMs, fetch }` from JavaScript.
-pub(crate) fn request_options(options: &JsValue) -> Result<RequestOptions, JsValue> {
+/// `{ signal, timeoutMs, fetch }` from JavaScript (read by [`OptionValues::of`]).
+pub(crate) fn request_options(options: &OptionValues) -> Result<RequestOptions, JsValue> {
     let bad = |field: &str, problem: &str| to_js(OAuthError::config(field, problem));
-    let signal = get(options, "signal");
-    let timeout = get(options, "timeoutMs");
-    let fetch = get(options, "fetch");
+    let OptionValues { signal, timeout_ms: timeout, fetch, .. } = options;
     Ok(RequestOptions {
         signal: match signal.is_undefined() || signal.is_null() {
             true => None,
-            false if get(&signal, "aborted").is_undefined() => return Err(bad("signal", "must be an AbortSignal")),
-            false => Some(signal.unchecked_into()),
+            false if get(signal, "aborted").is_undefined() => return Err(bad("signal", "must be an AbortSignal")),
+            false => Some(signal.clone().unchecked_into()),
         },
         timeout_ms: match timeout.as_f64() {
             None if timeout.is_undefined() || timeout.is_null() => None,
@@ -194,7 +198,7 @@ pub(crate) fn request_options(options: &JsValue) -> Result<RequestOptions, JsVal
         },
         fetch: match fetch.is_undefined() || fetch.is_null() {
             true => None,
-            false => Some(fetch.dyn_into::<Function>().map_err(|_| bad("fetch", "must be a function"))?),
+            false => Some(fetch.clone().dyn_into::<Function>().map_err(|_| bad("fetch", "must be a function"))?),
         },
         ..RequestOptions::default()
     })

@@ -438,7 +438,7 @@ impl JsMachine {
     /// Starts task `id`'s exchange for `purpose`: the request to send (`[5, request]` for a
     /// token, `[8, request]` for a revocation), or first what to sign (`[9, texts]`).
     fn begin(&mut self, id: u32, purpose: Purpose) -> Result<Array, OAuthError> {
-        fetch_ready(self.has_fetch)?;
+        fetch_ready(self.has_fetch, None)?;
         if let Purpose::Token(grant) = &purpose {
             oauth2_wasm::web::fetch::warn_about_secrets(&self.client, grant);
         }
@@ -661,9 +661,14 @@ pub(crate) fn request_object(request: &oauth2_wasm_core::request::TokenRequest, 
     oauth2_wasm::web::json::from_text(&convert::request_json(request, Some(timeout_ms)))
 }
 
-/// Whether a request can be sent: a `fetch` was given (`given`) or the runtime has one.
-pub(crate) fn fetch_ready(given: bool) -> Result<(), OAuthError> {
-    match given || get(&js_sys::global(), "fetch").is_function() {
+/// Whether a request can be sent: a `fetch` was given (`given`) or the runtime has one
+/// (`runtime`: `globalThis.fetch` as already read, or `None` to read it here).
+pub(crate) fn fetch_ready(given: bool, runtime: Option<&JsValue>) -> Result<(), OAuthError> {
+    let runtime_has = || match runtime {
+        Some(f) => f.is_function(),
+        None => get(&js_sys::global(), "fetch").is_function(),
+    };
+    match given || runtime_has() {
         true => Ok(()),
         false => Err(oauth2_wasm::web::fetch::fetch_missing()),
     }

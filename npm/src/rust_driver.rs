@@ -8,7 +8,7 @@ use super::{arg, parse_to_js, request_options, to_js};
 use crate::prelude::*;
 use js_sys::{Function, Promise};
 use oauth2_wasm::web::convert;
-use oauth2_wasm::web::fetch;
+use oauth2_wasm::web::fetch::{self, OptionValues};
 use oauth2_wasm::web::manager::TokenManager;
 use oauth2_wasm::web::{get, promise};
 use oauth2_wasm_core::authorization::AuthorizeOptions;
@@ -143,7 +143,7 @@ pub fn request_token_js(client: JsValue, grant: JsValue, options: JsValue) -> cr
     Ok(promise(async move {
         let client = ClientConfig::from_value(&arg(&client, "client")?).map_err(to_js)?;
         let grant = Grant::from_value(&arg(&grant, "grant")?).map_err(to_js)?;
-        let options = request_options(&options)?;
+        let options = request_options(&OptionValues::of(&options))?;
         let response = fetch::exchange(&client, &grant, &options).await.map_err(to_js)?;
         parse_to_js(response.status, &response.body, &response.context(&client))
             .map_err(|e| to_js(fetch::refine(&client, e)))

@@ -60,6 +60,25 @@ export function urlParts(input, onPage) {
   }
 }
 
+// A request's options read in one crossing (fetch.rs's OptionValues): signal, timeoutMs,
+// fetch, dpop, tokenTypeHint, then the runtime's own fetch. A member whose getter throws
+// reads as undefined.
+export function options(o) {
+  const runtime = globalThis.fetch;
+  if (o === null || (typeof o !== "object" && typeof o !== "function")) {
+    return [undefined, undefined, undefined, undefined, undefined, runtime];
+  }
+  return [member(o, "signal"), member(o, "timeoutMs"), member(o, "fetch"), member(o, "dpop"), member(o, "tokenTypeHint"), runtime];
+}
+
+function member(o, key) {
+  try {
+    return o[key];
+  } catch {
+    return undefined;
+  }
+}
+
 function pageAddress() {
   try {
     const href = globalThis.location?.href;

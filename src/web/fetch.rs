@@ -226,6 +226,47 @@ extern "C" {
         signal: Option<&AbortSignal>,
         max: u32,
     ) -> Promise;
+    /// A request's options in one crossing: `[signal, timeoutMs, fetch, dpop, tokenTypeHint,
+    /// the runtime's fetch]`. (Typed as optional — it always answers — so that the import
+    /// goes through the glue: wasm-bindgen writes each import it passes straight through as
+    /// one more namespace under the same key of the web glue's import object, a duplicate
+    /// key bundlers warn about.)
+    #[wasm_bindgen(js_name = options)]
+    fn js_options(options: &JsValue) -> Option<js_sys::Array>;
+}
+
+/// The members of a request's options as JavaScript gave them, read in one crossing
+/// (`exchange.js`'s `options`; each read by name cost a crossing of its name's text):
+/// `undefined` where a member is missing, its getter throws, or the options are no object.
+#[derive(Debug)]
+pub struct OptionValues {
+    /// `signal`: an `AbortSignal` for the request.
+    pub signal: JsValue,
+    /// `timeoutMs`: the time limit.
+    pub timeout_ms: JsValue,
+    /// `fetch`: the function to send with.
+    pub fetch: JsValue,
+    /// `dpop`: the DPoP key (or its public JWK, from the driver).
+    pub dpop: JsValue,
+    /// `tokenTypeHint`, of a revocation or introspection.
+    pub token_type_hint: JsValue,
+    /// The runtime's own `fetch` (`globalThis.fetch`), whatever the options hold.
+    pub runtime_fetch: JsValue,
+}
+
+impl OptionValues {
+    /// Reads `options`.
+    pub fn of(options: &JsValue) -> OptionValues {
+        let values = js_options(options).unwrap_or_default();
+        OptionValues {
+            signal: values.get(0),
+            timeout_ms: values.get(1),
+            fetch: values.get(2),
+            dpop: values.get(3),
+            token_type_hint: values.get(4),
+            runtime_fetch: values.get(5),
+        }
+    }
 }
 
 /// The error when there is no `fetch` to send with: none given, none in the runtime.

@@ -3,6 +3,7 @@
 //! text and crosses back through one `JSON.parse`. One crossing instead of one per
 //! property — property-by-property reads and writes were most of what a call cost.
 
+use crate::prelude::*;
 use oauth2_wasm_core::json::{self, Value};
 use wasm_bindgen::JsValue;
 
@@ -11,8 +12,12 @@ use wasm_bindgen::JsValue;
 /// `JSON.stringify` skips (`undefined`, a function). Getters and `toJSON` run, as they do
 /// for `JSON.stringify`; members holding `undefined` or functions are left out.
 pub fn to_value(js: &JsValue) -> Option<Value> {
-    let text = js_sys::JSON::stringify(js).ok()?.as_string()?;
-    json::parse(&text)
+    json::parse(&text(js)?)
+}
+
+/// `JSON.stringify(js)`, or `None` where [`to_value`] has none.
+pub fn text(js: &JsValue) -> Option<String> {
+    js_sys::JSON::stringify(js).ok()?.as_string()
 }
 
 /// A [`Value`] as a JavaScript value, numbers exact (no JSON text: the wasm writes no

@@ -2,6 +2,7 @@
 //! checks are made on its parse ([`oauth2_wasm_core::endpoint`]).
 
 use crate::prelude::*;
+use ::core::cell::RefCell;
 use oauth2_wasm_core::endpoint::{UrlParser, UrlParts};
 use oauth2_wasm_core::{build_token_request_with, ClientConfig, Grant, OAuthError, TokenRequest};
 use wasm_bindgen::prelude::*;
@@ -30,6 +31,33 @@ impl RuntimeUrl {
     /// as `fetch` resolves a relative URL), else as an absolute URL.
     pub fn parse_against_page(input: &str) -> Option<UrlParts> {
         parts(input, true)
+    }
+}
+
+/// [`RuntimeUrl`]'s parses of the last few inputs, kept: a client's endpoints cross to the
+/// runtime's `URL` once, not on every request (the crossing and the copies cost about a
+/// tenth of a token request's wasm work). A parse without a base depends on its text alone,
+/// so every check still reads the parse `fetch` makes of that text.
+#[derive(Debug, Default)]
+pub struct KeptUrls(RefCell<Vec<(String, Option<UrlParts>)>>);
+
+impl KeptUrls {
+    /// How many parses are kept: a client has at most five endpoints.
+    const KEPT: usize = 8;
+}
+
+impl UrlParser for KeptUrls {
+    fn parse_url(&self, input: &str) -> Option<UrlParts> {
+        if let Some((_, kept)) = self.0.borrow().iter().find(|(text, _)| text == input) {
+            return kept.clone();
+        }
+        let parsed = parts(input, false);
+        let mut kept = self.0.borrow_mut();
+        if kept.len() == Self::KEPT {
+            kept.remove(0);
+        }
+        kept.push((input.to_owned(), parsed.clone()));
+        parsed
     }
 }
 

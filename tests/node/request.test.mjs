@@ -232,6 +232,37 @@ test("an injected fetch is used, with the built request as it is", async () => {
   assert.ok(calls[0].init.signal instanceof AbortSignal);
 });
 
+test("the client is read again whenever it changes, even the same object between two calls; options whose getters throw", async () => {
+  const seen = [];
+  const spy = (url, init) => {
+    seen.push([url, init.headers.Authorization ?? init.headers.authorization, init.body]);
+    return fetch(url, init);
+  };
+  const client = provider(autograb, { clientId: autograb.clientId });
+  await requestToken(client, cc, { fetch: spy });
+  client.clientSecret = "changed-secret";
+  const refused = await rejection(requestToken(client, cc, { fetch: spy }));
+  assert.equal(refused.error, "invalid_client");
+  client.clientSecret = autograb.clientSecret;
+  client.tokenEndpoint = urls.providers.replace("127.0.0.1", "example.com") + autograb.path;
+  const moved = await rejection(requestToken(client, cc, { fetch: spy }));
+  assert.deepEqual([moved.kind, moved.field], ["config", "tokenEndpoint"], "a changed endpoint is checked again");
+  client.tokenEndpoint = urls.providers + autograb.path;
+  assert.equal((await requestToken(client, cc, { fetch: spy })).expiresIn, 3599);
+  const basic = (secret) => "Basic " + Buffer.from(`${encodeURIComponent(autograb.clientId)}:${encodeURIComponent(secret)}`).toString("base64");
+  assert.deepEqual(
+    seen.map(([, auth]) => auth),
+    [basic(autograb.clientSecret), basic("changed-secret"), basic(autograb.clientSecret)],
+  );
+  // A getter that throws reads as a missing option (the global fetch, the default limit).
+  const hostile = Object.defineProperty({}, "fetch", { get: () => { throw new Error("getter"); } });
+  assert.equal((await requestToken(client, cc, hostile)).expiresIn, 3599);
+  const cyclic = { ...client };
+  cyclic.self = cyclic;
+  const bad = await rejection(requestToken(cyclic, cc));
+  assert.deepEqual([bad.kind, bad.field], ["config", "client"]);
+});
+
 test("a broken injected fetch is an OAuthError, never a crash", async () => {
   const throws = () => {
     throw new TypeError("boom");
