@@ -9,7 +9,7 @@
 
 use super::{json, set};
 use crate::prelude::*;
-use js_sys::{Array, Object};
+use js_sys::Array;
 use oauth2_wasm_core::encode::{push_json_string, JsonObject};
 use oauth2_wasm_core::error::OAuthError;
 use oauth2_wasm_core::request::TokenRequest;
@@ -23,21 +23,23 @@ extern "C" {
     #[wasm_bindgen(js_name = setErrorClass)]
     pub fn set_error_class(class: JsValue);
     /// `new OAuthError(kind, message, fields)` with the class set, else a plain `Error`
-    /// named `OAuthError` with the same fields.
+    /// named `OAuthError` with the same fields: `fields` is the JSON text of all but `raw`,
+    /// given apart (`undefined` when there is none).
     #[wasm_bindgen(js_name = makeError)]
-    fn make_error(kind: &str, message: &str, fields: Object) -> JsValue;
+    fn make_error(kind: &str, message: &str, fields: &str, raw: JsValue) -> JsValue;
 }
 
-/// Sets `obj[key]` when there is a value.
-fn set_opt<T: Into<JsValue>>(obj: &Object, key: &str, value: Option<T>) {
-    if let Some(v) = value {
-        set(obj, key, &v.into());
+/// Quirk names as a JSON array's text.
+fn quirks_json(q: &[Quirk]) -> String {
+    let mut out = String::from("[");
+    for q in q {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        push_json_string(&mut out, q.as_str());
     }
-}
-
-/// Quirk names as a JavaScript array.
-pub fn quirks(q: &[Quirk]) -> Array {
-    q.iter().map(|q| JsValue::from_str(q.as_str())).collect()
+    out.push(']');
+    out
 }
 
 /// A `TokenSet` as the JSON text of its JavaScript object. `raw_text`, when given, is the
@@ -54,15 +56,7 @@ pub fn token_set_json(t: &TokenSet, raw_text: Option<&str>) -> String {
     if let Some(text) = raw_text {
         out.json("raw", text);
     }
-    let mut quirks = String::from("[");
-    for q in &t.quirks {
-        if quirks.len() > 1 {
-            quirks.push(',');
-        }
-        push_json_string(&mut quirks, q.as_str());
-    }
-    quirks.push(']');
-    out.json("quirks", &quirks);
+    out.json("quirks", &quirks_json(&t.quirks));
     out.finish()
 }
 
@@ -110,41 +104,41 @@ pub fn token_set(t: &TokenSet) -> JsValue {
     out
 }
 
-/// The JavaScript error for `e`.
+/// The JavaScript error for `e`: its fields cross as one JSON text (one crossing instead of
+/// one per field and name), `raw` — a parsed body, numbers and all — as a value.
 pub fn error(e: &OAuthError) -> JsValue {
-    let fields = Object::new();
-    set_opt(&fields, "status", e.status.map(f64::from));
-    set_opt(&fields, "error", e.error.as_deref());
-    set_opt(&fields, "errorDescription", e.error_description.as_deref());
-    set_opt(&fields, "errorUri", e.error_uri.as_deref());
-    set_opt(&fields, "humanTitle", e.human_title.as_deref());
-    set_opt(&fields, "humanMessage", e.human_message.as_deref());
-    set_opt(&fields, "body", e.body.as_deref());
-    set_opt(&fields, "contentType", e.content_type.as_deref());
-    set_opt(&fields, "retryAfter", e.retry_after.map(|s| s as f64));
-    set_opt(&fields, "hint", e.hint.as_deref());
+    let mut fields = JsonObject::new();
+    fields
+        .maybe_number("status", e.status.map(u64::from))
+        .maybe_string("error", e.error.as_deref())
+        .maybe_string("errorDescription", e.error_description.as_deref())
+        .maybe_string("errorUri", e.error_uri.as_deref())
+        .maybe_string("humanTitle", e.human_title.as_deref())
+        .maybe_string("humanMessage", e.human_message.as_deref())
+        .maybe_string("body", e.body.as_deref())
+        .maybe_string("contentType", e.content_type.as_deref())
+        .maybe_number("retryAfter", e.retry_after)
+        .maybe_string("hint", e.hint.as_deref());
     if !e.suggestions.is_empty() {
-        let list: Array = e
-            .suggestions
-            .iter()
-            .map(|s| {
-                let item = Object::new();
-                set(&item, "setting", &JsValue::from_str(&s.setting));
-                set_opt(&item, "value", s.value.as_deref());
-                JsValue::from(item)
-            })
-            .collect();
-        set(&fields, "suggestions", &list);
+        let mut list = String::from("[");
+        for s in &e.suggestions {
+            if list.len() > 1 {
+                list.push(',');
+            }
+            let mut item = JsonObject::new();
+            item.string("setting", &s.setting).maybe_string("value", s.value.as_deref());
+            list.push_str(&item.finish());
+        }
+        list.push(']');
+        fields.json("suggestions", &list);
     }
-    set_opt(&fields, "field", e.field.as_deref());
+    fields.maybe_string("field", e.field.as_deref());
     if !e.quirks.is_empty() {
-        set(&fields, "quirks", &quirks(&e.quirks));
+        fields.json("quirks", &quirks_json(&e.quirks));
     }
     // The raw object only where the core kept one (OAuth and vendor error bodies), with
     // token and secret members redacted: a success body that failed validation holds
     // tokens and is never attached.
-    if let Some(value) = &e.raw {
-        set(&fields, "raw", &json::to_js(value));
-    }
-    make_error(e.kind.as_str(), &e.message, fields)
+    let raw = e.raw.as_ref().map(json::to_js).unwrap_or(JsValue::UNDEFINED);
+    make_error(e.kind.as_str(), &e.message, &fields.finish(), raw)
 }

@@ -30,7 +30,10 @@ export function setErrorClass(c) {
   ErrorClass = typeof c === "function" ? c : undefined;
 }
 
-export function makeError(kind, message, fields) {
+// `fields` comes as JSON text (src/web/convert.rs's error), `raw` apart.
+export function makeError(kind, message, fieldsJson, raw) {
+  const fields = JSON.parse(fieldsJson);
+  if (raw !== undefined) fields.raw = raw;
   if (ErrorClass) {
     try {
       return new ErrorClass(kind, message, fields);
