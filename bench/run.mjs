@@ -389,7 +389,7 @@ if (SECTIONS.has("cold")) {
   }
   if (BROWSER) {
     const LOAD_NOTES = {
-      ours: "js/browser.mjs via an import map: its modules, the glue's snippets, then the .wasm",
+      ours: "js/browser.mjs via an import map (one module, bundled by build.sh), then the .wasm",
       "ours-bundle": "its esbuild bundle from section 1, then the .wasm beside it",
     };
     for (const { name } of CHROMIUM_COLD) {

@@ -1,14 +1,14 @@
 // Bundle cost: the bytes a browser downloads, gzip -9 and brotli (quality 11), node:zlib.
-// - oauth2-wasm: the package's browser files as shipped — pkg/web/oauth2_wasm_bg.wasm,
-//   pkg/web/oauth2_wasm.js, its JS snippets (pkg/web/snippets/…), pkg/web/driver.js, js/browser.mjs,
-//   js/error.mjs — each compressed on its own (each
-//   is its own download) and summed. For information: an esbuild bundle of the same
-//   adapter the peers get, plus the .wasm.
+// - oauth2-wasm: the package's browser files as shipped — pkg/web/oauth2_wasm_bg.wasm and
+//   js/browser.mjs (the entry, bundled by scripts/build.sh with the glue, its snippets, the
+//   driver and the error class) — each compressed on its own (each is its own download) and
+//   summed. For information: an esbuild bundle of the same adapter the peers get, from the
+//   entry's sources, plus the .wasm.
 // - the baseline and the peers: esbuild --bundle --minify --format=esm --platform=browser
 //   (target es2022, no legal comments) of a small entry importing what a user imports for
 //   this job; esbuild honours each package's `browser` field, as a user's bundler would.
 // The bundles are written to bench/.out/ (the Chromium cold start loads them from there).
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { build } from "esbuild";
@@ -17,17 +17,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BENCH = fileURLToPath(new URL(".", import.meta.url));
 export const OUT = `${BENCH}.out/`;
 
-const SNIPPETS = "pkg/web/snippets";
-export const OURS_FILES = [
-  "pkg/web/oauth2_wasm_bg.wasm",
-  "pkg/web/oauth2_wasm.js",
-  ...readdirSync(`${ROOT}${SNIPPETS}`, { recursive: true })
-    .filter((f) => f.endsWith(".js"))
-    .map((f) => `${SNIPPETS}/${f}`),
-  "pkg/web/driver.js",
-  "js/browser.mjs",
-  "js/error.mjs",
-];
+export const OURS_FILES = ["pkg/web/oauth2_wasm_bg.wasm", "js/browser.mjs"];
 
 // id → the entry a user would write (resolved from bench/).
 export const ENTRIES = {
@@ -61,7 +51,8 @@ export async function bundleSizes() {
         stdin: { contents, resolveDir: BENCH, sourcefile: `${id}-entry.mjs`, loader: "js" },
         bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022", legalComments: "none",
         write: false, metafile: true, logLevel: "silent",
-        alias: { "oauth2-wasm": `${ROOT}js/browser.mjs` },
+        // The entry's sources (the glue names the wasm beside itself, so beside the bundle).
+        alias: { "oauth2-wasm": `${ROOT}npm/browser.mjs` },
       });
       const js = Buffer.from(result.outputFiles[0].contents);
       writeFileSync(`${OUT}${id}.js`, js);

@@ -7,8 +7,8 @@
 //
 // Written in JavaScript because each of these steps is a call into the platform: here it
 // costs neither wasm bytes (Rust async machinery and its shims weigh more than this file)
-// nor boundary crossings. Built by scripts/build.sh into pkg/web/driver.js (minified) and
-// pkg/node/driver.cjs; the package entries (js/) hand it the wasm's exports.
+// nor boundary crossings. Built by scripts/build.sh into js/browser.mjs (bundled, minified) and
+// pkg/node/driver.cjs; the package entries hand it the wasm's exports.
 
 // What the machine asks for: [code, a, b, effects?] (npm/src/machine.rs).
 const READ = 0, WRITE = 1, LOCK = 2, UNLOCK = 3, SLEEP = 4, SEND = 5, RENEW = 6, DONE = 7, REVOKE = 8, SIGN = 9;

@@ -9,14 +9,12 @@ tarball=$(npm pack --silent --pack-destination "$out" | tail -n 1)
 echo "pack: $tarball, $(wc -c <"$out/$tarball") bytes, $(tar tzf "$out/$tarball" | wc -l) files" >&2
 # A build that went wrong (or ran concurrently) must not pass as a package.
 listing=$(tar tzf "$out/$tarball")
-for f in pkg/node/oauth2_wasm.js pkg/node/oauth2_wasm_bg.wasm pkg/node/error.cjs pkg/node/driver.cjs pkg/web/oauth2_wasm.js \
-  pkg/web/oauth2_wasm_bg.wasm pkg/web/driver.js js/index.cjs js/index.mjs js/browser.mjs js/error.mjs js/index.d.ts js/redis-store.mjs js/redis-store.d.ts bin/oauth2-wasm.mjs; do
+for f in pkg/node/oauth2_wasm.js pkg/node/oauth2_wasm_bg.wasm pkg/node/error.cjs pkg/node/driver.cjs \
+  pkg/web/oauth2_wasm_bg.wasm js/index.cjs js/index.mjs js/browser.mjs js/error.mjs js/index.d.ts js/redis-store.mjs js/redis-store.d.ts bin/oauth2-wasm.mjs; do
   grep -qx "package/$f" <<<"$listing" || { echo "pack: $f is missing from the tarball" >&2; exit 1; }
 done
-for target in node web; do
-  grep -q "^package/pkg/$target/snippets/.*/src/web/exchange.js$" <<<"$listing" ||
-    { echo "pack: pkg/$target's exchange.js snippet is missing from the tarball" >&2; exit 1; }
-done
+grep -q "^package/pkg/node/snippets/.*/src/web/exchange.js$" <<<"$listing" ||
+  { echo "pack: pkg/node's exchange.js snippet is missing from the tarball" >&2; exit 1; }
 for dir in "$@"; do
   rm -rf "$dir/node_modules/oauth2-wasm"
   mkdir -p "$dir/node_modules/oauth2-wasm"

@@ -1,5 +1,5 @@
-// Vite's defaults build this app: the `browser` condition picks js/browser.mjs, the glue's
-// `new URL("oauth2_wasm_bg.wasm", import.meta.url)` makes the wasm an emitted asset, and
+// Vite's defaults build this app: the `browser` condition picks js/browser.mjs, its
+// `new URL("../pkg/web/oauth2_wasm_bg.wasm", import.meta.url)` makes the wasm an emitted asset, and
 // the default build target (baseline-widely-available) allows the entry's top-level await.
 import { defineConfig } from "vite";
 

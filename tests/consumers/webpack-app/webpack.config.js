@@ -1,6 +1,6 @@
 // webpack 5 builds this app with its defaults for the things that matter here: the
-// `browser` condition picks js/browser.mjs, `new URL("oauth2_wasm_bg.wasm", import.meta.url)`
-// in the glue emits the wasm as an asset (asset/resource), and top-level await is on
+// `browser` condition picks js/browser.mjs, `new URL("../pkg/web/oauth2_wasm_bg.wasm",
+// import.meta.url)` in it emits the wasm as an asset (asset/resource), and top-level await is on
 // (experiments.topLevelAwait, the default since 5.83). The page is index.html, copied as is.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
