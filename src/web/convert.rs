@@ -29,17 +29,22 @@ extern "C" {
     fn make_error(kind: &str, message: &str, fields: &str, raw: JsValue) -> JsValue;
 }
 
-/// Quirk names as a JSON array's text.
-fn quirks_json(q: &[Quirk]) -> String {
+/// A JSON array's text of items each written by `write` (a JSON value's text).
+fn json_array<T>(items: &[T], write: impl Fn(&mut String, &T)) -> String {
     let mut out = String::from("[");
-    for q in q {
-        if out.len() > 1 {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
             out.push(',');
         }
-        push_json_string(&mut out, q.as_str());
+        write(&mut out, item);
     }
     out.push(']');
     out
+}
+
+/// Quirk names as a JSON array's text.
+fn quirks_json(q: &[Quirk]) -> String {
+    json_array(q, |out, q| push_json_string(out, q.as_str()))
 }
 
 /// A `TokenSet` as the JSON text of its JavaScript object. `raw_text`, when given, is the
@@ -120,16 +125,11 @@ pub fn error(e: &OAuthError) -> JsValue {
         .maybe_number("retryAfter", e.retry_after)
         .maybe_string("hint", e.hint.as_deref());
     if !e.suggestions.is_empty() {
-        let mut list = String::from("[");
-        for s in &e.suggestions {
-            if list.len() > 1 {
-                list.push(',');
-            }
+        let list = json_array(&e.suggestions, |out, s| {
             let mut item = JsonObject::new();
             item.string("setting", &s.setting).maybe_string("value", s.value.as_deref());
-            list.push_str(&item.finish());
-        }
-        list.push(']');
+            out.push_str(&item.finish());
+        });
         fields.json("suggestions", &list);
     }
     fields.maybe_string("field", e.field.as_deref());

@@ -15,6 +15,8 @@
 // It reaches Rust as an array in the order `outcome()` below writes (`read_outcome` in
 // fetch.rs reads it by index, each value of its type or absent): no member names cross.
 
+import { prop } from "./keys.js";
+
 const FAST = Symbol.for("oauth2-wasm.exchange");
 
 // The DPoP nonces servers gave (RFC 9449 §8), origin → nonce, for src/web/jose.rs (which
@@ -65,21 +67,11 @@ export function urlParts(input, onPage) {
 
 // A request's options read in one crossing (fetch.rs's OptionValues): signal, timeoutMs,
 // fetch, dpop, tokenTypeHint, then the runtime's own fetch. A member whose getter throws
-// reads as undefined.
+// reads as undefined (keys.js's prop, which the driver reads options with too).
 export function options(o) {
-  const runtime = globalThis.fetch;
-  if (o === null || (typeof o !== "object" && typeof o !== "function")) {
-    return [undefined, undefined, undefined, undefined, undefined, runtime];
-  }
-  return [member(o, "signal"), member(o, "timeoutMs"), member(o, "fetch"), member(o, "dpop"), member(o, "tokenTypeHint"), runtime];
-}
-
-function member(o, key) {
-  try {
-    return o[key];
-  } catch {
-    return undefined;
-  }
+  // prettier-ignore
+  return [prop(o, "signal"), prop(o, "timeoutMs"), prop(o, "fetch"), prop(o, "dpop"), prop(o, "tokenTypeHint"),
+    globalThis.fetch];
 }
 
 function pageAddress() {

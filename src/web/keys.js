@@ -11,7 +11,7 @@ const LATE = Symbol("late");
 const quiet = () => {};
 
 /** `o[key]`, or undefined when `o` is not an object or its getter throws. */
-function prop(o, key) {
+export function prop(o, key) {
   try {
     return o !== null && (typeof o === "object" || typeof o === "function") ? o[key] : undefined;
   } catch {
